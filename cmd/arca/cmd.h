@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The arca command line. Each verb lives in its own file and exports
+ * `int cmd_<verb>(int argc, char **argv)` returning the process exit status
+ * (argv[0] is the verb itself). Only cmd/ prints and exits.
+ *
+ * Exit codes: 0 success, 1 failure (verification refused, check failed,
+ * error), 2 usage error.
+ */
+#ifndef ARCA_CMD_H
+#define ARCA_CMD_H
+
+#include "base.h"
+
+#define EXIT_USAGE 2
+
+int cmd_sif(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* Prints "arca: <msg>" to stderr (the single place errors are reported). */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports @e (or the code's strerror) with a prefix and returns 1. */
+int cmd_fail(const struct arca_err *e, int code, const char *what);
+/* Writes the whole buffer to stdout; returns 0 or 1 on a write error. */
+int cmd_out(const struct buf *b);
+
+/* Global flags parsed by main before the verb. */
+extern bool cmd_quiet;
+extern bool cmd_verbose;
+
+#endif

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON text <-> struct val, bounded for hostile input. */
+#include "base.h"
+
+const struct json_limits json_limits_default = {
+	.max_depth = JSON_MAX_DEPTH_DEFAULT,
+	.max_bytes = 256u << 20,
+	.max_items = 16u << 20,
+};
+
+struct jp {
+	const char *s;
+	size_t len, pos;
+	const struct json_limits *lim;
+	size_t items;
+	struct arca_err *e;
+	struct buf scratch;
+};
+
+static int jp_fail(struct jp *p, int code, const char *what)
+{
+	return err_set(p->e, code, "json: %s at offset %zu", what, p->pos);
+}
+
+static void jp_ws(struct jp *p)
+{
+	while (p->pos < p->len) {
+		char c = p->s[p->pos];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+static int jp_value(struct jp *p, unsigned depth, struct val **out);
+
+static int hex4(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		uint32_t d;
+		if (c >= '0' && c <= '9')
+			d = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(struct buf *b, uint32_t cp)
+{
+	char o[4];
+	size_t n;
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		o[0] = (char)(0xF0 | cp >> 18);
+		o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_add(b, o, n);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cp_out)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp, min;
+	if (c < 0x80) {
+		*cp_out = c;
+		return 1;
+	} else if ((c & 0xE0) == 0xC0) {
+		n = 2;
+		cp = c & 0x1F;
+		min = 0x80;
+	} else if ((c & 0xF0) == 0xE0) {
+		n = 3;
+		cp = c & 0x0F;
+		min = 0x800;
+	} else if ((c & 0xF8) == 0xF0) {
+		n = 4;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	*cp_out = cp;
+	return n;
+}
+
+static int jp_string(struct jp *p, struct val **out)
+{
+	/* caller saw '"' */
+	p->pos++;
+	struct buf *b = &p->scratch;
+	buf_reset(b);
+	for (;;) {
+		if (p->pos >= p->len)
+			return jp_fail(p, -EBADMSG, "unterminated string");
+		unsigned char c = (unsigned char)p->s[p->pos];
+		if (c == '"') {
+			p->pos++;
+			break;
+		}
+		if (c < 0x20)
+			return jp_fail(p, -EBADMSG, "control character in string");
+		if (c == '\\') {
+			if (p->pos + 1 >= p->len)
+				return jp_fail(p, -EBADMSG, "unterminated escape");
+			char esc = p->s[p->pos + 1];
+			p->pos += 2;
+			switch (esc) {
+			case '"': buf_addch(b, '"'); break;
+			case '\\': buf_addch(b, '\\'); break;
+			case '/': buf_addch(b, '/'); break;
+			case 'b': buf_addch(b, '\b'); break;
+			case 'f': buf_addch(b, '\f'); break;
+			case 'n': buf_addch(b, '\n'); break;
+			case 'r': buf_addch(b, '\r'); break;
+			case 't': buf_addch(b, '\t'); break;
+			case 'u': {
+				uint32_t cp, lo;
+				if (p->len - p->pos < 4 || hex4(p->s + p->pos, &cp) < 0)
+					return jp_fail(p, -EBADMSG, "bad \\u escape");
+				p->pos += 4;
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					if (p->len - p->pos >= 6 && p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u' &&
+					    hex4(p->s + p->pos + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+						p->pos += 6;
+						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					} else
+						cp = 0xFFFD; /* lone surrogate, as Go decodes it */
+				} else if (cp >= 0xDC00 && cp <= 0xDFFF)
+					cp = 0xFFFD;
+				put_utf8(b, cp);
+				break;
+			}
+			default:
+				return jp_fail(p, -EBADMSG, "bad escape");
+			}
+			continue;
+		}
+		uint32_t cp;
+		size_t n = utf8_seq((const unsigned char *)p->s + p->pos, p->len - p->pos, &cp);
+		if (n == 0)
+			return jp_fail(p, -EBADMSG, "invalid UTF-8 in string");
+		buf_add(b, p->s + p->pos, n);
+		p->pos += n;
+	}
+	if (buf_error(b))
+		return jp_fail(p, -ENOMEM, "out of memory");
+	*out = val_string(b->p, b->len);
+	return *out ? 0 : jp_fail(p, -ENOMEM, "out of memory");
+}
+
+static int jp_number(struct jp *p, struct val **out)
+{
+	size_t start = p->pos;
+	const char *s = p->s;
+	size_t i = p->pos;
+	if (i < p->len && s[i] == '-')
+		i++;
+	if (i >= p->len)
+		goto bad;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		goto bad;
+	if (i < p->len && s[i] == '.') {
+		i++;
+		if (i >= p->len || s[i] < '0' || s[i] > '9')
+			goto bad;
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < p->len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= p->len || s[i] < '0' || s[i] > '9')
+			goto bad;
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	p->pos = i;
+	*out = val_number_text(s + start, i - start);
+	return *out ? 0 : jp_fail(p, -ENOMEM, "out of memory");
+bad:
+	p->pos = i;
+	return jp_fail(p, -EBADMSG, "malformed number");
+}
+
+static int jp_lit(struct jp *p, const char *word, struct val *v, struct val **out)
+{
+	size_t n = strlen(word);
+	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
+		return jp_fail(p, -EBADMSG, "unexpected character");
+	p->pos += n;
+	*out = v;
+	return 0;
+}
+
+struct kv {
+	struct val *k, *v;
+	size_t idx;
+};
+
+static int kv_cmp(const void *x, const void *y)
+{
+	const struct kv *a = x, *b = y;
+	int c = val_compare(a->k, b->k);
+	if (c)
+		return c;
+	return a->idx < b->idx ? -1 : (a->idx > b->idx ? 1 : 0);
+}
+
+static int jp_object(struct jp *p, unsigned depth, struct val **out)
+{
+	p->pos++; /* '{' */
+	struct kv *kvs = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	jp_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == '}') {
+		p->pos++;
+		goto build;
+	}
+	for (;;) {
+		jp_ws(p);
+		if (p->pos >= p->len || p->s[p->pos] != '"') {
+			rc = jp_fail(p, -EBADMSG, "expected object key");
+			goto fail;
+		}
+		struct val *k = NULL, *v = NULL;
+		rc = jp_string(p, &k);
+		if (rc < 0)
+			goto fail;
+		jp_ws(p);
+		if (p->pos >= p->len || p->s[p->pos] != ':') {
+			val_unref(k);
+			rc = jp_fail(p, -EBADMSG, "expected ':'");
+			goto fail;
+		}
+		p->pos++;
+		rc = jp_value(p, depth + 1, &v);
+		if (rc < 0) {
+			val_unref(k);
+			goto fail;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct kv *nk = reallocarray(kvs, ncap, sizeof(*nk));
+			if (!nk) {
+				val_unref(k);
+				val_unref(v);
+				rc = jp_fail(p, -ENOMEM, "out of memory");
+				goto fail;
+			}
+			kvs = nk;
+			cap = ncap;
+		}
+		kvs[n] = (struct kv){ k, v, n };
+		n++;
+		jp_ws(p);
+		if (p->pos < p->len && p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->pos < p->len && p->s[p->pos] == '}') {
+			p->pos++;
+			break;
+		}
+		rc = jp_fail(p, -EBADMSG, "expected ',' or '}'");
+		goto fail;
+	}
+build:;
+	/* Sort once (stable by position) and keep the last of duplicate keys,
+	 * as Go's decoder does; avoids quadratic inserts on hostile input. */
+	if (n > 1)
+		qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	struct val *o = val_object_new(n);
+	if (!o) {
+		rc = jp_fail(p, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && val_compare(kvs[i].k, kvs[i + 1].k) == 0) {
+			val_unref(kvs[i].k);
+			val_unref(kvs[i].v);
+			continue;
+		}
+		o->obj.keys[o->obj.n] = kvs[i].k;
+		o->obj.vals[o->obj.n] = kvs[i].v;
+		o->obj.n++;
+	}
+	free(kvs);
+	*out = o;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		val_unref(kvs[i].k);
+		val_unref(kvs[i].v);
+	}
+	free(kvs);
+	return rc;
+}
+
+static int jp_array(struct jp *p, unsigned depth, struct val **out)
+{
+	p->pos++; /* '[' */
+	struct val *a = val_array_new(0);
+	if (!a)
+		return jp_fail(p, -ENOMEM, "out of memory");
+	jp_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == ']') {
+		p->pos++;
+		*out = a;
+		return 0;
+	}
+	for (;;) {
+		struct val *v = NULL;
+		int rc = jp_value(p, depth + 1, &v);
+		if (rc < 0) {
+			val_unref(a);
+			return rc;
+		}
+		if (val_array_push(a, v) < 0) {
+			val_unref(a);
+			return jp_fail(p, -ENOMEM, "out of memory");
+		}
+		jp_ws(p);
+		if (p->pos < p->len && p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->pos < p->len && p->s[p->pos] == ']') {
+			p->pos++;
+			break;
+		}
+		val_unref(a);
+		return jp_fail(p, -EBADMSG, "expected ',' or ']'");
+	}
+	*out = a;
+	return 0;
+}
+
+static int jp_value(struct jp *p, unsigned depth, struct val **out)
+{
+	if (depth > p->lim->max_depth)
+		return jp_fail(p, -E2BIG, "nesting deeper than the limit");
+	if (++p->items > p->lim->max_items)
+		return jp_fail(p, -E2BIG, "more values than the limit");
+	jp_ws(p);
+	if (p->pos >= p->len)
+		return jp_fail(p, -EBADMSG, "unexpected end of input");
+	switch (p->s[p->pos]) {
+	case '{': return jp_object(p, depth, out);
+	case '[': return jp_array(p, depth, out);
+	case '"': return jp_string(p, out);
+	case 't': return jp_lit(p, "true", val_bool(true), out);
+	case 'f': return jp_lit(p, "false", val_bool(false), out);
+	case 'n': return jp_lit(p, "null", val_null(), out);
+	default: return jp_number(p, out);
+	}
+}
+
+int val_from_json(const char *text, size_t len, const struct json_limits *lim, struct val **out,
+		  struct arca_err *e)
+{
+	struct jp p = { .s = text, .len = len, .lim = lim ? lim : &json_limits_default, .e = e };
+	buf_init(&p.scratch);
+	if (len > p.lim->max_bytes) {
+		buf_release(&p.scratch);
+		return err_set(e, -E2BIG, "json: input of %zu bytes exceeds the limit of %zu", len, p.lim->max_bytes);
+	}
+	struct val *v = NULL;
+	int rc = jp_value(&p, 0, &v);
+	buf_release(&p.scratch);
+	if (rc < 0)
+		return rc;
+	jp_ws(&p);
+	if (p.pos != p.len) {
+		val_unref(v);
+		return jp_fail(&p, -EBADMSG, "trailing data after value");
+	}
+	*out = v;
+	return 0;
+}
+
+/* ----------------------------------------------------------- serializer */
+
+void json_quote(struct buf *out, const char *s, size_t len, unsigned flags)
+{
+	static const char hexd[] = "0123456789abcdef";
+	buf_addch(out, '"');
+	size_t i = 0, run = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+		char ubuf[8];
+		size_t adv = 1;
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t n = utf8_seq((const unsigned char *)s + i, len - i, &cp);
+			if (n == 0)
+				rep = "\\ufffd"; /* invalid UTF-8 is replaced, as Go does */
+			else {
+				adv = n;
+				if (cp == 0x2028)
+					rep = "\\u2028";
+				else if (cp == 0x2029)
+					rep = "\\u2029";
+			}
+		} else if (c == '"')
+			rep = "\\\"";
+		else if (c == '\\')
+			rep = "\\\\";
+		else if (c == '\n')
+			rep = "\\n";
+		else if (c == '\r')
+			rep = "\\r";
+		else if (c == '\t')
+			rep = "\\t";
+		else if (c < 0x20 || ((flags & JSON_ESCAPE_HTML) && (c == '<' || c == '>' || c == '&'))) {
+			ubuf[0] = '\\';
+			ubuf[1] = 'u';
+			ubuf[2] = '0';
+			ubuf[3] = '0';
+			ubuf[4] = hexd[c >> 4];
+			ubuf[5] = hexd[c & 15];
+			ubuf[6] = '\0';
+			rep = ubuf;
+		}
+		if (rep) {
+			buf_add(out, s + i - run, run);
+			run = 0;
+			buf_addstr(out, rep);
+			i += adv;
+			continue;
+		}
+		run += adv;
+		i += adv;
+	}
+	buf_add(out, s + len - run, run);
+	buf_addch(out, '"');
+}
+
+static void indent(struct buf *out, unsigned level)
+{
+	buf_addch(out, '\n');
+	for (unsigned i = 0; i < level; i++)
+		buf_add(out, "  ", 2);
+}
+
+static void to_json(const struct val *v, struct buf *out, unsigned flags, unsigned level)
+{
+	bool pretty = flags & JSON_PRETTY;
+	switch (v->kind) {
+	case VAL_NULL:
+		buf_add(out, "null", 4);
+		break;
+	case VAL_BOOL:
+		buf_addstr(out, v->b ? "true" : "false");
+		break;
+	case VAL_NUMBER:
+		if (v->is_int)
+			buf_addf(out, "%lld", (long long)v->i);
+		else
+			buf_addstr(out, v->num.text);
+		break;
+	case VAL_STRING:
+		json_quote(out, v->str.s, v->str.len, flags);
+		break;
+	case VAL_ARRAY:
+	case VAL_SET:
+		buf_addch(out, '[');
+		for (size_t i = 0; i < v->arr.n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			if (pretty)
+				indent(out, level + 1);
+			to_json(v->arr.items[i], out, flags, level + 1);
+		}
+		if (pretty && v->arr.n)
+			indent(out, level);
+		buf_addch(out, ']');
+		break;
+	case VAL_OBJECT:
+		buf_addch(out, '{');
+		for (size_t i = 0; i < v->obj.n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			if (pretty)
+				indent(out, level + 1);
+			const struct val *k = v->obj.keys[i];
+			if (k->kind == VAL_STRING)
+				to_json(k, out, flags, level + 1);
+			else {
+				/* Non-string keys (Rego) are written as their JSON text. */
+				struct buf kb = BUF_INIT;
+				to_json(k, &kb, flags & ~(unsigned)JSON_PRETTY, 0);
+				json_quote(out, kb.p, kb.len, flags);
+				if (buf_error(&kb))
+					out->oom = true;
+				buf_release(&kb);
+			}
+			buf_addch(out, ':');
+			if (pretty)
+				buf_addch(out, ' ');
+			to_json(v->obj.vals[i], out, flags, level + 1);
+		}
+		if (pretty && v->obj.n)
+			indent(out, level);
+		buf_addch(out, '}');
+		break;
+	}
+}
+
+void val_to_json(const struct val *v, struct buf *out, unsigned flags) { to_json(v, out, flags, 0); }
