@@ -27,12 +27,13 @@ run_suite build
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 # Fuzzers: clang's libFuzzer, ASan+UBSan, seeded from fuzz/corpus/<target>
-# and the fixtures; any crash fails the run.
+# and the fixtures; any crash fails the run. Warnings are errors in the gcc
+# builds above; clang's extra warnings are not made fatal here.
 fuzz_pass=0; fuzz_fail=0
 if command -v clang >/dev/null; then
   if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dbuildtype=debug -Dwerror=true >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; status=1; }
+      -Dbuildtype=debug -Dwerror=false >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; status=1; }
   fi
   if ninja -C build-fuzz -j"$jobs" >build-fuzz.ninja.log 2>&1; then
     for f in build-fuzz/fuzz/fuzz_*; do

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "base.h"
 
+static void err_vset(struct arca_err *e, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void err_vset(struct arca_err *e, int code, const char *fmt, va_list ap)
 {
 	e->code = code;
