@@ -1,0 +1,255 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# arca sign/verify end to end: every fixture signed image verifies, arca's
+# own signatures verify with stock gpg and openssl, and tampering with any
+# signed region (or the signature) is refused with a precise reason.
+# Prints TAP. Everything lives in a temporary directory, and every gpg-agent
+# started for its keyrings is stopped at the end.
+set -u
+
+A="$ARCA_BUILD/cmd/arca/arca"
+I="$ARCA_SHARED/fixtures/sif/test/images"
+K="$ARCA_SHARED/fixtures/sif/test/keys"
+T=$(mktemp -d /tmp/arca-integrity.XXXXXX)
+HOMES=()
+cleanup() {
+	for h in "${HOMES[@]}"; do gpgconf --homedir "$h" --kill all >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+
+# newhome DIR: a private GNUPGHOME with the reference test key.
+newhome() {
+	mkdir -p -m 700 "$1"
+	HOMES+=("$1")
+}
+
+export ARCA_KEYDIR="$T/keys"
+newhome "$ARCA_KEYDIR/gnupg"
+gpg --homedir "$ARCA_KEYDIR/gnupg" --batch --quiet --import "$K/private.asc" 2>/dev/null
+
+# expect_ok NAME CMD...
+expect_ok() {
+	local name=$1
+	shift
+	if out=$("$@" 2>&1); then ok "$name"; else
+		notok "$name"
+		echo "$out" | sed 's/^/# /'
+	fi
+}
+# expect_fail NAME PATTERN CMD...: must fail and say PATTERN.
+expect_fail() {
+	local name=$1 pat=$2
+	shift 2
+	if out=$("$@" 2>&1); then
+		notok "$name (accepted)"
+	elif echo "$out" | grep -q -- "$pat"; then
+		ok "$name"
+	else
+		notok "$name (wrong reason)"
+		echo "$out" | sed 's/^/# /'
+	fi
+}
+
+# flip FILE OFFSET: xor one byte with 0x01.
+flip() {
+	local v
+	v=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	v=$((v ^ 1))
+	printf "\\$(printf %03o "$v")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# put32 FILE OFFSET VALUE: little-endian store.
+put32() {
+	local v=$3 i
+	for i in 0 1 2 3; do
+		printf "\\$(printf %03o $(((v >> (8 * i)) & 255)))"
+	done | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# objoff FILE ID: data offset of object ID (from arca sif info).
+objoff() { "$A" sif info "$2" "$1" | awk '/Offset:/ { print $2 }'; }
+DESC=4096
+DSZ=585
+
+# ---------------------------------------------------------- fixtures
+for img in one-group two-groups; do
+	expect_ok "fixture $img-signed-dsse verifies with ed25519" "$A" verify --key "$K/ed25519-public.pem" "$I/$img-signed-dsse.sif"
+	expect_ok "fixture $img-signed-dsse verifies with rsa" "$A" verify --key "$K/rsa-public.pem" "$I/$img-signed-dsse.sif"
+	expect_fail "fixture $img-signed-dsse refuses an untrusted key" "no signature in the envelope verifies" \
+		"$A" verify --key "$K/ecdsa-public.pem" "$I/$img-signed-dsse.sif"
+	expect_ok "fixture $img-signed-pgp verifies" "$A" verify "$I/$img-signed-pgp.sif"
+	expect_ok "fixture $img-signed-legacy verifies (--legacy-insecure)" "$A" verify --legacy-insecure "$I/$img-signed-legacy.sif"
+	expect_ok "fixture $img-signed-legacy-group verifies (-g 1)" "$A" verify --legacy-insecure -g 1 "$I/$img-signed-legacy-group.sif"
+	expect_ok "fixture $img-signed-legacy-all verifies (-i 1 -i 2)" "$A" verify --legacy-insecure -i 1 -i 2 "$I/$img-signed-legacy-all.sif"
+	expect_fail "fixture $img-signed-legacy needs --legacy-insecure" "signature not found for object group 1" \
+		"$A" verify "$I/$img-signed-legacy.sif"
+	expect_fail "unsigned $img refused" "signature not found for object group 1" "$A" verify --key "$K/ed25519-public.pem" "$I/$img.sif"
+done
+expect_ok "fixture one-group-signed-legacy-all verifies (--all)" "$A" verify --legacy-insecure --all "$I/one-group-signed-legacy-all.sif"
+# The two-groups legacy fixtures sign group 1 only: group 2 must not pass.
+expect_fail "two-groups-signed-legacy-all: object 3 unsigned (--all)" "signature not found for object 3" \
+	"$A" verify --legacy-insecure --all "$I/two-groups-signed-legacy-all.sif"
+expect_fail "two-groups-signed-legacy-group: group 2 unsigned (-g 2)" "signature not found for object group 2" \
+	"$A" verify --legacy-insecure -g 2 "$I/two-groups-signed-legacy-group.sif"
+expect_ok "object subset verifies (-i 2)" "$A" verify --key "$K/ed25519-public.pem" -i 2 "$I/two-groups-signed-dsse.sif"
+
+# A keyring without the signer refuses PGP signatures.
+newhome "$T/empty/gnupg"
+expect_fail "pgp fixture refused by a keyring without the key" "not in the keyring" \
+	env ARCA_KEYDIR="$T/empty" "$A" verify "$I/one-group-signed-pgp.sif"
+
+# --json: per-object results and the signer's fingerprint.
+out=$("$A" verify --json "$I/two-groups-signed-pgp.sif" 2>/dev/null)
+if echo "$out" | grep -q '"verified":true' && echo "$out" | grep -q '"fingerprint":"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"' &&
+	echo "$out" | grep -q '{"id":3,"group":2,"type":"FS","verified":true}'; then ok "verify --json"; else
+	notok "verify --json"
+	echo "# $out"
+fi
+
+# ------------------------------------------------- arca's own signatures
+cp "$I/two-groups.sif" "$T/d.sif"
+expect_ok "sign with ed25519 + rsa + ecdsa PEM keys (DSSE)" "$A" sign --key "$K/ed25519-private.pem" --key "$K/rsa-private.pem" --key "$K/ecdsa-private.pem" "$T/d.sif"
+for k in ed25519 rsa ecdsa; do
+	expect_ok "own DSSE signature verifies with $k" "$A" verify --key "$K/$k-public.pem" "$T/d.sif"
+done
+# Stock openssl over DSSE's pre-authentication encoding.
+"$A" sif dump 4 "$T/d.sif" >"$T/env.json"
+pt=$(sed 's/.*"payloadType":"\([^"]*\)".*/\1/' "$T/env.json")
+sed 's/.*"payload":"\([^"]*\)".*/\1/' "$T/env.json" | base64 -d >"$T/payload"
+{ printf 'DSSEv1 %d %s %d ' "${#pt}" "$pt" "$(stat -c %s "$T/payload")"; cat "$T/payload"; } >"$T/pae"
+i=0
+for sig in $(grep -o '"sig":"[^"]*"' "$T/env.json" | cut -d'"' -f4); do
+	echo "$sig" | base64 -d >"$T/sig$i"
+	i=$((i + 1))
+done
+expect_ok "openssl pkeyutl verifies arca's Ed25519 DSSE signature" openssl pkeyutl -verify -pubin -inkey "$K/ed25519-public.pem" -rawin -in "$T/pae" -sigfile "$T/sig0"
+expect_ok "openssl verifies arca's RSA DSSE signature" openssl dgst -sha256 -verify "$K/rsa-public.pem" -signature "$T/sig1" "$T/pae"
+expect_ok "openssl verifies arca's ECDSA DSSE signature" openssl dgst -sha256 -verify "$K/ecdsa-public.pem" -signature "$T/sig2" "$T/pae"
+if cmp -s "$T/payload" <(printf '%s' "$(cat "$T/payload")"); then ok "DSSE payload is metadata JSON"; else notok "DSSE payload is metadata JSON"; fi
+
+cp "$I/two-groups.sif" "$T/p.sif"
+expect_ok "sign with the OpenPGP keyring" "$A" sign "$T/p.sif"
+expect_ok "own OpenPGP signature verifies" "$A" verify "$T/p.sif"
+"$A" sif dump 5 "$T/p.sif" >"$T/p.asc"
+expect_ok "gpg --verify accepts arca's clear-signed metadata" gpg --homedir "$ARCA_KEYDIR/gnupg" --batch --verify "$T/p.asc"
+out=$("$A" sif info 5 "$T/p.sif")
+if echo "$out" | grep -q 'Entity: *12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84'; then ok "signer fingerprint in the descriptor"; else notok "signer fingerprint in the descriptor"; fi
+
+cp "$I/two-groups.sif" "$T/sel.sif"
+expect_ok "sign selected objects (-i 1 -i 3)" "$A" sign --key "$K/ed25519-private.pem" -i 1 -i 3 "$T/sel.sif"
+expect_ok "selected object verifies (-i 1)" "$A" verify --key "$K/ed25519-public.pem" -i 1 "$T/sel.sif"
+expect_fail "group with an unsigned object refused" "object 2: object not signed" "$A" verify --key "$K/ed25519-public.pem" "$T/sel.sif"
+
+# ------------------------------------------------------------ tampering
+base="$T/d.sif"
+t() { cp "$base" "$T/x.sif"; }
+V=("$A" verify --key "$K/ed25519-public.pem" "$T/x.sif")
+
+t; flip "$T/x.sif" 5
+expect_fail "tamper: launch script" "header integrity compromised" "${V[@]}"
+t; flip "$T/x.sif" 50
+expect_fail "tamper: image ID" "header integrity compromised" "${V[@]}"
+t; flip "$T/x.sif" 44
+expect_fail "tamper: version (covered by the header digest)" "header integrity compromised\|version" "${V[@]}"
+t; flip "$T/x.sif" 33
+expect_fail "tamper: magic" "header integrity compromised\|magic\|not a SIF" "${V[@]}"
+for id in 1 2 3; do
+	d=$((DESC + (id - 1) * DSZ))
+	t; flip "$T/x.sif" $((d + 73))
+	expect_fail "tamper: descriptor $id name" "data object descriptor integrity compromised: $id" "${V[@]}"
+	t; flip "$T/x.sif" $((d + 41))
+	expect_fail "tamper: descriptor $id creation time" "data object descriptor integrity compromised: $id" "${V[@]}"
+	t; flip "$T/x.sif" $((d + 201))
+	expect_fail "tamper: descriptor $id extra" "data object descriptor integrity compromised: $id" "${V[@]}"
+	t; flip "$T/x.sif" $((d + 0))
+	expect_fail "tamper: descriptor $id data type" "data object descriptor integrity compromised: $id" "${V[@]}"
+	off=$(objoff "$base" "$id")
+	t; flip "$T/x.sif" "$off"
+	expect_fail "tamper: object $id data (first byte)" "data object integrity compromised: $id" "${V[@]}"
+done
+off=$(objoff "$base" 3)
+t; flip "$T/x.sif" $((off + 200000))
+expect_fail "tamper: object 3 data (middle)" "data object integrity compromised: 3" "${V[@]}"
+# Signature bytes: inside the base64 signature, and inside the payload.
+soff=$(objoff "$base" 4)
+sigpos=$(grep -bo '"sig":"' "$T/env.json" | head -1 | cut -d: -f1)
+t; flip "$T/x.sif" $((soff + sigpos + 20))
+expect_fail "tamper: DSSE signature bytes" "signature object 4 not valid" "${V[@]}"
+t; flip "$T/x.sif" $((soff + 120))
+expect_fail "tamper: DSSE payload" "signature object 4 not valid" "${V[@]}"
+# Descriptor of the signature: a wrong link leaves group 1 unsigned.
+t; put32 "$T/x.sif" $((DESC + 3 * DSZ + 13)) $((0xf0000002))
+expect_fail "tamper: signature relinked to another group" "signature not found for object group 1" "${V[@]}"
+# Regrouping: object 3 moved into group 1 is not covered by group 1's signature.
+t; put32 "$T/x.sif" $((DESC + 2 * DSZ + 9)) $((0xf0000001))
+expect_fail "tamper: object moved into a signed group" "object 3: object not signed" "${V[@]}"
+# Object taken out of every group.
+t; put32 "$T/x.sif" $((DESC + 2 * DSZ + 9)) $((0xf0000000))
+expect_fail "tamper: object removed from its group" "non-signature object not associated with object group" "${V[@]}"
+# An unsigned object added to a signed group.
+t; printf 'extra' >"$T/extra.bin"
+"$A" sif add "$T/x.sif" "$T/extra.bin" --datatype 7 --groupid 1 >/dev/null 2>&1
+expect_fail "tamper: unsigned object added to a signed group" "object 6: object not signed" "${V[@]}"
+# A signature removed.
+t; "$A" sif del 5 "$T/x.sif" >/dev/null 2>&1
+expect_fail "tamper: group signature deleted" "signature not found for object group 2" "${V[@]}"
+# Truncation.
+t; truncate -s -1000 "$T/x.sif"
+expect_fail "tamper: truncated image" "past the end\|truncated\|beyond\|outside" "${V[@]}"
+t; truncate -s 4000 "$T/x.sif"
+expect_fail "tamper: image truncated into the descriptor table" "descriptor\|past the end" "${V[@]}"
+
+# Swapped signatures: group 2's signature from an image whose object 3
+# differs.
+cp "$I/two-groups.sif" "$T/other.sif"
+flip "$T/other.sif" "$(objoff "$T/other.sif" 3)"
+"$A" sign --key "$K/ed25519-private.pem" "$T/other.sif" >/dev/null 2>&1
+cp "$I/two-groups.sif" "$T/victim.sif"
+"$A" sign --key "$K/ed25519-private.pem" "$T/victim.sif" >/dev/null 2>&1
+o5=$(objoff "$T/other.sif" 5)
+v5=$(objoff "$T/victim.sif" 5)
+dd if="$T/other.sif" of="$T/victim.sif" bs=1 skip="$o5" seek="$v5" count=1000 conv=notrunc status=none
+expect_fail "tamper: signature swapped in from another image" "data object integrity compromised: 3" \
+	"$A" verify --key "$K/ed25519-public.pem" "$T/victim.sif"
+
+# OpenPGP: signed text altered; fingerprint in the descriptor altered.
+base="$T/p.sif"
+V=("$A" verify "$T/x.sif")
+soff=$(objoff "$base" 4)
+pos=$(grep -bo '"digest":"sha256:' "$T/p.asc" | head -1 | cut -d: -f1)
+# Use group 1's signature text for the offset (same layout as group 2's).
+"$A" sif dump 4 "$base" >"$T/p4.asc"
+pos=$(grep -bo '"digest":"sha256:' "$T/p4.asc" | head -1 | cut -d: -f1)
+t; flip "$T/x.sif" $((soff + pos + 20))
+expect_fail "tamper: OpenPGP signed text" "signature object 4 not valid" "${V[@]}"
+t; flip "$T/x.sif" $((DESC + 3 * DSZ + 201 + 4 + 3))
+expect_fail "tamper: fingerprint in the signature descriptor" "fingerprint in descriptor does not correspond" "${V[@]}"
+t; flip "$T/x.sif" $((soff + $(stat -c %s "$T/p4.asc") - 60))
+expect_fail "tamper: OpenPGP signature packet" "signature object 4 not valid" "${V[@]}"
+
+# Forgery: a key that is not in the keyring signs the image.
+newhome "$T/forger/gnupg"
+gpg --homedir "$T/forger/gnupg" --batch --passphrase '' --quick-gen-key 'Forger <forger@example.org>' ed25519 sign never >/dev/null 2>&1
+cp "$I/two-groups.sif" "$T/forged.sif"
+ARCA_KEYDIR="$T/forger" "$A" sign "$T/forged.sif" >/dev/null 2>&1
+expect_fail "forgery: OpenPGP signature by an unknown key" "not in the keyring" "$A" verify "$T/forged.sif"
+# Forgery: the forger's signature wearing the trusted fingerprint.
+fp=12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84
+for g in 0 1; do
+	for i in $(seq 0 19); do
+		printf "\\$(printf %03o $((16#${fp:$((2 * i)):2})))"
+	done | dd of="$T/forged.sif" bs=1 seek=$((DESC + (3 + g) * DSZ + 201 + 4)) conv=notrunc status=none
+done
+expect_fail "forgery: unknown key behind a trusted fingerprint" "not in the keyring\|fingerprint" "$A" verify "$T/forged.sif"
+# Forgery: a DSSE envelope whose payload was replaced (signature kept).
+cp "$I/one-group-signed-dsse.sif" "$T/fd.sif"
+off=$(objoff "$T/fd.sif" 3)
+flip "$T/fd.sif" $((off + 90))
+expect_fail "forgery: DSSE payload replaced" "signature object 3 not valid" "$A" verify --key "$K/ed25519-public.pem" "$T/fd.sif"
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
