@@ -267,6 +267,34 @@ void integrity_clearsign_release(struct integrity_clearsign *c);
  * (trailing whitespace allowed). */
 int integrity_clearsign_parse(const char *text, size_t len, struct integrity_clearsign *out, struct arca_err *e) _wur_;
 
+/* ------------------------------------------------------------ keyring */
+
+#define INTEGRITY_FPR_HEX 41
+struct integrity_pgp_key {
+	char fpr[INTEGRITY_FPR_HEX];
+	char uid[256];
+	char algo[32];
+	int64_t created, expires;
+	bool secret, revoked, expired;
+};
+/* Keys of the OpenPGP keyring in GNUPGHOME @home (*out: malloc'd array). */
+int integrity_pgp_list(const char *home, bool secret, struct integrity_pgp_key **out, size_t *n, struct arca_err *e);
+/* Imports armoured or binary OpenPGP keys; *imported counts keys taken. */
+int integrity_pgp_import(const char *home, const void *data, size_t n, size_t *imported, struct arca_err *e);
+/* Armoured export of the keys matching @pattern (a fingerprint). */
+int integrity_pgp_export(const char *home, const char *pattern, bool secret, const char *pass, struct buf *out,
+			 struct arca_err *e);
+/* Removes the key (and its secret part) with exactly this fingerprint. */
+int integrity_pgp_remove(const char *home, const char *fpr, struct arca_err *e);
+/* Creates a signing key ("rsa4096" default, "ed25519", ...) without expiry;
+ * @pass NULL or "" leaves it unprotected. */
+int integrity_pgp_generate(const char *home, const char *uid, const char *algo, const char *pass,
+			   char fpr[INTEGRITY_FPR_HEX], struct arca_err *e);
+/* A new PEM key pair: PKCS#8 private key (encrypted with @pass when given,
+ * mode 0600) and PKIX public key. @type: ed25519 (default), ecdsa, rsa. */
+int integrity_pem_generate(const char *type, const char *priv_path, const char *pub_path, const char *pass,
+			   struct arca_err *e);
+
 /* ------------------------------------------------------------ key dirs */
 
 /* $ARCA_KEYDIR, else ~/.config/arca/keys; @global: /etc/arca/keys. */

@@ -251,5 +251,31 @@ off=$(objoff "$T/fd.sif" 3)
 flip "$T/fd.sif" $((off + 90))
 expect_fail "forgery: DSSE payload replaced" "signature object 3 not valid" "$A" verify --key "$K/ed25519-public.pem" "$T/fd.sif"
 
+# ---------------------------------------------------------- arca key
+export ARCA_KEYDIR="$T/kd"
+newhome "$ARCA_KEYDIR/gnupg"
+fpr=$(ARCA_SIGN_PASSPHRASE= "$A" key newpair --name "Arca Test" --email test@example.org --algo ed25519 </dev/null 2>/dev/null)
+if [ ${#fpr} -eq 40 ]; then ok "key newpair (OpenPGP)"; else notok "key newpair (OpenPGP)"; fi
+expect_ok "key import (OpenPGP)" "$A" key import "$K/private.asc"
+out=$("$A" key list --secret 2>&1)
+if echo "$out" | grep -q "$fpr" && echo "$out" | grep -q 12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84; then ok "key list --secret"; else notok "key list --secret"; fi
+cp "$I/one-group.sif" "$T/k.sif"
+expect_ok "sign with --fingerprint" "$A" sign --fingerprint "$fpr" "$T/k.sif"
+out=$("$A" verify --json "$T/k.sif" 2>/dev/null)
+if echo "$out" | grep -q "\"fingerprint\":\"$fpr\""; then ok "new key's fingerprint reported"; else notok "new key's fingerprint reported"; fi
+"$A" key export "$fpr" >"$T/pub.asc" 2>/dev/null
+if grep -q "BEGIN PGP PUBLIC KEY BLOCK" "$T/pub.asc"; then ok "key export"; else notok "key export"; fi
+expect_ok "key remove" "$A" key remove "$fpr"
+expect_fail "removed key no longer verifies" "not in the keyring" "$A" verify "$T/k.sif"
+expect_ok "key import restores it" "$A" key import "$T/pub.asc"
+expect_ok "re-imported key verifies" "$A" verify "$T/k.sif"
+expect_ok "key newpair --pem (encrypted)" env ARCA_SIGN_PASSPHRASE=s3cret "$A" key newpair --pem "$T/pem" --type rsa
+cp "$I/one-group.sif" "$T/pem.sif"
+expect_fail "encrypted PEM refused without its passphrase" "wrong passphrase" env ARCA_SIGN_PASSPHRASE=wrong "$A" sign --key "$T/pem.key" "$T/pem.sif"
+expect_ok "encrypted PEM signs with ARCA_SIGN_PASSPHRASE" env ARCA_SIGN_PASSPHRASE=s3cret "$A" sign --key "$T/pem.key" --hash sha384 "$T/pem.sif"
+expect_ok "sha384 RSA DSSE signature verifies" "$A" verify --key "$T/pem.pub" "$T/pem.sif"
+out=$("$A" sif info 2 "$T/pem.sif" 2>&1; "$A" sif info 3 "$T/pem.sif" 2>&1)
+if echo "$out" | grep -q "SHA-384"; then ok "descriptor records SHA-384"; else notok "descriptor records SHA-384"; fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
