@@ -251,6 +251,35 @@ off=$(objoff "$T/fd.sif" 3)
 flip "$T/fd.sif" $((off + 90))
 expect_fail "forgery: DSSE payload replaced" "signature object 3 not valid" "$A" verify --key "$K/ed25519-public.pem" "$T/fd.sif"
 
+# ------------------------------------------------- X.509 certificates
+C="$T/ca"
+mkdir -p "$C"
+ossl() { openssl "$@" >/dev/null 2>&1; }
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$C/ca.ext"
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$C/code.ext"
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$C/server.ext"
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/root.key" -out "$C/root.pem" \
+	-subj /CN=arca-test-root -days 30 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/other.key" -out "$C/other.pem" \
+	-subj /CN=arca-other-root -days 30 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/int.key" -out "$C/int.csr" -subj /CN=arca-test-int
+ossl x509 -req -in "$C/int.csr" -CA "$C/root.pem" -CAkey "$C/root.key" -CAcreateserial -out "$C/int.pem" -days 30 -extfile "$C/ca.ext"
+ossl req -new -key "$K/ed25519-private.pem" -out "$C/leaf.csr" -subj /CN=arca-test-signer
+ossl x509 -req -in "$C/leaf.csr" -CA "$C/int.pem" -CAkey "$C/int.key" -CAcreateserial -out "$C/leaf.pem" -days 30 -extfile "$C/code.ext"
+ossl x509 -req -in "$C/leaf.csr" -CA "$C/int.pem" -CAkey "$C/int.key" -CAcreateserial -out "$C/server.pem" -days 30 -extfile "$C/server.ext"
+cp "$I/two-groups.sif" "$T/cert.sif"
+"$A" sign --key "$K/ed25519-private.pem" "$T/cert.sif" >/dev/null 2>&1
+expect_ok "certificate chain (leaf, intermediate, root) verifies" "$A" verify --certificate "$C/leaf.pem" \
+	--certificate-intermediates "$C/int.pem" --certificate-roots "$C/root.pem" "$T/cert.sif"
+expect_fail "certificate without its intermediate refused" "not trusted" "$A" verify --certificate "$C/leaf.pem" \
+	--certificate-roots "$C/root.pem" "$T/cert.sif"
+expect_fail "certificate under another root refused" "not trusted" "$A" verify --certificate "$C/leaf.pem" \
+	--certificate-intermediates "$C/int.pem" --certificate-roots "$C/other.pem" "$T/cert.sif"
+expect_fail "certificate without code-signing usage refused" "does not allow code signing" "$A" verify \
+	--certificate "$C/server.pem" --certificate-intermediates "$C/int.pem" --certificate-roots "$C/root.pem" "$T/cert.sif"
+expect_fail "certificate of another key refused" "no signature in the envelope verifies\\|does not allow digital signatures" "$A" verify \
+	--certificate "$C/int.pem" --certificate-roots "$C/root.pem" "$T/cert.sif"
+
 # ---------------------------------------------------------- arca key
 export ARCA_KEYDIR="$T/kd"
 newhome "$ARCA_KEYDIR/gnupg"
