@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Builtin lookup across the family tables, and helpers shared by them. */
+#include "../internal.h"
+
+#include <math.h>
+
+static const struct builtin_decl *const families[] = {
+	rego_builtins_core,
+	rego_builtins_strings,
+	rego_builtins_collections,
+	rego_builtins_encoding,
+};
+
+const struct builtin_decl *builtin_find(const char *name)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++)
+		for (const struct builtin_decl *d = families[f]; d->name; d++)
+			if (strcmp(d->name, name) == 0)
+				return d;
+	return NULL;
+}
+
+const char *val_type_name(const struct val *v)
+{
+	static const char *const names[] = { "null", "boolean", "number", "string", "array", "object", "set" };
+	return v->kind < ARRAY_SIZE(names) ? names[v->kind] : "unknown";
+}
+
+int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got)
+{
+	return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand %d must be %s but got %s", fn, pos, want, val_type_name(got));
+}
+
+double num_d(const struct val *v)
+{
+	if (v->kind != VAL_NUMBER)
+		return 0;
+	return v->is_int ? (double)v->i : v->num.d;
+}
+
+bool num_is_int(const struct val *v, int64_t *out)
+{
+	if (v->kind != VAL_NUMBER)
+		return false;
+	if (v->is_int) {
+		*out = v->i;
+		return true;
+	}
+	double d = v->num.d;
+	if (d == floor(d) && fabs(d) < 9.2e18) {
+		*out = (int64_t)d;
+		return true;
+	}
+	return false;
+}
+
+struct val *num_from_double(double d)
+{
+	if (d == floor(d) && fabs(d) < 9.007199254740992e15)
+		return val_int((int64_t)d);
+	return val_double(d);
+}
+
+static void text_rec(const struct val *v, struct buf *b)
+{
+	switch (v->kind) {
+	case VAL_SET:
+		if (v->arr.n == 0) {
+			buf_addstr(b, "set()");
+			return;
+		}
+		buf_addch(b, '{');
+		for (size_t i = 0; i < v->arr.n; i++) {
+			if (i)
+				buf_addstr(b, ", ");
+			text_rec(v->arr.items[i], b);
+		}
+		buf_addch(b, '}');
+		return;
+	case VAL_ARRAY:
+		buf_addch(b, '[');
+		for (size_t i = 0; i < v->arr.n; i++) {
+			if (i)
+				buf_addstr(b, ", ");
+			text_rec(v->arr.items[i], b);
+		}
+		buf_addch(b, ']');
+		return;
+	case VAL_OBJECT:
+		buf_addch(b, '{');
+		for (size_t i = 0; i < v->obj.n; i++) {
+			if (i)
+				buf_addstr(b, ", ");
+			text_rec(v->obj.keys[i], b);
+			buf_addstr(b, ": ");
+			text_rec(v->obj.vals[i], b);
+		}
+		buf_addch(b, '}');
+		return;
+	default:
+		val_to_json(v, b, 0);
+	}
+}
+
+int val_to_text(const struct val *v, struct buf *b)
+{
+	text_rec(v, b);
+	return buf_error(b);
+}
+
+void rego_val_text(const struct val *v, struct buf *out) { text_rec(v, out); }

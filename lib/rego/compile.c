@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Engine lifecycle, the policy tree (packages and rule paths) and name
+ * resolution: rule names used in bodies become data references, import
+ * aliases are expanded, calls to user functions are bound to their node.
+ */
+#include "internal.h"
+
+struct arena_blk {
+	struct arena_blk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct rego_priv {
+	struct arena_blk *arena;
+	struct val **held;
+	size_t nheld, capheld;
+};
+
+/* The arena and held values hang off a side structure to keep struct rego
+ * small; stored in a static table keyed by the engine would be racy, so it
+ * is allocated together with the engine. */
+struct rego_full {
+	struct rego r;
+	struct rego_priv p;
+};
+
+static struct rego_priv *priv(struct rego *r) { return &((struct rego_full *)r)->p; }
+
+void *rego_alloc(struct rego *r, size_t n)
+{
+	struct rego_priv *p = priv(r);
+	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!p->arena || p->arena->cap - p->arena->used < need) {
+		size_t cap = need > 65536 ? need : 65536;
+		struct arena_blk *b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = p->arena;
+		b->used = 0;
+		b->cap = cap;
+		p->arena = b;
+	}
+	void *res = (char *)p->arena->data + p->arena->used;
+	p->arena->used += need;
+	memset(res, 0, n);
+	return res;
+}
+
+int rego_hold(struct rego *r, struct val *v)
+{
+	struct rego_priv *p = priv(r);
+	if (p->nheld == p->capheld) {
+		size_t nc = p->capheld ? p->capheld * 2 : 256;
+		struct val **nv = realloc(p->held, nc * sizeof(*nv));
+		if (!nv) {
+			val_unref(v);
+			return -ENOMEM;
+		}
+		p->held = nv;
+		p->capheld = nc;
+	}
+	p->held[p->nheld++] = v;
+	return 0;
+}
+
+const char *rego_intern(struct rego *r, const char *s, size_t len)
+{
+	/* linear probing hash set of strings */
+	if (r->natoms * 2 >= r->capatoms) {
+		size_t nc = r->capatoms ? r->capatoms * 2 : 1024;
+		char **na = calloc(nc, sizeof(*na));
+		if (!na)
+			return NULL;
+		for (size_t i = 0; i < r->capatoms; i++) {
+			if (!r->atoms[i])
+				continue;
+			uint64_t h = 1469598103934665603ull;
+			for (const char *c = r->atoms[i]; *c; c++)
+				h = (h ^ (uint8_t)*c) * 1099511628211ull;
+			size_t j = (size_t)h & (nc - 1);
+			while (na[j])
+				j = (j + 1) & (nc - 1);
+			na[j] = r->atoms[i];
+		}
+		free(r->atoms);
+		r->atoms = na;
+		r->capatoms = nc;
+	}
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	size_t j = (size_t)h & (r->capatoms - 1);
+	while (r->atoms[j]) {
+		if (strlen(r->atoms[j]) == len && memcmp(r->atoms[j], s, len) == 0)
+			return r->atoms[j];
+		j = (j + 1) & (r->capatoms - 1);
+	}
+	char *c = strndup(s, len);
+	if (!c)
+		return NULL;
+	r->atoms[j] = c;
+	r->natoms++;
+	return c;
+}
+
+struct rego *rego_new(void)
+{
+	struct rego_full *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->r.lim.max_steps = REGO_DEFAULT_MAX_STEPS;
+	f->r.lim.timeout_ms = REGO_DEFAULT_TIMEOUT_MS;
+	return &f->r;
+}
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	val_unref(n->key);
+	free(n);
+}
+
+void rego_free(struct rego *r)
+{
+	if (!r)
+		return;
+	struct rego_priv *p = priv(r);
+	for (size_t i = 0; i < p->nheld; i++)
+		val_unref(p->held[i]);
+	free(p->held);
+	while (p->arena) {
+		struct arena_blk *b = p->arena;
+		p->arena = b->next;
+		free(b);
+	}
+	for (size_t i = 0; i < r->capatoms; i++)
+		free(r->atoms[i]);
+	free(r->atoms);
+	free(r->mods);
+	node_free(r->root);
+	val_unref(r->data);
+	free(r);
+}
+
+int rego_add_module(struct rego *r, const char *name, const char *src, size_t len, unsigned flags,
+		    struct arca_err *e)
+{
+	struct module *m = NULL;
+	if (r->compiled)
+		return err_set(e, -EINVAL, "engine already compiled");
+	int rc = rego_parse_module(r, name, src, len, (flags & REGO_V0) != 0, &m, e);
+	if (rc < 0)
+		return rc;
+	struct module **nm = realloc(r->mods, (r->nmods + 1) * sizeof(*nm));
+	if (!nm)
+		return err_set(e, -ENOMEM, "out of memory");
+	r->mods = nm;
+	r->mods[r->nmods++] = m;
+	return 0;
+}
+
+int rego_set_data(struct rego *r, struct val *data, struct arca_err *e)
+{
+	if (!data || data->kind != VAL_OBJECT)
+		return err_set(e, -EINVAL, "data must be an object");
+	val_unref(r->data);
+	r->data = val_ref(data);
+	return 0;
+}
+
+void rego_set_limits(struct rego *r, const struct rego_limits *lim) { r->lim = *lim; }
+
+struct node *node_child(struct node *n, const char *name)
+{
+	/* kids are few per level; linear scan on interned pointers */
+	for (size_t i = 0; i < n->nkids; i++)
+		if (strcmp(n->kids[i]->name, name) == 0)
+			return n->kids[i];
+	return NULL;
+}
+
+static struct node *node_new(struct rego *r, const char *name, const char *parent_full)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->name = rego_intern(r, name, strlen(name));
+	n->key = val_cstr(name);
+	struct buf b = BUF_INIT;
+	if (parent_full) {
+		buf_addstr(&b, parent_full);
+		buf_addch(&b, '.');
+	}
+	buf_addstr(&b, name);
+	n->fullname = rego_intern(r, b.p, b.len);
+	buf_release(&b);
+	n->id = r->nnodes++;
+	if (!n->name || !n->key || !n->fullname) {
+		val_unref(n->key);
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static struct node *node_get(struct rego *r, struct node *n, const char *name)
+{
+	struct node *c = node_child(n, name);
+	if (c)
+		return c;
+	struct node **nk = realloc(n->kids, (n->nkids + 1) * sizeof(*nk));
+	if (!nk)
+		return NULL;
+	n->kids = nk;
+	c = node_new(r, name, n->fullname);
+	if (!c)
+		return NULL;
+	/* keep kids sorted by name so documents come out ordered */
+	size_t i = n->nkids;
+	while (i > 0 && strcmp(n->kids[i - 1]->name, name) > 0) {
+		n->kids[i] = n->kids[i - 1];
+		i--;
+	}
+	n->kids[i] = c;
+	n->nkids++;
+	return c;
+}
+
+struct node *rego_find_func(struct rego *r, const char *fullname)
+{
+	if (!r->root || strncmp(fullname, "data.", 5) != 0)
+		return NULL;
+	struct node *n = r->root;
+	const char *p = fullname + 5;
+	while (*p && n) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		char name[256];
+		if (len >= sizeof(name))
+			return NULL;
+		memcpy(name, p, len);
+		name[len] = 0;
+		n = node_child(n, name);
+		p = dot ? dot + 1 : p + len;
+	}
+	return n && n->has_func ? n : NULL;
+}
+
+/* ------------------------------------------------------- resolution */
+
+static bool is_root(const char *n) { return strcmp(n, "data") == 0 || strcmp(n, "input") == 0; }
+
+struct scope {
+	struct rego *r;
+	struct module *m;
+	const char **locals;
+	size_t nlocals, caplocals;
+	int rc;
+};
+
+static bool is_local(struct scope *s, const char *name)
+{
+	for (size_t i = 0; i < s->nlocals; i++)
+		if (s->locals[i] == name)
+			return true;
+	return false;
+}
+
+static void add_local(struct scope *s, const char *name)
+{
+	if (is_local(s, name))
+		return;
+	if (s->nlocals == s->caplocals) {
+		size_t nc = s->caplocals ? s->caplocals * 2 : 16;
+		const char **nl = realloc(s->locals, nc * sizeof(*nl));
+		if (!nl) {
+			s->rc = -ENOMEM;
+			return;
+		}
+		s->locals = nl;
+		s->caplocals = nc;
+	}
+	s->locals[s->nlocals++] = name;
+}
+
+static void pattern_locals(struct scope *s, struct term *t)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case T_VAR:
+		add_local(s, t->name);
+		break;
+	case T_ARRAY:
+	case T_OBJECT:
+	case T_SET:
+		for (size_t i = 0; i < t->n; i++)
+			pattern_locals(s, t->items[i]);
+		break;
+	default:
+		break;
+	}
+}
+
+static void body_locals(struct scope *s, struct body *b);
+
+static void term_locals(struct scope *s, struct term *t)
+{
+	if (!t)
+		return;
+	if (t->body)
+		body_locals(s, t->body);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items && t->items[i])
+			term_locals(s, t->items[i]);
+}
+
+static void body_locals(struct scope *s, struct body *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		struct expr *x = b->e[i];
+		switch (x->kind) {
+		case E_ASSIGN:
+			pattern_locals(s, x->a);
+			break;
+		case E_SOME:
+			for (size_t j = 0; j < x->nvars; j++)
+				add_local(s, x->vars[j]->name);
+			break;
+		case E_SOME_IN:
+		case E_EVERY:
+			pattern_locals(s, x->a);
+			pattern_locals(s, x->b);
+			break;
+		default:
+			break;
+		}
+		if (x->body)
+			body_locals(s, x->body);
+		term_locals(s, x->a);
+		term_locals(s, x->b);
+		term_locals(s, x->c);
+	}
+}
+
+static bool pkg_has_rule(struct scope *s, const char *name)
+{
+	for (size_t i = 0; i < s->r->nmods; i++) {
+		struct module *m = s->r->mods[i];
+		if (!val_equal(m->pkg, s->m->pkg))
+			continue;
+		for (size_t j = 0; j < m->nrules; j++) {
+			struct term *p0 = m->rules[j]->path[0];
+			if (p0->v->str.len == strlen(name) && memcmp(p0->v->str.s, name, p0->v->str.len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static struct import *find_import(struct scope *s, const char *name)
+{
+	for (size_t i = 0; i < s->m->nimports; i++)
+		if (s->m->imports[i].alias == name)
+			return &s->m->imports[i];
+	return NULL;
+}
+
+static struct term *mkstr(struct scope *s, const char *str, size_t len)
+{
+	struct term *t = rego_alloc(s->r, sizeof(*t));
+	struct val *v = val_string(str, len);
+	if (!t || !v || rego_hold(s->r, v) < 0) {
+		s->rc = -ENOMEM;
+		return NULL;
+	}
+	t->kind = T_VALUE;
+	t->v = v;
+	return t;
+}
+
+/* Rewrites T_VAR @t (in place) into data.<pkg>.<name>. */
+static void var_to_rule_ref(struct scope *s, struct term *t)
+{
+	struct val *pkg = s->m->pkg;
+	size_t n = 1 + pkg->arr.n + 1;
+	struct term **items = rego_alloc(s->r, n * sizeof(*items));
+	struct term *head = rego_alloc(s->r, sizeof(*head));
+	if (!items || !head) {
+		s->rc = -ENOMEM;
+		return;
+	}
+	head->kind = T_VAR;
+	head->name = rego_intern(s->r, "data", 4);
+	head->line = t->line;
+	items[0] = head;
+	for (size_t i = 0; i < pkg->arr.n; i++)
+		items[1 + i] = mkstr(s, pkg->arr.items[i]->str.s, pkg->arr.items[i]->str.len);
+	items[n - 1] = mkstr(s, t->name, strlen(t->name));
+	t->kind = T_REF;
+	t->items = items;
+	t->n = n;
+	t->name = NULL;
+}
+
+static void var_to_import(struct scope *s, struct term *t, struct import *im)
+{
+	(void)s;
+	if (im->ref->kind == T_VAR) {
+		t->name = im->ref->name;
+		return;
+	}
+	t->kind = T_REF;
+	t->items = im->ref->items;
+	t->n = im->ref->n;
+	t->name = NULL;
+}
+
+static void resolve_body(struct scope *s, struct body *b);
+
+static void resolve_term(struct scope *s, struct term *t)
+{
+	if (!t || s->rc < 0)
+		return;
+	switch (t->kind) {
+	case T_VAR:
+		if (is_root(t->name) || is_local(s, t->name) || t->name[0] == '$')
+			return;
+		if (find_import(s, t->name))
+			var_to_import(s, t, find_import(s, t->name));
+		else if (pkg_has_rule(s, t->name))
+			var_to_rule_ref(s, t);
+		return;
+	case T_REF: {
+		struct term *h = t->items[0];
+		if (h->kind == T_VAR && !is_root(h->name) && !is_local(s, h->name) && h->name[0] != '$') {
+			struct import *im = find_import(s, h->name);
+			struct term tmp = *h;
+			if (im)
+				var_to_import(s, &tmp, im);
+			else if (pkg_has_rule(s, h->name))
+				var_to_rule_ref(s, &tmp);
+			if (tmp.kind == T_REF) {
+				struct term **items = rego_alloc(s->r, (tmp.n + t->n - 1) * sizeof(*items));
+				if (!items) {
+					s->rc = -ENOMEM;
+					return;
+				}
+				memcpy(items, tmp.items, tmp.n * sizeof(*items));
+				memcpy(items + tmp.n, t->items + 1, (t->n - 1) * sizeof(*items));
+				t->items = items;
+				t->n = tmp.n + t->n - 1;
+			} else if (tmp.name != h->name) {
+				struct term *nh = rego_alloc(s->r, sizeof(*nh));
+				if (!nh) {
+					s->rc = -ENOMEM;
+					return;
+				}
+				*nh = tmp;
+				t->items[0] = nh;
+			}
+		} else {
+			resolve_term(s, h);
+		}
+		for (size_t i = 1; i < t->n; i++)
+			resolve_term(s, t->items[i]);
+		return;
+	}
+	case T_CALL: {
+		for (size_t i = 0; i < t->n; i++)
+			resolve_term(s, t->items[i]);
+		const char *dot = strchr(t->name, '.');
+		size_t first = dot ? (size_t)(dot - t->name) : strlen(t->name);
+		const char *fname = rego_intern(s->r, t->name, first);
+		struct buf full = BUF_INIT;
+		struct import *im = fname ? find_import(s, fname) : NULL;
+		if (strncmp(t->name, "data.", 5) == 0) {
+			buf_addstr(&full, t->name);
+		} else if (im && im->ref->kind == T_REF) {
+			buf_addstr(&full, im->ref->items[0]->name);
+			for (size_t i = 1; i < im->ref->n; i++) {
+				buf_addch(&full, '.');
+				buf_add(&full, im->ref->items[i]->v->str.s, im->ref->items[i]->v->str.len);
+			}
+			buf_addstr(&full, t->name + first);
+		} else if (fname && pkg_has_rule(s, fname) && !builtin_find(t->name)) {
+			buf_addstr(&full, "data");
+			for (size_t i = 0; i < s->m->pkg->arr.n; i++) {
+				buf_addch(&full, '.');
+				buf_add(&full, s->m->pkg->arr.items[i]->str.s, s->m->pkg->arr.items[i]->str.len);
+			}
+			buf_addch(&full, '.');
+			buf_addstr(&full, t->name);
+		}
+		if (full.len) {
+			struct node *fn = rego_find_func(s->r, full.p);
+			if (fn) {
+				t->fnode = fn;
+				t->name = fn->fullname;
+			}
+		}
+		buf_release(&full);
+		return;
+	}
+	default:
+		if (t->body)
+			resolve_body(s, t->body);
+		for (size_t i = 0; i < t->n; i++)
+			resolve_term(s, t->items[i]);
+		return;
+	}
+}
+
+static void resolve_body(struct scope *s, struct body *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		struct expr *x = b->e[i];
+		resolve_term(s, x->a);
+		resolve_term(s, x->b);
+		resolve_term(s, x->c);
+		if (x->body)
+			resolve_body(s, x->body);
+		for (size_t j = 0; j < x->nwith; j++) {
+			resolve_term(s, x->with[j].target);
+			if (x->with[j].target->kind == T_CALL)
+				continue;
+			resolve_term(s, x->with[j].value);
+		}
+	}
+}
+
+static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
+{
+	struct scope s = { .r = r, .m = m };
+	for (struct rule *x = ru; x; x = x->els) {
+		s.nlocals = 0;
+		for (size_t i = 0; i < x->nargs; i++)
+			pattern_locals(&s, x->args[i]);
+		body_locals(&s, x->body);
+		/* head vars bound by the body stay local */
+		for (size_t i = 1; i < x->npath; i++)
+			if (x->path[i]->kind == T_VAR)
+				add_local(&s, x->path[i]->name);
+		if (x->key && x->key->kind == T_VAR)
+			add_local(&s, x->key->name);
+		resolve_body(&s, x->body);
+		resolve_term(&s, x->value);
+		resolve_term(&s, x->key);
+		for (size_t i = 1; i < x->npath; i++)
+			resolve_term(&s, x->path[i]);
+		for (size_t i = 0; i < x->nargs; i++)
+			resolve_term(&s, x->args[i]);
+		if (s.rc < 0)
+			break;
+	}
+	free(s.locals);
+	return s.rc;
+}
+
+
+int rego_compile(struct rego *r, struct arca_err *e)
+{
+	if (r->compiled)
+		return 0;
+	r->root = node_new(r, "data", NULL);
+	if (!r->root)
+		return err_set(e, -ENOMEM, "out of memory");
+	r->root->is_pkg = true;
+	for (size_t i = 0; i < r->nmods; i++) {
+		struct module *m = r->mods[i];
+		struct node *pn = r->root;
+		for (size_t j = 0; j < m->pkg->arr.n && pn; j++) {
+			if (m->pkg->arr.items[j]->kind != VAL_STRING)
+				return err_set(e, -EBADMSG, "%s: rego_compile_error: invalid package path", m->name);
+			pn = node_get(r, pn, m->pkg->arr.items[j]->str.s);
+		}
+		if (!pn)
+			return err_set(e, -ENOMEM, "out of memory");
+		pn->is_pkg = true;
+		for (size_t j = 0; j < m->nrules; j++) {
+			struct rule *ru = m->rules[j];
+			struct node *n = pn;
+			for (size_t k = 0; k < ru->nstatic && n; k++)
+				n = node_get(r, n, ru->path[k]->v->str.s);
+			if (!n)
+				return err_set(e, -ENOMEM, "out of memory");
+			if (ru->kind == R_FUNC)
+				n->has_func = true;
+			if (ru->kind == R_MULTI)
+				n->multi = true;
+			if (ru->is_default) {
+				if (n->dflt)
+					return err_set(e, -EBADMSG, "%s:%d: rego_type_error: multiple default rules %s found",
+						       m->name, ru->line, n->fullname);
+				n->dflt = ru;
+			} else {
+				struct rule **pp = &n->rules;
+				while (*pp)
+					pp = &(*pp)->next_in_node;
+				*pp = ru;
+			}
+		}
+	}
+	for (size_t i = 0; i < r->nmods; i++) {
+		struct module *m = r->mods[i];
+		for (size_t j = 0; j < m->nrules; j++) {
+			int rc = resolve_rule(r, m, m->rules[j]);
+			if (rc < 0)
+				return err_set(e, rc, "out of memory");
+		}
+	}
+	if (!r->data) {
+		r->data = val_object_new(0);
+		if (!r->data)
+			return err_set(e, -ENOMEM, "out of memory");
+	}
+	r->compiled = true;
+	return 0;
+}
+
+/* Resolves calls in a query (no package context). */
+int rego_resolve_query(struct rego *r, struct body *b)
+{
+	static struct module qmod;
+	struct module m = { 0 };
+	(void)qmod;
+	m.pkg = val_array_new(0);
+	if (!m.pkg)
+		return -ENOMEM;
+	struct scope s = { .r = r, .m = &m };
+	body_locals(&s, b);
+	resolve_body(&s, b);
+	free(s.locals);
+	val_unref(m.pkg);
+	return s.rc;
+}

@@ -1,0 +1,1406 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Top-down Rego evaluator. Every generator takes a continuation: a term
+ * yields each of its values to a vcont_fn, a body calls its cont_fn once per
+ * solution. Variable bindings live on a trail that is unwound on
+ * backtracking. A continuation returning EV_STOP ends the enumeration
+ * early (used by `not`, `every` and existence checks); negative values are
+ * errors and always propagate.
+ */
+#include "internal.h"
+
+#include <time.h>
+
+int ev_error(struct ev *ev, int code, const char *ecode, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!ev->ecode)
+		ev->ecode = ecode;
+	if (ev->err && ev->err->code == 0)
+		err_set(ev->err, code, "%s: %s", ecode, msg);
+	return code;
+}
+
+/* ----------------------------------------------------------- bindings */
+
+static struct bind *lookup(struct ev *ev, const char *name)
+{
+	for (size_t i = ev->ntrail; i > ev->frame; i--)
+		if (ev->trail[i - 1].name == name)
+			return &ev->trail[i - 1];
+	return NULL;
+}
+
+static int bind(struct ev *ev, const char *name, struct val *v)
+{
+	if (ev->ntrail == ev->captrail) {
+		size_t nc = ev->captrail ? ev->captrail * 2 : 64;
+		struct bind *nb = realloc(ev->trail, nc * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		ev->trail = nb;
+		ev->captrail = nc;
+	}
+	ev->trail[ev->ntrail].name = name;
+	ev->trail[ev->ntrail].v = v ? val_ref(v) : NULL;
+	ev->ntrail++;
+	return 0;
+}
+
+static void undo(struct ev *ev, size_t mark)
+{
+	while (ev->ntrail > mark) {
+		ev->ntrail--;
+		val_unref(ev->trail[ev->ntrail].v);
+	}
+}
+
+static bool is_root(const char *n) { return strcmp(n, "data") == 0 || strcmp(n, "input") == 0; }
+
+static bool unbound_var(struct ev *ev, struct term *t)
+{
+	if (t->kind != T_VAR || is_root(t->name))
+		return false;
+	struct bind *b = lookup(ev, t->name);
+	return !b || !b->v;
+}
+
+/* Can the term be evaluated to values (unbound vars only where refs
+ * enumerate them)? */
+static bool evaluable(struct ev *ev, struct term *t)
+{
+	switch (t->kind) {
+	case T_VAR:
+		return !unbound_var(ev, t);
+	case T_REF:
+		if (t->items[0]->kind == T_VAR)
+			return !unbound_var(ev, t->items[0]);
+		return evaluable(ev, t->items[0]);
+	case T_ARRAY:
+	case T_SET:
+	case T_OBJECT:
+		for (size_t i = 0; i < t->n; i++)
+			if (!evaluable(ev, t->items[i]))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static int step(struct ev *ev)
+{
+	ev->steps++;
+	if (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps)
+		return ev_error(ev, -E2BIG, EC_LIMIT, "evaluation exceeded %llu steps",
+				(unsigned long long)ev->r->lim.max_steps);
+	if (ev->deadline_ns && (ev->steps & 1023) == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > ev->deadline_ns)
+			return ev_error(ev, -ETIME, EC_CANCEL, "evaluation deadline exceeded");
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- collections */
+
+/* Iterates keys and values of a collection. */
+typedef int (*kv_fn)(struct ev *ev, struct val *k, struct val *v, void *arg);
+
+static int each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg)
+{
+	int rc = 0;
+	switch (c->kind) {
+	case VAL_ARRAY:
+		for (size_t i = 0; i < c->arr.n && rc == 0; i++) {
+			struct val *k = val_int((int64_t)i);
+			if (!k)
+				return -ENOMEM;
+			rc = f(ev, k, c->arr.items[i], arg);
+			val_unref(k);
+		}
+		break;
+	case VAL_SET:
+		for (size_t i = 0; i < c->arr.n && rc == 0; i++)
+			rc = f(ev, c->arr.items[i], c->arr.items[i], arg);
+		break;
+	case VAL_OBJECT:
+		for (size_t i = 0; i < c->obj.n && rc == 0; i++)
+			rc = f(ev, c->obj.keys[i], c->obj.vals[i], arg);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static struct val *child(struct val *c, struct val *k)
+{
+	switch (c->kind) {
+	case VAL_ARRAY: {
+		int64_t i;
+		if (k->kind != VAL_NUMBER || !num_is_int(k, &i) || i < 0 || (uint64_t)i >= c->arr.n)
+			return NULL;
+		return c->arr.items[i];
+	}
+	case VAL_OBJECT:
+		return val_object_get(c, k);
+	case VAL_SET:
+		return val_set_contains(c, k) ? k : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* ------------------------------------------------------------- match */
+
+static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
+
+struct match_items {
+	struct term **items;
+	struct val **vals;
+	size_t n, i;
+	cont_fn k;
+	void *arg;
+};
+
+static int match_items_next(struct ev *ev, void *arg)
+{
+	struct match_items *m = arg;
+	if (m->i == m->n)
+		return m->k(ev, m->arg);
+	size_t i = m->i++;
+	int rc = match(ev, m->items[i], m->vals[i], match_items_next, m);
+	m->i = i;
+	return rc;
+}
+
+struct eqk {
+	struct val *want;
+	cont_fn k;
+	void *arg;
+};
+
+static int eq_cont(struct ev *ev, struct val *v, void *arg)
+{
+	struct eqk *q = arg;
+	if (!val_equal(v, q->want))
+		return 0;
+	return q->k(ev, q->arg);
+}
+
+/* Binds the unbound variables of pattern @t so that it equals @v. */
+static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg)
+{
+	switch (t->kind) {
+	case T_VAR:
+		if (unbound_var(ev, t)) {
+			size_t mark = ev->ntrail;
+			int rc = bind(ev, t->name, v);
+			if (rc == 0)
+				rc = k(ev, arg);
+			undo(ev, mark);
+			return rc;
+		}
+		break;
+	case T_ARRAY:
+		if (evaluable(ev, t))
+			break;
+		if (v->kind != VAL_ARRAY || v->arr.n != t->n)
+			return 0;
+		{
+			struct match_items m = { t->items, v->arr.items, t->n, 0, k, arg };
+			return match_items_next(ev, &m);
+		}
+	case T_OBJECT:
+		if (evaluable(ev, t))
+			break;
+		if (v->kind != VAL_OBJECT || v->obj.n != t->n / 2)
+			return 0;
+		{
+			/* keys must be ground; look each up */
+			size_t n = t->n / 2;
+			struct term **pats = calloc(n ? n : 1, sizeof(*pats));
+			struct val **vals = calloc(n ? n : 1, sizeof(*vals));
+			int rc = 0;
+			if (!pats || !vals) {
+				free(pats);
+				free(vals);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < n && rc == 0; i++) {
+				struct term *kt = t->items[2 * i];
+				if (kt->kind != T_VALUE) {
+					rc = ev_error(ev, -EINVAL, EC_UNSAFE, "object key in pattern must be constant");
+					break;
+				}
+				struct val *x = val_object_get(v, kt->v);
+				if (!x) {
+					rc = 1;
+					break;
+				}
+				pats[i] = t->items[2 * i + 1];
+				vals[i] = x;
+			}
+			if (rc == 0) {
+				struct match_items m = { pats, vals, n, 0, k, arg };
+				rc = match_items_next(ev, &m);
+			} else if (rc == 1) {
+				rc = 0;
+			}
+			free(pats);
+			free(vals);
+			return rc;
+		}
+	default:
+		break;
+	}
+	struct eqk q = { v, k, arg };
+	return ev_term(ev, t, eq_cont, &q);
+}
+
+/* ----------------------------------------------------------- unify */
+
+struct unify_st {
+	struct term *other;
+	cont_fn k;
+	void *arg;
+};
+
+static int unify_val(struct ev *ev, struct val *v, void *arg)
+{
+	struct unify_st *u = arg;
+	return match(ev, u->other, v, u->k, u->arg);
+}
+
+static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void *arg);
+
+struct unify_items {
+	struct term **a, **b;
+	size_t n, i;
+	cont_fn k;
+	void *arg;
+};
+
+static int unify_items_next(struct ev *ev, void *arg)
+{
+	struct unify_items *u = arg;
+	if (u->i == u->n)
+		return u->k(ev, u->arg);
+	size_t i = u->i++;
+	int rc = unify(ev, u->a[i], u->b[i], unify_items_next, u);
+	u->i = i;
+	return rc;
+}
+
+static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void *arg)
+{
+	if (a->kind == T_ARRAY && b->kind == T_ARRAY && !(evaluable(ev, a) && evaluable(ev, b))) {
+		if (a->n != b->n)
+			return 0;
+		struct unify_items u = { a->items, b->items, a->n, 0, k, arg };
+		return unify_items_next(ev, &u);
+	}
+	struct unify_st u = { b, k, arg };
+	if (evaluable(ev, a) && !(unbound_var(ev, b) == false && !evaluable(ev, b) && 0))
+		return ev_term(ev, a, unify_val, &u);
+	if (evaluable(ev, b)) {
+		u.other = a;
+		return ev_term(ev, b, unify_val, &u);
+	}
+	return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: var is unsafe in unification", a->line);
+}
+
+/* --------------------------------------------------------- composites */
+
+struct comp_st {
+	struct term *t;
+	struct val **vals;
+	size_t i;
+	vcont_fn k;
+	void *arg;
+};
+
+static int comp_build(struct ev *ev, struct comp_st *c)
+{
+	struct term *t = c->t;
+	struct val *out = NULL;
+	int rc = 0;
+	if (t->kind == T_ARRAY) {
+		out = val_array_new(t->n);
+		for (size_t i = 0; out && i < t->n && rc == 0; i++)
+			rc = val_array_push(out, val_ref(c->vals[i]));
+	} else if (t->kind == T_SET) {
+		out = val_set_new(t->n);
+		for (size_t i = 0; out && i < t->n && rc == 0; i++)
+			rc = val_set_add(out, val_ref(c->vals[i]));
+	} else {
+		out = val_object_new(t->n / 2);
+		for (size_t i = 0; out && i + 1 < t->n && rc == 0; i += 2)
+			rc = val_object_put(out, val_ref(c->vals[i]), val_ref(c->vals[i + 1]));
+	}
+	if (!out || rc < 0) {
+		val_unref(out);
+		return -ENOMEM;
+	}
+	rc = c->k(ev, out, c->arg);
+	val_unref(out);
+	return rc;
+}
+
+static int comp_next(struct ev *ev, struct comp_st *c);
+
+static int comp_item(struct ev *ev, struct val *v, void *arg)
+{
+	struct comp_st *c = arg;
+	size_t i = c->i;
+	c->vals[i] = v;
+	c->i = i + 1;
+	int rc = comp_next(ev, c);
+	c->i = i;
+	return rc;
+}
+
+static int comp_next(struct ev *ev, struct comp_st *c)
+{
+	if (c->i == c->t->n)
+		return comp_build(ev, c);
+	return ev_term(ev, c->t->items[c->i], comp_item, c);
+}
+
+static int ev_composite(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	struct val *small[16];
+	struct val **vals = t->n <= 16 ? small : calloc(t->n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	struct comp_st c = { t, vals, 0, k, arg };
+	int rc = comp_next(ev, &c);
+	if (vals != small)
+		free(vals);
+	return rc;
+}
+
+/* ------------------------------------------------------ comprehensions */
+
+struct collect {
+	struct term *t;
+	struct val *out;
+};
+
+struct collect_kv {
+	struct collect *c;
+	struct val *key;
+};
+
+static int collect_val(struct ev *ev, struct val *v, void *arg)
+{
+	(void)ev;
+	struct collect *c = arg;
+	if (c->t->kind == T_ACOMP)
+		return val_array_push(c->out, val_ref(v));
+	return val_set_add(c->out, val_ref(v));
+}
+
+static int collect_ov(struct ev *ev, struct val *v, void *arg)
+{
+	struct collect_kv *kv = arg;
+	struct val *old = val_object_get(kv->c->out, kv->key);
+	if (old) {
+		if (!val_equal(old, v))
+			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+		return 0;
+	}
+	return val_object_put(kv->c->out, val_ref(kv->key), val_ref(v));
+}
+
+static int collect_ok(struct ev *ev, struct val *v, void *arg)
+{
+	struct collect_kv kv = { arg, v };
+	return ev_term(ev, ((struct collect *)arg)->t->items[1], collect_ov, &kv);
+}
+
+static int collect_sol(struct ev *ev, void *arg)
+{
+	struct collect *c = arg;
+	if (c->t->kind == T_OCOMP)
+		return ev_term(ev, c->t->items[0], collect_ok, c);
+	return ev_term(ev, c->t->items[0], collect_val, c);
+}
+
+static int ev_comprehension(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	struct collect c = { t, NULL };
+	c.out = t->kind == T_ACOMP ? val_array_new(4) : t->kind == T_SCOMP ? val_set_new(4) : val_object_new(4);
+	if (!c.out)
+		return -ENOMEM;
+	size_t mark = ev->ntrail;
+	int rc = ev_body(ev, t->body, 0, collect_sol, &c);
+	undo(ev, mark);
+	if (rc == 0)
+		rc = k(ev, c.out, arg);
+	val_unref(c.out);
+	return rc;
+}
+
+/* ----------------------------------------------------------- refs */
+
+struct ops_st {
+	struct term **ops;
+	size_t n;
+	vcont_fn k;
+	void *arg;
+};
+
+static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i);
+
+struct iter_st {
+	struct ops_st *o;
+	size_t i;
+	struct term *op;
+};
+
+static int iter_kv(struct ev *ev, struct val *key, struct val *v, void *arg);
+
+struct iter_k2 {
+	struct iter_st *it;
+	struct val *v;
+};
+
+static int iter_after_match(struct ev *ev, void *arg)
+{
+	struct iter_k2 *k2 = arg;
+	return apply_ops(ev, k2->v, k2->it->o, k2->it->i + 1);
+}
+
+static int iter_kv(struct ev *ev, struct val *key, struct val *v, void *arg)
+{
+	struct iter_st *it = arg;
+	struct iter_k2 k2 = { it, v };
+	int rc = step(ev);
+	if (rc < 0)
+		return rc;
+	return match(ev, it->op, key, iter_after_match, &k2);
+}
+
+struct key_st {
+	struct ops_st *o;
+	size_t i;
+	struct val *coll;
+};
+
+static int key_cont(struct ev *ev, struct val *key, void *arg)
+{
+	struct key_st *ks = arg;
+	struct val *c = child(ks->coll, key);
+	if (!c)
+		return 0;
+	return apply_ops(ev, c, ks->o, ks->i + 1);
+}
+
+static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
+{
+	if (i == o->n)
+		return o->k(ev, v, o->arg);
+	struct term *op = o->ops[i];
+	if (evaluable(ev, op)) {
+		if (op->kind == T_VALUE) {
+			struct val *c = child(v, op->v);
+			return c ? apply_ops(ev, c, o, i + 1) : 0;
+		}
+		struct key_st ks = { o, i, v };
+		return ev_term(ev, op, key_cont, &ks);
+	}
+	struct iter_st it = { o, i, op };
+	return each_kv(ev, v, iter_kv, &it);
+}
+
+/* Virtual documents. */
+static int node_value(struct ev *ev, struct node *n, struct val *base, struct val **out);
+
+static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_st *o, size_t i);
+
+static struct val *path_override(struct ev *ev, struct val *path, bool *deeper)
+{
+	struct val *found = NULL;
+	*deeper = false;
+	for (size_t w = 0; w < ev->nwo; w++) {
+		struct wover *x = &ev->wo[w];
+		if (x->kind != 1)
+			continue;
+		size_t pn = x->path->arr.n, qn = path->arr.n;
+		size_t m = pn < qn ? pn : qn;
+		bool pre = true;
+		for (size_t j = 0; j < m && pre; j++)
+			pre = val_equal(x->path->arr.items[j], path->arr.items[j]);
+		if (!pre)
+			continue;
+		if (pn <= qn) {
+			/* override at or above: navigate into it */
+			struct val *v = x->v;
+			for (size_t j = pn; j < qn && v; j++)
+				v = child(v, path->arr.items[j]);
+			found = v ? v : NULL;
+			if (!v)
+				found = NULL;
+			return found ? found : (struct val *)-1;
+		}
+		*deeper = true;
+	}
+	return NULL;
+}
+
+struct data_key {
+	struct node *n;
+	struct val *base;
+	struct ops_st *o;
+	size_t i;
+};
+
+static int data_key_cont(struct ev *ev, struct val *key, void *arg)
+{
+	struct data_key *dk = arg;
+	struct node *c = NULL;
+	if (key->kind == VAL_STRING && dk->n)
+		c = node_child(dk->n, key->str.s);
+	struct val *b = dk->base ? child(dk->base, key) : NULL;
+	if (c && !c->has_func)
+		return ev_data(ev, c, b, dk->o, dk->i + 1);
+	if (c && c->has_func)
+		return 0;
+	if (!b)
+		return 0;
+	return apply_ops(ev, b, dk->o, dk->i + 1);
+}
+
+/* Path of the ref walked so far, for `with data.x` overrides. */
+static struct val *data_path(struct ops_st *o, size_t i)
+{
+	struct val *p = val_array_new(i);
+	for (size_t j = 0; p && j < i; j++)
+		if (val_array_push(p, val_ref(o->ops[j]->v)) < 0)
+			return NULL;
+	return p;
+}
+
+static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_st *o, size_t i)
+{
+	int rc;
+	if (ev->nwo) {
+		/* overrides: only constant prefixes are tracked */
+		bool all_const = true;
+		for (size_t j = 0; j < i; j++)
+			if (o->ops[j]->kind != T_VALUE)
+				all_const = false;
+		if (all_const) {
+			struct val *p = data_path(o, i);
+			if (!p)
+				return -ENOMEM;
+			bool deeper;
+			struct val *ov = path_override(ev, p, &deeper);
+			val_unref(p);
+			if (ov == (struct val *)-1)
+				return 0;
+			if (ov)
+				return apply_ops(ev, ov, o, i);
+		}
+	}
+	if (n && (n->rules || n->dflt) ) {
+		struct val *v = NULL;
+		rc = node_value(ev, n, base, &v);
+		if (rc < 0 || !v)
+			return rc;
+		/* patch deeper overrides */
+		rc = apply_ops(ev, v, o, i);
+		val_unref(v);
+		return rc;
+	}
+	if (i == o->n || !n) {
+		if (!n)
+			return base ? apply_ops(ev, base, o, i) : 0;
+		struct val *v = NULL;
+		rc = node_value(ev, n, base, &v);
+		if (rc < 0 || !v)
+			return rc;
+		rc = apply_ops(ev, v, o, i);
+		val_unref(v);
+		return rc;
+	}
+	struct term *op = o->ops[i];
+	if (evaluable(ev, op)) {
+		struct data_key dk = { n, base, o, i };
+		if (op->kind == T_VALUE)
+			return data_key_cont(ev, op->v, &dk);
+		return ev_term(ev, op, data_key_cont, &dk);
+	}
+	struct val *v = NULL;
+	rc = node_value(ev, n, base, &v);
+	if (rc < 0 || !v)
+		return rc;
+	rc = apply_ops(ev, v, o, i);
+	val_unref(v);
+	return rc;
+}
+
+static int node_value(struct ev *ev, struct node *n, struct val *base, struct val **out)
+{
+	return rego_eval_node_value(ev, n, base, out);
+}
+
+static int head_cont(struct ev *ev, struct val *v, void *arg)
+{
+	return apply_ops(ev, v, arg, 0);
+}
+
+static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	struct term *h = t->items[0];
+	struct ops_st o = { t->items + 1, t->n - 1, k, arg };
+	if (h->kind == T_VAR && strcmp(h->name, "data") == 0)
+		return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
+	if (h->kind == T_VAR && strcmp(h->name, "input") == 0) {
+		if (!ev->input)
+			return 0;
+		return apply_ops(ev, ev->input, &o, 0);
+	}
+	if (h->kind == T_VAR) {
+		struct bind *b = lookup(ev, h->name);
+		if (!b || !b->v)
+			return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: var %s is unsafe", t->line, h->name);
+		return apply_ops(ev, b->v, &o, 0);
+	}
+	return ev_term(ev, h, head_cont, &o);
+}
+
+/* ------------------------------------------------------------ calls */
+
+struct call_st {
+	struct term *t;
+	struct val *vals[8];
+	size_t nin, i;
+	struct term *out_term;
+	vcont_fn k;
+	void *arg;
+	struct val *result;
+};
+
+static int call_out_matched(struct ev *ev, void *arg)
+{
+	struct call_st *c = arg;
+	return c->k(ev, val_bool(true), c->arg);
+}
+
+static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val **args, size_t n, struct val **out,
+		    int line, bool *found);
+
+static int call_invoke(struct ev *ev, struct call_st *c)
+{
+	struct val *res = NULL;
+	bool found = false;
+	int rc = dispatch(ev, c->t->name, c->t->fnode, c->vals, c->nin, &res, c->t->line, &found);
+	if (rc < 0 || !res)
+		return rc < 0 ? rc : 0;
+	if (c->out_term)
+		rc = match(ev, c->out_term, res, call_out_matched, c);
+	else
+		rc = c->k(ev, res, c->arg);
+	val_unref(res);
+	return rc;
+}
+
+static int call_arg(struct ev *ev, struct val *v, void *arg)
+{
+	struct call_st *c = arg;
+	size_t i = c->i;
+	c->vals[i] = v;
+	c->i = i + 1;
+	int rc = c->i == c->nin ? call_invoke(ev, c) : ev_term(ev, c->t->items[c->i], call_arg, c);
+	c->i = i;
+	return rc;
+}
+
+static size_t func_arity(struct ev *ev, struct term *t, bool *known)
+{
+	*known = true;
+	if (t->fnode && t->fnode->rules)
+		return t->fnode->rules->nargs;
+	if (t->fnode && t->fnode->dflt)
+		return t->fnode->dflt->nargs;
+	const struct builtin_decl *d = builtin_find(t->name);
+	if (d)
+		return d->nargs;
+	(void)ev;
+	*known = false;
+	return t->n;
+}
+
+static int ev_call(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	struct call_st c = { .t = t, .k = k, .arg = arg };
+	bool known;
+	size_t ar = func_arity(ev, t, &known);
+	if (!known && !t->fnode) {
+		/* maybe a with-replaced name; else unknown */
+		bool rep = false;
+		for (size_t w = 0; w < ev->nwo; w++)
+			if (ev->wo[w].kind == 2 && ev->wo[w].fname == t->name)
+				rep = true;
+		if (!rep)
+			return ev_error(ev, -EINVAL, "rego_type_error", "line %d: undefined function %s", t->line, t->name);
+	}
+	if (t->n == ar + 1) {
+		c.out_term = t->items[ar];
+		c.nin = ar;
+	} else if (t->n == ar) {
+		c.nin = ar;
+	} else {
+		return ev_error(ev, -EINVAL, "rego_type_error", "line %d: %s: arity mismatch", t->line, t->name);
+	}
+	if (c.nin > ARRAY_SIZE(c.vals))
+		return ev_error(ev, -E2BIG, EC_LIMIT, "too many arguments");
+	if (c.nin == 0)
+		return call_invoke(ev, &c);
+	return ev_term(ev, t->items[0], call_arg, &c);
+}
+
+static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val **args, size_t n, struct val **out,
+		    int line, bool *found)
+{
+	/* `with` replacements, innermost first */
+	for (size_t w = ev->nwo; w > 0; w--) {
+		struct wover *x = &ev->wo[w - 1];
+		if (x->kind != 2)
+			continue;
+		if (x->fname == name || (fn && x->fname == fn->fullname)) {
+			if (x->v) {
+				*out = val_ref(x->v);
+				return 0;
+			}
+			/* replacement function: dispatch without this override */
+			struct wover saved = *x;
+			x->kind = 3;
+			struct node *rfn = saved.fterm ? saved.fterm->fnode : NULL;
+			int rc = dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
+					  rfn, args, n, out, line, found);
+			x->kind = 2;
+			return rc;
+		}
+	}
+	*found = true;
+	if (fn)
+		return ev_call_func(ev, fn, args, n, out);
+	const struct builtin_decl *d = builtin_find(name);
+	if (!d) {
+		struct node *f2 = rego_find_func(ev->r, name);
+		if (f2)
+			return ev_call_func(ev, f2, args, n, out);
+		return ev_error(ev, -EINVAL, "rego_type_error", "line %d: undefined function %s", line, name);
+	}
+	int rc = d->fn(ev, args, out);
+	if (rc < 0 && rc != -ENOMEM && ev->ecode && strcmp(ev->ecode, EC_BUILTIN) == 0 && !ev->strict) {
+		ev->ecode = NULL;
+		if (ev->err)
+			err_clear(ev->err);
+		*out = NULL;
+		return 0;
+	}
+	if (rc == 1) {
+		*out = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+/* --------------------------------------------------------- templates */
+
+struct tmpl_st {
+	struct term *t;
+	size_t i;
+	struct buf *b;
+	vcont_fn k;
+	void *arg;
+};
+
+static int tmpl_next(struct ev *ev, struct tmpl_st *s);
+
+static int tmpl_part(struct ev *ev, struct val *v, void *arg)
+{
+	struct tmpl_st *s = arg;
+	size_t len = s->b->len, i = s->i;
+	if (v->kind == VAL_STRING)
+		buf_add(s->b, v->str.s, v->str.len);
+	else
+		val_to_text(v, s->b);
+	s->i = i + 1;
+	int rc = tmpl_next(ev, s);
+	s->i = i;
+	buf_setlen(s->b, len);
+	return rc == 0 ? EV_STOP : rc; /* first value only */
+}
+
+static int tmpl_next(struct ev *ev, struct tmpl_st *s)
+{
+	if (s->i == s->t->n) {
+		struct val *v = val_string(s->b->p, s->b->len);
+		if (!v)
+			return -ENOMEM;
+		int rc = s->k(ev, v, s->arg);
+		val_unref(v);
+		return rc;
+	}
+	struct term *p = s->t->items[s->i];
+	if (p->kind == T_VALUE && p->v->kind == VAL_STRING && (s->i % 2) == 0) {
+		size_t len = s->b->len, i = s->i;
+		buf_add(s->b, p->v->str.s, p->v->str.len);
+		s->i++;
+		int rc = tmpl_next(ev, s);
+		s->i = i;
+		buf_setlen(s->b, len);
+		return rc;
+	}
+	size_t i = s->i;
+	int rc = ev_term(ev, p, tmpl_part, s);
+	if (rc == EV_STOP)
+		return 0;
+	if (rc < 0)
+		return rc;
+	/* undefined expression */
+	size_t len = s->b->len;
+	buf_addstr(s->b, "<undefined>");
+	s->i = i + 1;
+	rc = tmpl_next(ev, s);
+	s->i = i;
+	buf_setlen(s->b, len);
+	return rc;
+}
+
+static int ev_template(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	struct buf b = BUF_INIT;
+	struct tmpl_st s = { t, 0, &b, k, arg };
+	int rc = tmpl_next(ev, &s);
+	buf_release(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------ terms */
+
+int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
+{
+	switch (t->kind) {
+	case T_VALUE:
+		return k(ev, t->v, arg);
+	case T_VAR: {
+		if (strcmp(t->name, "input") == 0)
+			return ev->input ? k(ev, ev->input, arg) : 0;
+		if (strcmp(t->name, "data") == 0) {
+			struct ops_st o = { NULL, 0, k, arg };
+			return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
+		}
+		struct bind *b = lookup(ev, t->name);
+		if (!b || !b->v)
+			return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: var %s is unsafe", t->line,
+					t->name[0] == '$' ? "_" : t->name);
+		return k(ev, b->v, arg);
+	}
+	case T_REF:
+		return ev_ref(ev, t, k, arg);
+	case T_ARRAY:
+	case T_SET:
+	case T_OBJECT:
+		return ev_composite(ev, t, k, arg);
+	case T_ACOMP:
+	case T_SCOMP:
+	case T_OCOMP:
+		return ev_comprehension(ev, t, k, arg);
+	case T_CALL:
+		return ev_call(ev, t, k, arg);
+	case T_TEMPLATE:
+		return ev_template(ev, t, k, arg);
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------ bodies */
+
+struct body_st {
+	struct body *b;
+	size_t i;
+	cont_fn k;
+	void *arg;
+};
+
+static int body_next(struct ev *ev, void *arg)
+{
+	struct body_st *s = arg;
+	return ev_body(ev, s->b, s->i + 1, s->k, s->arg);
+}
+
+static int truthy(struct ev *ev, struct val *v, void *arg)
+{
+	struct body_st *s = arg;
+	if (v->kind == VAL_BOOL && !v->b)
+		return 0;
+	return s->k == NULL ? EV_STOP : body_next(ev, s);
+}
+
+static int stop_cont(struct ev *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	return EV_STOP;
+}
+
+/* Declares the variables of a pattern term (fresh, shadowing outer ones). */
+static int declare_vars(struct ev *ev, struct term *t)
+{
+	int rc = 0;
+	switch (t->kind) {
+	case T_VAR:
+		if (!is_root(t->name))
+			rc = bind(ev, t->name, NULL);
+		break;
+	case T_ARRAY:
+	case T_OBJECT:
+	case T_SET:
+		for (size_t i = 0; i < t->n && rc == 0; i++)
+			if (t->kind != T_OBJECT || i % 2 == 1)
+				rc = declare_vars(ev, t->items[i]);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+struct somein_st {
+	struct expr *x;
+	struct body_st *s;
+	struct val *v;
+};
+
+static int somein_after_key(struct ev *ev, void *arg)
+{
+	struct somein_st *si = arg;
+	return match(ev, si->x->b, si->v, body_next, si->s);
+}
+
+static int somein_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
+{
+	struct somein_st *si = arg;
+	int rc = step(ev);
+	if (rc < 0)
+		return rc;
+	si->v = v;
+	if (si->x->a)
+		return match(ev, si->x->a, k, somein_after_key, si);
+	return match(ev, si->x->b, v, body_next, si->s);
+}
+
+static int somein_coll(struct ev *ev, struct val *c, void *arg)
+{
+	struct somein_st si = { ((struct somein_st *)arg)->x, ((struct somein_st *)arg)->s, NULL };
+	return each_kv(ev, c, somein_kv, &si);
+}
+
+struct every_st {
+	struct expr *x;
+	bool ok;
+};
+
+static int every_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
+{
+	struct every_st *es = arg;
+	size_t mark = ev->ntrail;
+	int rc = 0;
+	if (es->x->a)
+		rc = declare_vars(ev, es->x->a);
+	if (rc == 0)
+		rc = declare_vars(ev, es->x->b);
+	if (rc == 0 && es->x->a) {
+		if (es->x->a->kind == T_VAR)
+			rc = bind(ev, es->x->a->name, k);
+	}
+	if (rc == 0 && es->x->b->kind == T_VAR)
+		rc = bind(ev, es->x->b->name, v);
+	if (rc == 0)
+		rc = ev_body(ev, es->x->body, 0, stop_cont, NULL);
+	undo(ev, mark);
+	if (rc < 0)
+		return rc;
+	if (rc != EV_STOP) {
+		es->ok = false;
+		return EV_STOP;
+	}
+	return 0;
+}
+
+static int every_coll(struct ev *ev, struct val *c, void *arg)
+{
+	struct every_st *es = arg;
+	int rc = each_kv(ev, c, every_kv, es);
+	if (rc < 0)
+		return rc;
+	return EV_STOP; /* first value of the domain only */
+}
+
+static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
+{
+	size_t mark = ev->ntrail;
+	int rc = 0;
+	switch (x->kind) {
+	case E_TERM:
+		rc = ev_term(ev, x->a, truthy, s);
+		break;
+	case E_UNIFY:
+		rc = unify(ev, x->a, x->b, body_next, s);
+		break;
+	case E_ASSIGN:
+		rc = declare_vars(ev, x->a);
+		if (rc == 0)
+			rc = unify(ev, x->a, x->b, body_next, s);
+		break;
+	case E_SOME:
+		for (size_t i = 0; i < x->nvars && rc == 0; i++)
+			rc = bind(ev, x->vars[i]->name, NULL);
+		if (rc == 0)
+			rc = body_next(ev, s);
+		break;
+	case E_SOME_IN: {
+		if (x->a)
+			rc = declare_vars(ev, x->a);
+		if (rc == 0)
+			rc = declare_vars(ev, x->b);
+		struct somein_st si = { x, s, NULL };
+		if (rc == 0)
+			rc = ev_term(ev, x->c, somein_coll, &si);
+		break;
+	}
+	case E_EVERY: {
+		struct every_st es = { x, true };
+		bool any = false;
+		(void)any;
+		rc = ev_term(ev, x->c, every_coll, &es);
+		if (rc == EV_STOP || rc == 0) {
+			if (rc == 0) {
+				/* undefined domain: every is vacuously true */
+			}
+			rc = es.ok ? body_next(ev, s) : 0;
+		}
+		break;
+	}
+	}
+	undo(ev, mark);
+	return rc;
+}
+
+static int ev_expr_neg(struct ev *ev, struct expr *x, struct body_st *s)
+{
+	if (!x->negated)
+		return ev_expr_plain(ev, x, s);
+	struct body_st probe = { NULL, 0, NULL, NULL };
+	struct body one = { &x, 1 };
+	struct expr copy = *x;
+	copy.negated = false;
+	copy.nwith = 0;
+	struct expr *cp = &copy;
+	one.e = &cp;
+	(void)probe;
+	size_t mark = ev->ntrail;
+	int rc = ev_body(ev, &one, 0, stop_cont, NULL);
+	undo(ev, mark);
+	if (rc < 0)
+		return rc;
+	if (rc == EV_STOP)
+		return 0;
+	return body_next(ev, s);
+}
+
+/* `with`: install overrides for this expression only. The continuation
+ * (the rest of the body) runs with them removed again, with the outer
+ * memo table and input. */
+struct with_st {
+	struct body_st *s;
+	size_t nwo_before;
+	struct val **outer_memo;
+	bool *outer_busy;
+	struct val *outer_input;
+};
+
+static int with_rest(struct ev *ev, void *arg)
+{
+	struct with_st *w = arg;
+	size_t n = ev->nwo - w->nwo_before;
+	struct wover *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, ev->wo + w->nwo_before, n * sizeof(*tmp));
+	ev->nwo = w->nwo_before;
+	struct val **im = ev->memo;
+	bool *ib = ev->busy;
+	struct val *ii = ev->input;
+	ev->memo = w->outer_memo;
+	ev->busy = w->outer_busy;
+	ev->input = w->outer_input;
+	int rc = body_next(ev, w->s);
+	ev->memo = im;
+	ev->busy = ib;
+	ev->input = ii;
+	memcpy(ev->wo + w->nwo_before, tmp, n * sizeof(*tmp));
+	ev->nwo = w->nwo_before + n;
+	free(tmp);
+	return rc;
+}
+
+static int with_val(struct ev *ev, struct val *v, void *arg)
+{
+	struct val **out = arg;
+	(void)ev;
+	*out = val_ref(v);
+	return EV_STOP;
+}
+
+static struct val *term_path(struct term *t, const char **root)
+{
+	struct val *p = val_array_new(4);
+	if (!p)
+		return NULL;
+	if (t->kind == T_VAR) {
+		*root = t->name;
+		return p;
+	}
+	if (t->kind != T_REF || t->items[0]->kind != T_VAR) {
+		val_unref(p);
+		return NULL;
+	}
+	*root = t->items[0]->name;
+	for (size_t i = 1; i < t->n; i++) {
+		if (t->items[i]->kind != T_VALUE || val_array_push(p, val_ref(t->items[i]->v)) < 0) {
+			val_unref(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static struct val *set_path(struct val *doc, struct val *path, size_t i, struct val *v);
+
+static int push_wo(struct ev *ev, struct wover *w)
+{
+	if (ev->nwo == ev->capwo) {
+		size_t nc = ev->capwo ? ev->capwo * 2 : 8;
+		struct wover *nw = realloc(ev->wo, nc * sizeof(*nw));
+		if (!nw)
+			return -ENOMEM;
+		ev->wo = nw;
+		ev->capwo = nc;
+	}
+	ev->wo[ev->nwo++] = *w;
+	return 0;
+}
+
+static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
+{
+	size_t before = ev->nwo;
+	struct val *saved_input = ev->input ? val_ref(ev->input) : NULL;
+	int rc = 0;
+	for (size_t i = 0; i < x->nwith && rc == 0; i++) {
+		struct with *w = &x->with[i];
+		const char *root = NULL;
+		struct val *path = term_path(w->target, &root);
+		if (!path) {
+			rc = ev_error(ev, -EINVAL, EC_COMPILE, "line %d: invalid with target", x->line);
+			break;
+		}
+		struct wover o = { 0 };
+		if (strcmp(root, "input") == 0) {
+			struct val *v = NULL;
+			rc = ev_term(ev, w->value, with_val, &v);
+			if (rc == EV_STOP)
+				rc = 0;
+			if (rc == 0 && v) {
+				struct val *ni = path->arr.n == 0 ? val_ref(v) : set_path(ev->input, path, 0, v);
+				val_unref(v);
+				if (!ni)
+					rc = -ENOMEM;
+				else {
+					val_unref(ev->input);
+					ev->input = ni;
+				}
+			} else if (rc == 0) {
+				rc = 1; /* undefined replacement: expression undefined */
+			}
+			val_unref(path);
+			continue;
+		}
+		struct term *tgt_fn = NULL;
+		if (w->target->kind == T_CALL) {
+			(void)tgt_fn;
+		}
+		/* function replacement? */
+		struct buf nm = BUF_INIT;
+		buf_addstr(&nm, root);
+		for (size_t j = 0; j < path->arr.n; j++) {
+			buf_addch(&nm, '.');
+			if (path->arr.items[j]->kind == VAL_STRING)
+				buf_add(&nm, path->arr.items[j]->str.s, path->arr.items[j]->str.len);
+		}
+		const char *fname = rego_intern(ev->r, nm.p, nm.len);
+		buf_release(&nm);
+		struct node *fnode = rego_find_func(ev->r, fname);
+		if (fnode || builtin_find(fname)) {
+			o.kind = 2;
+			o.fname = fnode ? fnode->fullname : fname;
+			o.path = path;
+			/* value: function name or a plain value */
+			struct term *vt = w->value;
+			const char *vroot = NULL;
+			struct val *vp = (vt->kind == T_VAR || vt->kind == T_REF) ? term_path(vt, &vroot) : NULL;
+			bool isfn = false;
+			if (vp) {
+				struct buf vn = BUF_INIT;
+				buf_addstr(&vn, vroot);
+				for (size_t j = 0; j < vp->arr.n; j++) {
+					buf_addch(&vn, '.');
+					if (vp->arr.items[j]->kind == VAL_STRING)
+						buf_add(&vn, vp->arr.items[j]->str.s, vp->arr.items[j]->str.len);
+				}
+				const char *vname = rego_intern(ev->r, vn.p, vn.len);
+				buf_release(&vn);
+				struct node *vf = rego_find_func(ev->r, vname);
+				if (vf || builtin_find(vname)) {
+					isfn = true;
+					struct term *ft = calloc(1, sizeof(*ft));
+					if (!ft) {
+						rc = -ENOMEM;
+					} else {
+						ft->kind = T_CALL;
+						ft->name = vf ? vf->fullname : vname;
+						ft->fnode = vf;
+						o.fterm = ft;
+					}
+				}
+				val_unref(vp);
+			}
+			if (!isfn && rc == 0) {
+				struct val *v = NULL;
+				rc = ev_term(ev, w->value, with_val, &v);
+				if (rc == EV_STOP)
+					rc = 0;
+				o.v = v;
+				if (!v && rc == 0) {
+					val_unref(path);
+					rc = 1;
+					break;
+				}
+			}
+		} else {
+			o.kind = 1;
+			o.path = path;
+			struct val *v = NULL;
+			rc = ev_term(ev, w->value, with_val, &v);
+			if (rc == EV_STOP)
+				rc = 0;
+			if (!v && rc == 0) {
+				val_unref(path);
+				rc = 1;
+				break;
+			}
+			o.v = v;
+		}
+		if (rc == 0)
+			rc = push_wo(ev, &o);
+		if (rc < 0) {
+			val_unref(o.path);
+			val_unref(o.v);
+		}
+	}
+	if (rc == 0) {
+		struct with_st ws = { s, before, ev->memo, ev->busy, saved_input };
+		size_t nn = ev->r->nnodes ? ev->r->nnodes : 1;
+		struct val **im = calloc(nn, sizeof(*im));
+		bool *ib = calloc(nn, sizeof(*ib));
+		if (!im || !ib) {
+			free(im);
+			free(ib);
+			rc = -ENOMEM;
+		} else {
+			ev->memo = im;
+			ev->busy = ib;
+			struct expr copy = *x;
+			copy.nwith = 0;
+			struct expr *cp = &copy;
+			struct body one = { &cp, 1 };
+			struct body_st s2 = { &one, 0, with_rest, &ws };
+			rc = ev_expr_neg(ev, &copy, &s2);
+			for (size_t j = 0; j < ev->r->nnodes; j++)
+				val_unref(im[j]);
+			free(im);
+			free(ib);
+			ev->memo = ws.outer_memo;
+			ev->busy = ws.outer_busy;
+		}
+	}
+	if (rc == 1)
+		rc = 0;
+	while (ev->nwo > before) {
+		ev->nwo--;
+		val_unref(ev->wo[ev->nwo].path);
+		val_unref(ev->wo[ev->nwo].v);
+		free(ev->wo[ev->nwo].fterm);
+	}
+	val_unref(ev->input);
+	ev->input = saved_input;
+	return rc;
+}
+
+int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
+{
+	if (i == b->n)
+		return k(ev, arg);
+	int rc = step(ev);
+	if (rc < 0)
+		return rc;
+	struct body_st s = { b, i, k, arg };
+	struct expr *x = b->e[i];
+	if (x->nwith)
+		return ev_expr_with(ev, x, &s);
+	return ev_expr_neg(ev, x, &s);
+}
+
+/* Returns a copy of @doc with @v stored at @path[i..]. */
+static struct val *set_path(struct val *doc, struct val *path, size_t i, struct val *v)
+{
+	if (i == path->arr.n)
+		return val_ref(v);
+	struct val *key = path->arr.items[i];
+	struct val *o = val_object_new(doc && doc->kind == VAL_OBJECT ? doc->obj.n + 1 : 1);
+	if (!o)
+		return NULL;
+	if (doc && doc->kind == VAL_OBJECT)
+		for (size_t j = 0; j < doc->obj.n; j++)
+			if (val_object_put(o, val_ref(doc->obj.keys[j]), val_ref(doc->obj.vals[j])) < 0)
+				goto fail;
+	struct val *sub = set_path(doc && doc->kind == VAL_OBJECT ? val_object_get(doc, key) : NULL, path, i + 1, v);
+	if (!sub || val_object_put(o, val_ref(key), sub) < 0)
+		goto fail;
+	return o;
+fail:
+	val_unref(o);
+	return NULL;
+}
+
+struct val *rego_set_path(struct val *doc, struct val *path, struct val *v)
+{
+	return set_path(doc, path, 0, v);
+}
+
+int ev_match_pub(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg)
+{
+	return match(ev, t, v, k, arg);
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/rego internals: tokens, the AST, the compiled policy tree and the
+ * evaluator state. Never installed; only lib/rego and its tests include it.
+ */
+#ifndef ARCA_REGO_INTERNAL_H
+#define ARCA_REGO_INTERNAL_H
+
+#include "base.h"
+#include "rego.h"
+
+/* Named limits for hostile policies (see rego.h for the runtime ones). */
+#define REGO_MAX_SOURCE (16u << 20)    /* bytes of one module */
+#define REGO_MAX_PARSE_DEPTH 256       /* nesting of terms/bodies */
+#define REGO_MAX_CALL_DEPTH 512        /* nested rule/function evaluations */
+
+/* ------------------------------------------------------------------ lexer */
+
+enum tok_kind {
+	TK_EOF = 0,
+	TK_IDENT,
+	TK_STRING,   /* "..." or `...`; text holds the decoded bytes */
+	TK_TEMPLATE, /* $"..." or $`...`; text holds the raw body */
+	TK_NUMBER,
+	TK_LBRACE, TK_RBRACE, TK_LBRACK, TK_RBRACK, TK_LPAREN, TK_RPAREN,
+	TK_DOT, TK_COMMA, TK_SEMI, TK_COLON, TK_ASSIGN /* := */, TK_UNIFY /* = */,
+	TK_EQ, TK_NEQ, TK_LT, TK_LE, TK_GT, TK_GE,
+	TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT, TK_AMP, TK_PIPE,
+	TK_NEWLINE,
+};
+
+struct tok {
+	enum tok_kind kind;
+	char *text; /* owned; identifiers, strings, numbers */
+	size_t len;
+	int line, col;
+	bool raw; /* raw string/template (backquotes) */
+	bool nlb; /* a newline precedes this token */
+};
+
+struct lexer {
+	const char *src;
+	size_t len, pos;
+	int line, col;
+};
+
+/* Scans all tokens of @src; -EBADMSG with a located message on bad input. */
+int rego_lex(const char *name, const char *src, size_t len, struct tok **out, size_t *n, struct arca_err *e);
+void rego_toks_free(struct tok *t, size_t n);
+
+/* -------------------------------------------------------------------- AST */
+
+enum term_kind {
+	T_VALUE,  /* constant scalar or ground composite: v */
+	T_VAR,    /* name */
+	T_REF,    /* items[0] head (var or term), items[1..] operands */
+	T_ARRAY,  /* items */
+	T_SET,    /* items */
+	T_OBJECT, /* items: k0, v0, k1, v1, ... */
+	T_ACOMP,  /* items[0] head; body */
+	T_SCOMP,  /* items[0] head; body */
+	T_OCOMP,  /* items[0] key, items[1] value; body */
+	T_CALL,   /* name (dotted builtin/function path); items: args */
+	T_TEMPLATE, /* items: alternating string constants and expressions */
+};
+
+struct body;
+
+struct term {
+	enum term_kind kind;
+	int line;
+	struct val *v;        /* T_VALUE */
+	const char *name;     /* T_VAR (interned), T_CALL (interned dotted name) */
+	struct term **items;
+	size_t n;
+	struct body *body;    /* comprehensions */
+	struct node *fnode;   /* T_CALL: resolved user function, if any */
+};
+
+enum expr_kind {
+	E_TERM,
+	E_UNIFY,   /* a = b */
+	E_ASSIGN,  /* a := b */
+	E_SOME,    /* some v1, v2 (declarations) */
+	E_SOME_IN, /* some [k,] v in coll: a = k (or NULL), b = v, c = coll */
+	E_EVERY,   /* every [k,] v in coll { body } */
+};
+
+struct with {
+	struct term *target; /* ref: input..., data..., or a function/builtin name */
+	struct term *value;
+};
+
+struct expr {
+	enum expr_kind kind;
+	bool negated;
+	int line;
+	struct term *a, *b, *c;
+	struct term **vars; /* E_SOME */
+	size_t nvars;
+	struct body *body;  /* E_EVERY */
+	struct with *with;
+	size_t nwith;
+};
+
+struct body {
+	struct expr **e;
+	size_t n;
+};
+
+enum rule_kind {
+	R_COMPLETE,  /* p := v / p if {...} / a.b.c := v */
+	R_MULTI,     /* p contains x / p[x] (v0) */
+	R_FUNC,
+};
+
+struct module;
+
+struct rule {
+	enum rule_kind kind;
+	bool is_default;
+	int line;
+	struct module *mod;
+	struct term **path;  /* head ref operands after the package (first is a string) */
+	size_t npath;
+	size_t nstatic;      /* leading constant-string path elements */
+	struct term **args;  /* R_FUNC */
+	size_t nargs;
+	struct term *key;    /* R_MULTI element */
+	struct term *value;  /* NULL: true */
+	struct body *body;   /* never NULL (empty body == true) */
+	struct rule *els;    /* else chain */
+	struct rule *next_in_node;
+};
+
+struct import {
+	struct term *ref; /* data.x.y or input.x */
+	const char *alias;
+};
+
+struct module {
+	char *name;
+	struct val *pkg; /* array of strings (without "data") */
+	struct import *imports;
+	size_t nimports;
+	struct rule **rules;
+	size_t nrules;
+	bool v0;
+};
+
+/* Parses one module. -EBADMSG with "name:line: message" on syntax errors. */
+int rego_parse_module(struct rego *r, const char *name, const char *src, size_t len, bool v0,
+		      struct module **out, struct arca_err *e);
+/* Parses a query body. */
+int rego_parse_query(struct rego *r, const char *src, size_t len, bool v0, struct body **out, struct arca_err *e);
+/* Parses a single term (input_term in conformance cases) that must be ground. */
+int rego_parse_value(struct rego *r, const char *src, size_t len, struct val **out, struct arca_err *e);
+
+const char *rego_intern(struct rego *r, const char *s, size_t len);
+
+/* ---------------------------------------------------------- policy tree */
+
+struct node {
+	const char *name;
+	struct val *key; /* string */
+	struct node **kids;
+	size_t nkids;
+	struct rule *rules; /* linked by next_in_node */
+	struct rule *dflt;
+	bool has_func;
+	bool multi;  /* rules are R_MULTI */
+	unsigned id; /* memo slot */
+	bool is_pkg;
+	const char *fullname; /* interned "data.a.b" */
+};
+
+struct arena_blk;
+
+struct rego {
+	struct module **mods;
+	size_t nmods;
+	struct node *root;
+	unsigned nnodes;
+	struct val *data;
+	/* interned strings */
+	char **atoms;
+	size_t natoms, capatoms;
+	struct rego_limits lim;
+	bool compiled;
+	unsigned wild;
+};
+
+struct node *node_child(struct node *n, const char *name);
+
+/* ------------------------------------------------------------- evaluator */
+
+struct bind {
+	const char *name;
+	struct val *v; /* NULL: declared and unbound */
+};
+
+struct wover {  /* one active `with` override */
+	int kind;           /* 0 input, 1 data path, 2 function */
+	struct val *path;   /* array of keys below the root */
+	const char *fname;  /* kind 2: function/builtin name replaced */
+	struct val *v;      /* replacement value (kind 0/1/2 value) */
+	struct term *fterm; /* kind 2: replacement function reference */
+};
+
+struct ev {
+	struct rego *r;
+	struct val *input;
+	struct bind *trail;
+	size_t ntrail, captrail;
+	size_t frame; /* lookups stop here */
+	struct val **memo; /* per node id */
+	bool *busy;       /* per node id: recursion check */
+	struct wover *wo;
+	size_t nwo, capwo;
+	uint64_t steps;
+	uint64_t deadline_ns;
+	unsigned depth;
+	bool strict;
+	struct arca_err *err;
+	int64_t now_ns;
+	struct module *mod; /* module of the rule being evaluated */
+	const char *ecode; /* OPA code of the error in err */
+};
+
+typedef int (*cont_fn)(struct ev *ev, void *arg);
+typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
+
+/* Positive return from a continuation: stop enumerating (not an error). */
+#define EV_STOP 1
+
+int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg);
+int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out);
+struct node *rego_find_func(struct rego *r, const char *fullname);
+int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out);
+struct val *rego_set_path(struct val *doc, struct val *path, struct val *v);
+int ev_match_pub(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
+void *rego_alloc(struct rego *r, size_t n);
+int rego_hold(struct rego *r, struct val *v);
+int rego_resolve_query(struct rego *r, struct body *b);
+int ev_error(struct ev *ev, int code, const char *ecode, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Error codes (OPA's) carried in the message prefix "code: message". */
+#define EC_TYPE "eval_type_error"
+#define EC_BUILTIN "eval_builtin_error"
+#define EC_CONFLICT "eval_conflict_error"
+#define EC_CANCEL "eval_cancel_error"
+#define EC_LIMIT "eval_limit_error"
+#define EC_UNSAFE "rego_unsafe_var_error"
+#define EC_COMPILE "rego_compile_error"
+#define EC_RECURSION "rego_recursion_error"
+#define EC_PARSE "rego_parse_error"
+
+/* ---------------------------------------------------------------- builtins */
+
+/*
+ * A builtin returns 0 with *out set (defined), 1 when undefined, or a
+ * negative errno after ev_error() (eval_type_error / eval_builtin_error).
+ * Arguments are borrowed; *out is owned by the caller.
+ */
+typedef int (*builtin_fn)(struct ev *ev, struct val **args, struct val **out);
+
+struct builtin_decl {
+	const char *name;
+	unsigned nargs;
+	builtin_fn fn;
+	const char *desc;
+};
+
+const struct builtin_decl *builtin_find(const char *name);
+
+/* Family registration tables (one per file under builtins/). */
+extern const struct builtin_decl rego_builtins_core[];
+extern const struct builtin_decl rego_builtins_strings[];
+extern const struct builtin_decl rego_builtins_collections[];
+extern const struct builtin_decl rego_builtins_encoding[];
+
+/* Helpers shared by builtins */
+int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);
+const char *val_type_name(const struct val *v);
+double num_d(const struct val *v);
+struct val *num_from_double(double d);
+bool num_is_int(const struct val *v, int64_t *out);
+int val_to_text(const struct val *v, struct buf *b); /* Rego text form (sets as {..}) */
+
+#endif

@@ -1,0 +1,1338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rego parser: tokens -> AST (internal.h). Recursive descent with a named
+ * depth limit. AST nodes live in the engine's arena and are freed with it.
+ * Operator precedence follows OPA: in < relational < | < & < + - < * / %.
+ */
+#include "internal.h"
+
+struct parser {
+	struct rego *r;
+	const char *name;
+	struct tok *t;
+	size_t n, i;
+	bool v0;
+	unsigned depth;
+	struct arca_err *e;
+	int rc;
+};
+
+/* ------------------------------------------------------------ arena */
+
+
+
+static struct tok *cur(struct parser *p) { return &p->t[p->i]; }
+static struct tok *peek(struct parser *p, size_t k) { return &p->t[p->i + k < p->n ? p->i + k : p->n - 1]; }
+static void adv(struct parser *p)
+{
+	if (p->i + 1 < p->n)
+		p->i++;
+}
+
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	if (p->rc < 0)
+		return p->rc;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->rc = err_set(p->e, -EBADMSG, "%s:%d: rego_parse_error: %s", p->name, cur(p)->line, msg);
+	return p->rc;
+}
+
+static bool is_kw(struct parser *p, const char *kw)
+{
+	struct tok *t = cur(p);
+	return t->kind == TK_IDENT && strcmp(t->text, kw) == 0;
+}
+
+static bool reserved(const char *s)
+{
+	static const char *const kws[] = { "as", "default", "else", "false", "import", "package", "not", "null",
+					   "true", "with", "some", "every", "in", "if", "contains" };
+	for (size_t i = 0; i < ARRAY_SIZE(kws); i++)
+		if (strcmp(s, kws[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct term *mk(struct parser *p, enum term_kind k)
+{
+	struct term *t = rego_alloc(p->r, sizeof(*t));
+	if (!t) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	t->kind = k;
+	t->line = cur(p)->line;
+	return t;
+}
+
+static struct term *mk_val(struct parser *p, struct val *v)
+{
+	if (!v) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	if (rego_hold(p->r, v) < 0) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	struct term *t = mk(p, T_VALUE);
+	if (t)
+		t->v = v;
+	return t;
+}
+
+/* A growable list of pointers living in the arena once finished. */
+struct plist {
+	void **v;
+	size_t n, cap;
+};
+
+static int pl_push(struct parser *p, struct plist *l, void *x)
+{
+	if (!x)
+		return p->rc < 0 ? p->rc : (p->rc = -ENOMEM);
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 4;
+		void **nv = realloc(l->v, nc * sizeof(void *));
+		if (!nv)
+			return p->rc = -ENOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = x;
+	return 0;
+}
+
+static void *pl_finish(struct parser *p, struct plist *l)
+{
+	void **out = rego_alloc(p->r, (l->n ? l->n : 1) * sizeof(void *));
+	if (!out) {
+		p->rc = -ENOMEM;
+	} else if (l->n) {
+		memcpy(out, l->v, l->n * sizeof(void *));
+	}
+	free(l->v);
+	l->v = NULL;
+	return out;
+}
+
+static struct term *mk_call(struct parser *p, const char *name, struct term *a, struct term *b)
+{
+	struct term *t = mk(p, T_CALL);
+	if (!t || !a || (b == NULL && strcmp(name, "minus") != 0 && 0))
+		return NULL;
+	t->name = rego_intern(p->r, name, strlen(name));
+	t->n = b ? 2 : 1;
+	t->items = rego_alloc(p->r, 2 * sizeof(struct term *));
+	if (!t->items || !t->name) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	t->items[0] = a;
+	t->items[1] = b;
+	t->line = a->line;
+	return t;
+}
+
+static struct term *parse_term(struct parser *p);
+static struct term *parse_term_noor(struct parser *p);
+static struct body *parse_body_braces(struct parser *p);
+static struct body *parse_query_until(struct parser *p, enum tok_kind end);
+
+static struct term *mk_var(struct parser *p, const char *name, size_t len)
+{
+	struct term *t = mk(p, T_VAR);
+	if (!t)
+		return NULL;
+	if (len == 1 && name[0] == '_') {
+		char w[32];
+		int wl = snprintf(w, sizeof(w), "$_%u", p->r->wild++);
+		t->name = rego_intern(p->r, w, (size_t)wl);
+	} else {
+		t->name = rego_intern(p->r, name, len);
+	}
+	if (!t->name)
+		p->rc = -ENOMEM;
+	return t;
+}
+
+static struct term *mk_str(struct parser *p, const char *s, size_t len)
+{
+	return mk_val(p, val_string(s, len));
+}
+
+/* Ref operands after a head: .name and [term]. A '[' that starts a new line
+ * begins a new expression instead. */
+static struct term *parse_ref_ops(struct parser *p, struct term *head)
+{
+	struct plist ops = { 0 };
+	if (!head)
+		return NULL;
+	while (p->rc == 0) {
+		struct tok *t = cur(p);
+		if (t->kind == TK_DOT && peek(p, 1)->kind == TK_IDENT && !peek(p, 1)->nlb) {
+			adv(p);
+			pl_push(p, &ops, mk_str(p, cur(p)->text, cur(p)->len));
+			adv(p);
+		} else if (t->kind == TK_LBRACK && !t->nlb) {
+			adv(p);
+			pl_push(p, &ops, parse_term(p));
+			if (cur(p)->kind != TK_RBRACK) {
+				perr(p, "expected ']'");
+				break;
+			}
+			adv(p);
+		} else {
+			break;
+		}
+	}
+	if (p->rc < 0 || ops.n == 0) {
+		free(ops.v);
+		return p->rc < 0 ? NULL : head;
+	}
+	if (head->kind == T_REF) {
+		/* extend an existing ref */
+		struct term **items = rego_alloc(p->r, (head->n + ops.n) * sizeof(*items));
+		if (!items) {
+			free(ops.v);
+			p->rc = -ENOMEM;
+			return NULL;
+		}
+		memcpy(items, head->items, head->n * sizeof(*items));
+		memcpy(items + head->n, ops.v, ops.n * sizeof(*items));
+		head->items = items;
+		head->n += ops.n;
+		free(ops.v);
+		return head;
+	}
+	struct term *ref = mk(p, T_REF);
+	if (!ref) {
+		free(ops.v);
+		return NULL;
+	}
+	ref->line = head->line;
+	struct plist all = { 0 };
+	pl_push(p, &all, head);
+	for (size_t i = 0; i < ops.n; i++)
+		pl_push(p, &all, ops.v[i]);
+	free(ops.v);
+	ref->n = all.n;
+	ref->items = pl_finish(p, &all);
+	return p->rc < 0 ? NULL : ref;
+}
+
+/* Dotted name of a ref made of a var head and constant-string operands
+ * (for calls: count, strings.replace_n, data.pkg.f). */
+static bool ref_dotted(struct term *t, struct buf *b)
+{
+	if (t->kind == T_VAR) {
+		buf_addstr(b, t->name);
+		return true;
+	}
+	if (t->kind != T_REF || t->items[0]->kind != T_VAR)
+		return false;
+	buf_addstr(b, t->items[0]->name);
+	for (size_t i = 1; i < t->n; i++) {
+		struct term *o = t->items[i];
+		if (o->kind != T_VALUE || o->v->kind != VAL_STRING)
+			return false;
+		buf_addch(b, '.');
+		buf_add(b, o->v->str.s, o->v->str.len);
+	}
+	return true;
+}
+
+static struct term *parse_call_args(struct parser *p, struct term *fn)
+{
+	struct buf name = BUF_INIT;
+	if (!ref_dotted(fn, &name)) {
+		buf_release(&name);
+		perr(p, "invalid function name");
+		return NULL;
+	}
+	struct term *c = mk(p, T_CALL);
+	if (!c) {
+		buf_release(&name);
+		return NULL;
+	}
+	c->line = fn->line;
+	c->name = rego_intern(p->r, name.p, name.len);
+	buf_release(&name);
+	adv(p); /* ( */
+	struct plist args = { 0 };
+	while (p->rc == 0 && cur(p)->kind != TK_RPAREN) {
+		pl_push(p, &args, parse_term(p));
+		if (cur(p)->kind == TK_COMMA)
+			adv(p);
+		else if (cur(p)->kind != TK_RPAREN)
+			perr(p, "expected ',' or ')' in call");
+	}
+	adv(p);
+	c->n = args.n;
+	c->items = pl_finish(p, &args);
+	return p->rc < 0 ? NULL : c;
+}
+
+static struct term *parse_template(struct parser *p, struct tok *tk);
+
+static struct term *parse_primary(struct parser *p)
+{
+	struct tok *t = cur(p);
+	struct term *res = NULL;
+
+	if (++p->depth > REGO_MAX_PARSE_DEPTH) {
+		perr(p, "nesting deeper than %d", REGO_MAX_PARSE_DEPTH);
+		return NULL;
+	}
+	switch (t->kind) {
+	case TK_NUMBER:
+		res = mk_val(p, val_number_text(t->text, t->len));
+		adv(p);
+		break;
+	case TK_STRING:
+		res = mk_str(p, t->text, t->len);
+		adv(p);
+		break;
+	case TK_TEMPLATE:
+		res = parse_template(p, t);
+		adv(p);
+		break;
+	case TK_MINUS:
+		adv(p);
+		if (cur(p)->kind == TK_NUMBER && !cur(p)->nlb) {
+			struct buf b = BUF_INIT;
+			buf_addch(&b, '-');
+			buf_add(&b, cur(p)->text, cur(p)->len);
+			res = buf_error(&b) ? NULL : mk_val(p, val_number_text(b.p, b.len));
+			buf_release(&b);
+			adv(p);
+		} else {
+			struct term *x = parse_primary(p);
+			struct term *zero = mk_val(p, val_int(0));
+			res = x && zero ? mk_call(p, "minus", zero, x) : NULL;
+		}
+		break;
+	case TK_LPAREN:
+		adv(p);
+		res = parse_term(p);
+		if (cur(p)->kind != TK_RPAREN) {
+			perr(p, "expected ')'");
+			return NULL;
+		}
+		adv(p);
+		break;
+	case TK_LBRACK: {
+		adv(p);
+		struct plist items = { 0 };
+		if (cur(p)->kind != TK_RBRACK) {
+			struct term *first = parse_term_noor(p);
+			if (p->rc == 0 && cur(p)->kind == TK_PIPE) {
+				adv(p);
+				res = mk(p, T_ACOMP);
+				if (!res)
+					return NULL;
+				res->items = rego_alloc(p->r, sizeof(struct term *));
+				if (!res->items)
+					return NULL;
+				res->items[0] = first;
+				res->n = 1;
+				res->body = parse_query_until(p, TK_RBRACK);
+				if (p->rc < 0)
+					return NULL;
+				adv(p);
+				break;
+			}
+			pl_push(p, &items, first);
+			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+				adv(p);
+				if (cur(p)->kind == TK_RBRACK)
+					break;
+				pl_push(p, &items, parse_term(p));
+			}
+		}
+		if (p->rc == 0 && cur(p)->kind != TK_RBRACK)
+			perr(p, "expected ']'");
+		adv(p);
+		res = mk(p, T_ARRAY);
+		if (res) {
+			res->n = items.n;
+			res->items = pl_finish(p, &items);
+		} else {
+			free(items.v);
+		}
+		break;
+	}
+	case TK_LBRACE: {
+		adv(p);
+		struct plist items = { 0 };
+		if (cur(p)->kind == TK_RBRACE) {
+			adv(p);
+			res = mk(p, T_OBJECT);
+			break;
+		}
+		struct term *first = parse_term_noor(p);
+		if (p->rc < 0)
+			return NULL;
+		if (cur(p)->kind == TK_COLON) {
+			adv(p);
+			struct term *v1 = parse_term_noor(p);
+			if (p->rc == 0 && cur(p)->kind == TK_PIPE) {
+				adv(p);
+				res = mk(p, T_OCOMP);
+				if (!res)
+					return NULL;
+				res->items = rego_alloc(p->r, 2 * sizeof(struct term *));
+				if (!res->items)
+					return NULL;
+				res->items[0] = first;
+				res->items[1] = v1;
+				res->n = 2;
+				res->body = parse_query_until(p, TK_RBRACE);
+				adv(p);
+				break;
+			}
+			pl_push(p, &items, first);
+			pl_push(p, &items, v1);
+			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+				adv(p);
+				if (cur(p)->kind == TK_RBRACE)
+					break;
+				pl_push(p, &items, parse_term(p));
+				if (cur(p)->kind != TK_COLON) {
+					perr(p, "expected ':' in object");
+					break;
+				}
+				adv(p);
+				pl_push(p, &items, parse_term(p));
+			}
+			if (p->rc == 0 && cur(p)->kind != TK_RBRACE)
+				perr(p, "expected '}'");
+			adv(p);
+			res = mk(p, T_OBJECT);
+		} else if (cur(p)->kind == TK_PIPE) {
+			adv(p);
+			res = mk(p, T_SCOMP);
+			if (!res)
+				return NULL;
+			res->items = rego_alloc(p->r, sizeof(struct term *));
+			if (!res->items)
+				return NULL;
+			res->items[0] = first;
+			res->n = 1;
+			res->body = parse_query_until(p, TK_RBRACE);
+			adv(p);
+			break;
+		} else {
+			pl_push(p, &items, first);
+			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+				adv(p);
+				if (cur(p)->kind == TK_RBRACE)
+					break;
+				pl_push(p, &items, parse_term(p));
+			}
+			if (p->rc == 0 && cur(p)->kind != TK_RBRACE)
+				perr(p, "expected '}'");
+			adv(p);
+			res = mk(p, T_SET);
+		}
+		if (res) {
+			res->n = items.n;
+			res->items = pl_finish(p, &items);
+		} else {
+			free(items.v);
+		}
+		break;
+	}
+	case TK_IDENT:
+		if (strcmp(t->text, "true") == 0 || strcmp(t->text, "false") == 0) {
+			res = mk_val(p, val_bool(t->text[0] == 't'));
+			adv(p);
+		} else if (strcmp(t->text, "null") == 0) {
+			res = mk_val(p, val_null());
+			adv(p);
+		} else if (strcmp(t->text, "set") == 0 && peek(p, 1)->kind == TK_LPAREN &&
+			   peek(p, 2)->kind == TK_RPAREN) {
+			adv(p);
+			adv(p);
+			adv(p);
+			res = mk(p, T_SET);
+		} else if (reserved(t->text) && !(p->v0 && (strcmp(t->text, "if") == 0 || strcmp(t->text, "contains") == 0 ||
+							     strcmp(t->text, "in") == 0 || strcmp(t->text, "every") == 0))) {
+			perr(p, "unexpected %s keyword", t->text);
+			return NULL;
+		} else {
+			res = mk_var(p, t->text, t->len);
+			adv(p);
+			/* dotted names directly followed by '(' are calls */
+			res = parse_ref_ops(p, res);
+			if (p->rc == 0 && cur(p)->kind == TK_LPAREN && !cur(p)->nlb)
+				res = parse_call_args(p, res);
+		}
+		break;
+	default:
+		perr(p, "unexpected token");
+		return NULL;
+	}
+	if (p->rc < 0)
+		return NULL;
+	res = parse_ref_ops(p, res);
+	p->depth--;
+	return res;
+}
+
+static struct term *parse_factor(struct parser *p)
+{
+	struct term *l = parse_primary(p);
+	while (p->rc == 0 && l) {
+		const char *op = NULL;
+		switch (cur(p)->kind) {
+		case TK_STAR: op = "mul"; break;
+		case TK_SLASH: op = "div"; break;
+		case TK_PERCENT: op = "rem"; break;
+		default: return l;
+		}
+		adv(p);
+		l = mk_call(p, op, l, parse_primary(p));
+	}
+	return l;
+}
+
+static struct term *parse_arith(struct parser *p)
+{
+	struct term *l = parse_factor(p);
+	while (p->rc == 0 && l) {
+		const char *op = NULL;
+		if (cur(p)->nlb)
+			return l; /* "-x" on a new line starts a new expression */
+		switch (cur(p)->kind) {
+		case TK_PLUS: op = "plus"; break;
+		case TK_MINUS: op = "minus"; break;
+		default: return l;
+		}
+		adv(p);
+		struct term *r = parse_factor(p);
+		l = r ? mk_call(p, op, l, r) : NULL;
+	}
+	return l;
+}
+
+static struct term *parse_and(struct parser *p)
+{
+	struct term *l = parse_arith(p);
+	while (p->rc == 0 && l && cur(p)->kind == TK_AMP) {
+		adv(p);
+		struct term *r = parse_arith(p);
+		l = r ? mk_call(p, "and", l, r) : NULL;
+	}
+	return l;
+}
+
+static struct term *parse_or_lvl(struct parser *p, bool allow_or)
+{
+	struct term *l = parse_and(p);
+	while (allow_or && p->rc == 0 && l && cur(p)->kind == TK_PIPE) {
+		adv(p);
+		struct term *r = parse_and(p);
+		l = r ? mk_call(p, "or", l, r) : NULL;
+	}
+	return l;
+}
+
+static struct term *parse_rel(struct parser *p, bool allow_or)
+{
+	struct term *l = parse_or_lvl(p, allow_or);
+	while (p->rc == 0 && l) {
+		const char *op = NULL;
+		switch (cur(p)->kind) {
+		case TK_EQ: op = "equal"; break;
+		case TK_NEQ: op = "neq"; break;
+		case TK_LT: op = "lt"; break;
+		case TK_LE: op = "lte"; break;
+		case TK_GT: op = "gt"; break;
+		case TK_GE: op = "gte"; break;
+		default: return l;
+		}
+		adv(p);
+		struct term *r = parse_or_lvl(p, allow_or);
+		l = r ? mk_call(p, op, l, r) : NULL;
+	}
+	return l;
+}
+
+static bool in_kw(struct parser *p)
+{
+	return cur(p)->kind == TK_IDENT && strcmp(cur(p)->text, "in") == 0;
+}
+
+static struct term *parse_in(struct parser *p, bool allow_or)
+{
+	struct term *l = parse_rel(p, allow_or);
+	while (p->rc == 0 && l && in_kw(p)) {
+		adv(p);
+		struct term *r = parse_rel(p, allow_or);
+		l = r ? mk_call(p, "internal.member_2", l, r) : NULL;
+	}
+	return l;
+}
+
+static struct term *parse_term(struct parser *p) { return parse_in(p, true); }
+static struct term *parse_term_noor(struct parser *p) { return parse_in(p, false); }
+
+/* "k, v in coll" used as a term (outside some/every). */
+static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll)
+{
+	struct term *t = mk(p, T_CALL);
+	if (!t)
+		return NULL;
+	t->name = rego_intern(p->r, "internal.member_3", 17);
+	t->items = rego_alloc(p->r, 3 * sizeof(struct term *));
+	if (!t->items || !t->name) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	t->items[0] = k;
+	t->items[1] = v;
+	t->items[2] = coll;
+	t->n = 3;
+	t->line = k->line;
+	return t;
+}
+
+static struct expr *mk_expr(struct parser *p, enum expr_kind k)
+{
+	struct expr *x = rego_alloc(p->r, sizeof(*x));
+	if (!x) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	x->kind = k;
+	x->line = cur(p)->line;
+	return x;
+}
+
+static struct expr *parse_literal(struct parser *p)
+{
+	struct expr *x = NULL;
+	bool some_in_ok = !p->v0 || true;
+
+	if (is_kw(p, "not")) {
+		adv(p);
+		x = parse_literal(p);
+		if (x)
+			x->negated = true;
+		return x;
+	}
+	if (is_kw(p, "some")) {
+		adv(p);
+		struct plist vars = { 0 };
+		struct term *first = parse_term_noor(p);
+		/* some x in xs / some k, v in xs */
+		if (p->rc == 0 && first && first->kind == T_CALL && strcmp(first->name, "internal.member_2") == 0 && some_in_ok) {
+			x = mk_expr(p, E_SOME_IN);
+			if (x) {
+				x->b = first->items[0];
+				x->c = first->items[1];
+			}
+			goto with;
+		}
+		pl_push(p, &vars, first);
+		while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+			adv(p);
+			struct term *t = parse_term_noor(p);
+			if (t && t->kind == T_CALL && strcmp(t->name, "internal.member_2") == 0 && vars.n == 1) {
+				x = mk_expr(p, E_SOME_IN);
+				if (x) {
+					x->a = vars.v[0];
+					x->b = t->items[0];
+					x->c = t->items[1];
+				}
+				free(vars.v);
+				goto with;
+			}
+			pl_push(p, &vars, t);
+		}
+		for (size_t i = 0; i < vars.n && p->rc == 0; i++)
+			if (((struct term *)vars.v[i])->kind != T_VAR)
+				perr(p, "expected variable in some declaration");
+		x = mk_expr(p, E_SOME);
+		if (x) {
+			x->nvars = vars.n;
+			x->vars = pl_finish(p, &vars);
+		} else {
+			free(vars.v);
+		}
+		return p->rc < 0 ? NULL : x;
+	}
+	if (is_kw(p, "every")) {
+		adv(p);
+		x = mk_expr(p, E_EVERY);
+		if (!x)
+			return NULL;
+		struct term *first = parse_term_noor(p);
+		if (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+			adv(p);
+			struct term *t = parse_term_noor(p);
+			if (p->rc == 0 && (!t || t->kind != T_CALL || strcmp(t->name, "internal.member_2") != 0)) {
+				perr(p, "expected 'in' in every");
+				return NULL;
+			}
+			x->a = first;
+			x->b = t->items[0];
+			x->c = t->items[1];
+		} else if (p->rc == 0 && first && first->kind == T_CALL && strcmp(first->name, "internal.member_2") == 0) {
+			x->b = first->items[0];
+			x->c = first->items[1];
+		} else {
+			perr(p, "expected 'in' in every");
+			return NULL;
+		}
+		x->body = parse_body_braces(p);
+		goto with;
+	}
+	{
+		struct term *l = parse_term(p);
+		if (p->rc < 0)
+			return NULL;
+		if (cur(p)->kind == TK_COMMA && !cur(p)->nlb) {
+			/* "k, v in xs" as an expression */
+			size_t save = p->i;
+			adv(p);
+			struct term *t = parse_term(p);
+			if (p->rc == 0 && t && t->kind == T_CALL && strcmp(t->name, "internal.member_2") == 0) {
+				x = mk_expr(p, E_TERM);
+				if (x)
+					x->a = mk_member3(p, l, t->items[0], t->items[1]);
+				goto with;
+			}
+			p->i = save;
+		}
+		if (cur(p)->kind == TK_UNIFY || cur(p)->kind == TK_ASSIGN) {
+			x = mk_expr(p, cur(p)->kind == TK_UNIFY ? E_UNIFY : E_ASSIGN);
+			adv(p);
+			if (!x)
+				return NULL;
+			x->line = l->line;
+			x->a = l;
+			x->b = parse_term(p);
+		} else {
+			x = mk_expr(p, E_TERM);
+			if (!x)
+				return NULL;
+			x->line = l->line;
+			x->a = l;
+		}
+	}
+with:
+	if (p->rc < 0 || !x)
+		return NULL;
+	{
+		struct with ws[32];
+		size_t nw = 0;
+		while (is_kw(p, "with") && p->rc == 0) {
+			adv(p);
+			if (nw == ARRAY_SIZE(ws)) {
+				perr(p, "too many with modifiers");
+				return NULL;
+			}
+			ws[nw].target = parse_primary(p);
+			if (!is_kw(p, "as")) {
+				perr(p, "expected 'as' in with");
+				return NULL;
+			}
+			adv(p);
+			ws[nw].value = parse_term(p);
+			nw++;
+		}
+		if (nw) {
+			x->with = rego_alloc(p->r, nw * sizeof(struct with));
+			if (!x->with) {
+				p->rc = -ENOMEM;
+				return NULL;
+			}
+			memcpy(x->with, ws, nw * sizeof(struct with));
+			x->nwith = nw;
+		}
+	}
+	return p->rc < 0 ? NULL : x;
+}
+
+/* Expressions separated by ';' or newlines until @end (not consumed). */
+static struct body *parse_query_until(struct parser *p, enum tok_kind end)
+{
+	struct plist ex = { 0 };
+	if (++p->depth > REGO_MAX_PARSE_DEPTH) {
+		perr(p, "nesting deeper than %d", REGO_MAX_PARSE_DEPTH);
+		return NULL;
+	}
+	while (p->rc == 0 && cur(p)->kind != end) {
+		size_t before = p->i;
+		pl_push(p, &ex, parse_literal(p));
+		if (p->rc < 0)
+			break;
+		if (cur(p)->kind == TK_SEMI) {
+			adv(p);
+		} else if (cur(p)->kind != end && !cur(p)->nlb) {
+			perr(p, "unexpected token after expression");
+		}
+		if (p->i == before)
+			perr(p, "parser made no progress");
+	}
+	struct body *b = rego_alloc(p->r, sizeof(*b));
+	if (!b) {
+		free(ex.v);
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	b->n = ex.n;
+	b->e = pl_finish(p, &ex);
+	p->depth--;
+	return p->rc < 0 ? NULL : b;
+}
+
+static struct body *parse_body_braces(struct parser *p)
+{
+	if (cur(p)->kind != TK_LBRACE) {
+		perr(p, "expected '{'");
+		return NULL;
+	}
+	adv(p);
+	struct body *b = parse_query_until(p, TK_RBRACE);
+	if (p->rc == 0)
+		adv(p);
+	return b;
+}
+
+static struct body *empty_body(struct parser *p)
+{
+	struct body *b = rego_alloc(p->r, sizeof(*b));
+	if (!b)
+		p->rc = -ENOMEM;
+	return b;
+}
+
+/* Template string: split "text {expr} text" into constant and term parts. */
+static struct term *parse_template(struct parser *p, struct tok *tk)
+{
+	struct plist parts = { 0 };
+	struct buf lit = BUF_INIT;
+	const char *s = tk->text;
+	size_t n = tk->len, i = 0;
+
+	while (i < n && p->rc == 0) {
+		char c = s[i];
+		if (!tk->raw && c == '\\' && i + 1 < n) {
+			char d = s[i + 1];
+			i += 2;
+			switch (d) {
+			case 'n': buf_addch(&lit, '\n'); break;
+			case 't': buf_addch(&lit, '\t'); break;
+			case 'r': buf_addch(&lit, '\r'); break;
+			case 'b': buf_addch(&lit, '\b'); break;
+			case 'f': buf_addch(&lit, '\f'); break;
+			case 'u': {
+				/* reuse the lexer by decoding through a string token */
+				char tmp[8] = { '"', '\\', 'u', 0, 0, 0, 0, '"' };
+				if (i + 4 > n) {
+					perr(p, "bad escape in template");
+					break;
+				}
+				memcpy(tmp + 3, s + i, 4);
+				i += 4;
+				struct tok *tt = NULL;
+				size_t tn = 0;
+				if (rego_lex(p->name, tmp, 8, &tt, &tn, NULL) == 0 && tt[0].kind == TK_STRING)
+					buf_add(&lit, tt[0].text, tt[0].len);
+				else
+					perr(p, "bad escape in template");
+				rego_toks_free(tt, tn);
+				break;
+			}
+			default: buf_addch(&lit, d); break;
+			}
+			continue;
+		}
+		if (c == '{') {
+			size_t depth = 1, j = i + 1;
+			bool instr = false;
+			while (j < n && depth) {
+				if (instr) {
+					if (s[j] == '\\')
+						j++;
+					else if (s[j] == '"')
+						instr = false;
+				} else if (s[j] == '"') {
+					instr = true;
+				} else if (s[j] == '{') {
+					depth++;
+				} else if (s[j] == '}') {
+					depth--;
+				}
+				if (depth)
+					j++;
+			}
+			if (depth) {
+				perr(p, "unterminated template expression");
+				break;
+			}
+			pl_push(p, &parts, mk_str(p, lit.p, lit.len));
+			buf_reset(&lit);
+			/* parse the inner expression text on its own */
+			struct buf src = BUF_INIT;
+			const char *inner = s + i + 1;
+			size_t ilen = j - i - 1;
+			if (!tk->raw) {
+				/* inner text kept escapes raw: \" stands for a quote */
+				for (size_t k = 0; k < ilen; k++) {
+					if (inner[k] == '\\' && k + 1 < ilen && inner[k + 1] == '"') {
+						buf_addch(&src, '"');
+						k++;
+					} else {
+						buf_addch(&src, inner[k]);
+					}
+				}
+			} else {
+				buf_add(&src, inner, ilen);
+			}
+			struct tok *tt = NULL;
+			size_t tn = 0;
+			int rc = rego_lex(p->name, src.p, src.len, &tt, &tn, p->e);
+			buf_release(&src);
+			if (rc < 0) {
+				p->rc = rc;
+				break;
+			}
+			struct parser sub = { .r = p->r, .name = p->name, .t = tt, .n = tn, .v0 = p->v0,
+					      .depth = p->depth, .e = p->e };
+			struct term *x = parse_term(&sub);
+			if (sub.rc == 0 && sub.t[sub.i].kind != TK_EOF)
+				perr(&sub, "unexpected token in template expression");
+			rego_toks_free(tt, tn);
+			if (sub.rc < 0) {
+				p->rc = sub.rc;
+				break;
+			}
+			pl_push(p, &parts, x);
+			i = j + 1;
+			continue;
+		}
+		buf_addch(&lit, c);
+		i++;
+	}
+	if (p->rc == 0)
+		pl_push(p, &parts, mk_str(p, lit.p, lit.len));
+	buf_release(&lit);
+	struct term *t = mk(p, T_TEMPLATE);
+	if (!t) {
+		free(parts.v);
+		return NULL;
+	}
+	t->n = parts.n;
+	t->items = pl_finish(p, &parts);
+	return p->rc < 0 ? NULL : t;
+}
+
+/* ------------------------------------------------------------ rules */
+
+static struct rule *mk_rule(struct parser *p, struct module *m)
+{
+	struct rule *r = rego_alloc(p->r, sizeof(*r));
+	if (!r) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	r->mod = m;
+	r->line = cur(p)->line;
+	return r;
+}
+
+static struct term *true_term(struct parser *p) { return mk_val(p, val_bool(true)); }
+
+/* Body after a head: "if { ... }", "if expr", "{ ... }" (v0 or after if). */
+static struct body *parse_rule_body(struct parser *p, bool *had)
+{
+	*had = false;
+	if (is_kw(p, "if")) {
+		adv(p);
+		*had = true;
+		if (cur(p)->kind == TK_LBRACE) {
+			/* could also be an object/set literal expression: treat braces as body */
+			return parse_body_braces(p);
+		}
+		struct plist ex = { 0 };
+		pl_push(p, &ex, parse_literal(p));
+		struct body *b = rego_alloc(p->r, sizeof(*b));
+		if (!b) {
+			free(ex.v);
+			p->rc = -ENOMEM;
+			return NULL;
+		}
+		b->n = ex.n;
+		b->e = pl_finish(p, &ex);
+		return p->rc < 0 ? NULL : b;
+	}
+	if (cur(p)->kind == TK_LBRACE && !cur(p)->nlb) {
+		*had = true;
+		return parse_body_braces(p);
+	}
+	return empty_body(p);
+}
+
+static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
+{
+	struct rule *r = mk_rule(p, m);
+	if (!r)
+		return p->rc;
+	if (is_kw(p, "default")) {
+		r->is_default = true;
+		adv(p);
+	}
+	if (cur(p)->kind != TK_IDENT || reserved(cur(p)->text)) {
+		return perr(p, "expected rule name");
+	}
+	/* head ref */
+	struct term *head = mk_var(p, cur(p)->text, cur(p)->len);
+	adv(p);
+	head = parse_ref_ops(p, head);
+	if (p->rc < 0)
+		return p->rc;
+	struct plist path = { 0 };
+	pl_push(p, &path, mk_str(p, head->kind == T_VAR ? head->name : head->items[0]->name,
+				 strlen(head->kind == T_VAR ? head->name : head->items[0]->name)));
+	if (head->kind == T_REF)
+		for (size_t i = 1; i < head->n; i++)
+			pl_push(p, &path, head->items[i]);
+	r->npath = path.n;
+	r->path = pl_finish(p, &path);
+	if (p->rc < 0)
+		return p->rc;
+	r->nstatic = 0;
+	while (r->nstatic < r->npath && r->path[r->nstatic]->kind == T_VALUE &&
+	       r->path[r->nstatic]->v->kind == VAL_STRING)
+		r->nstatic++;
+
+	if (cur(p)->kind == TK_LPAREN && !cur(p)->nlb) {
+		r->kind = R_FUNC;
+		adv(p);
+		struct plist args = { 0 };
+		while (p->rc == 0 && cur(p)->kind != TK_RPAREN) {
+			pl_push(p, &args, parse_term(p));
+			if (cur(p)->kind == TK_COMMA)
+				adv(p);
+			else if (cur(p)->kind != TK_RPAREN)
+				perr(p, "expected ',' or ')' in function arguments");
+		}
+		adv(p);
+		r->nargs = args.n;
+		r->args = pl_finish(p, &args);
+		if (p->rc < 0)
+			return p->rc;
+	}
+	if (is_kw(p, "contains")) {
+		adv(p);
+		r->kind = R_MULTI;
+		r->key = parse_term(p);
+	} else if (cur(p)->kind == TK_ASSIGN || cur(p)->kind == TK_UNIFY) {
+		adv(p);
+		r->value = parse_term(p);
+	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && r->nstatic == 1 && !r->is_default) {
+		/* v0: p[x] { ... } is a partial set */
+		r->kind = R_MULTI;
+		r->key = r->path[1];
+		r->npath = 1;
+	}
+	if (p->rc < 0)
+		return p->rc;
+	if (!r->value && r->kind != R_MULTI)
+		r->value = true_term(p);
+	if (r->is_default) {
+		r->body = empty_body(p);
+		return pl_push(p, rules, r);
+	}
+	bool had;
+	r->body = parse_rule_body(p, &had);
+	if (p->rc < 0)
+		return p->rc;
+	if (!p->v0 && !had && r->kind == R_MULTI && cur(p)->kind == TK_LBRACE)
+		return perr(p, "`if` keyword is required before rule body");
+	pl_push(p, rules, r);
+	/* else chain */
+	struct rule *prev = r;
+	while (p->rc == 0 && is_kw(p, "else")) {
+		adv(p);
+		struct rule *el = mk_rule(p, m);
+		if (!el)
+			return p->rc;
+		*el = *r;
+		el->els = NULL;
+		el->line = cur(p)->line;
+		if (cur(p)->kind == TK_ASSIGN || cur(p)->kind == TK_UNIFY) {
+			adv(p);
+			el->value = parse_term(p);
+		} else {
+			el->value = true_term(p);
+		}
+		el->body = parse_rule_body(p, &had);
+		prev->els = el;
+		prev = el;
+	}
+	/* v0 allows several bodies for one head: p { a } { b } */
+	while (p->rc == 0 && cur(p)->kind == TK_LBRACE && !cur(p)->nlb) {
+		struct rule *r2 = mk_rule(p, m);
+		if (!r2)
+			return p->rc;
+		*r2 = *r;
+		r2->els = NULL;
+		r2->body = parse_body_braces(p);
+		pl_push(p, rules, r2);
+	}
+	return p->rc;
+}
+
+static struct val *ref_to_path(struct parser *p, struct term *t, bool skip_root)
+{
+	struct val *a = val_array_new(4);
+	if (!a)
+		return NULL;
+	if (t->kind == T_VAR) {
+		if (!skip_root && val_array_push(a, val_cstr(t->name)) < 0)
+			goto bad;
+		return a;
+	}
+	if (t->kind != T_REF || t->items[0]->kind != T_VAR)
+		goto bad;
+	if (!skip_root && val_array_push(a, val_cstr(t->items[0]->name)) < 0)
+		goto bad;
+	for (size_t i = 1; i < t->n; i++) {
+		if (t->items[i]->kind != T_VALUE)
+			goto bad;
+		if (val_array_push(a, val_ref(t->items[i]->v)) < 0)
+			goto bad;
+	}
+	return a;
+bad:
+	val_unref(a);
+	perr(p, "invalid path");
+	return NULL;
+}
+
+int rego_parse_module(struct rego *r, const char *name, const char *src, size_t len, bool v0,
+		      struct module **out, struct arca_err *e)
+{
+	struct tok *toks = NULL;
+	size_t nt = 0;
+	int rc = rego_lex(name, src, len, &toks, &nt, e);
+	if (rc < 0)
+		return rc;
+	struct parser p = { .r = r, .name = name, .t = toks, .n = nt, .v0 = v0, .e = e };
+	struct plist rules = { 0 }, imps = { 0 };
+	struct module *m = rego_alloc(r, sizeof(*m));
+	if (!m) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	m->v0 = v0;
+	m->name = rego_alloc(r, strlen(name) + 1);
+	if (!m->name) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(m->name, name, strlen(name) + 1);
+	if (!is_kw(&p, "package")) {
+		rc = perr(&p, "package expected");
+		goto out;
+	}
+	adv(&p);
+	{
+		struct term *pk = mk_var(&p, cur(&p)->text ? cur(&p)->text : "", cur(&p)->text ? cur(&p)->len : 0);
+		if (cur(&p)->kind != TK_IDENT) {
+			rc = perr(&p, "package name expected");
+			goto out;
+		}
+		adv(&p);
+		pk = parse_ref_ops(&p, pk);
+		if (p.rc < 0)
+			goto out;
+		m->pkg = ref_to_path(&p, pk, false);
+		if (!m->pkg)
+			goto out;
+		rego_hold(r, m->pkg);
+	}
+	while (p.rc == 0 && is_kw(&p, "import")) {
+		adv(&p);
+		struct term *it = parse_primary(&p);
+		if (p.rc < 0)
+			goto out;
+		const char *alias = NULL;
+		if (is_kw(&p, "as")) {
+			adv(&p);
+			if (cur(&p)->kind != TK_IDENT) {
+				perr(&p, "expected alias");
+				goto out;
+			}
+			alias = rego_intern(r, cur(&p)->text, cur(&p)->len);
+			adv(&p);
+		}
+		const char *root = it->kind == T_VAR ? it->name : it->kind == T_REF ? it->items[0]->kind == T_VAR ? it->items[0]->name : "" : "";
+		if (strcmp(root, "future") == 0 || strcmp(root, "rego") == 0)
+			continue;
+		if (strcmp(root, "data") != 0 && strcmp(root, "input") != 0) {
+			perr(&p, "invalid import path");
+			goto out;
+		}
+		if (!alias) {
+			if (it->kind != T_REF) {
+				alias = root;
+			} else {
+				struct term *last = it->items[it->n - 1];
+				if (last->kind != T_VALUE || last->v->kind != VAL_STRING) {
+					perr(&p, "invalid import path");
+					goto out;
+				}
+				alias = rego_intern(r, last->v->str.s, last->v->str.len);
+			}
+		}
+		struct import *im = rego_alloc(r, sizeof(*im));
+		if (!im) {
+			p.rc = -ENOMEM;
+			goto out;
+		}
+		im->ref = it;
+		im->alias = alias;
+		pl_push(&p, &imps, im);
+	}
+	while (p.rc == 0 && cur(&p)->kind != TK_EOF) {
+		if (!cur(&p)->nlb && p.i > 0 && cur(&p)->kind != TK_SEMI) {
+			perr(&p, "unexpected token");
+			break;
+		}
+		parse_rule(&p, m, &rules);
+	}
+	if (p.rc < 0)
+		goto out;
+	m->nrules = rules.n;
+	m->rules = pl_finish(&p, &rules);
+	m->nimports = imps.n;
+	{
+		struct import **iv = pl_finish(&p, &imps);
+		m->imports = rego_alloc(r, (m->nimports ? m->nimports : 1) * sizeof(struct import));
+		if (iv && m->imports)
+			for (size_t i = 0; i < m->nimports; i++)
+				m->imports[i] = *iv[i];
+	}
+	if (p.rc == 0)
+		*out = m;
+out:
+	free(rules.v);
+	free(imps.v);
+	rego_toks_free(toks, nt);
+	if (rc == 0)
+		rc = p.rc;
+	if (rc == -ENOMEM)
+		err_set(e, rc, "out of memory");
+	return rc;
+}
+
+int rego_parse_query(struct rego *r, const char *src, size_t len, bool v0, struct body **out, struct arca_err *e)
+{
+	struct tok *toks = NULL;
+	size_t nt = 0;
+	int rc = rego_lex("query", src, len, &toks, &nt, e);
+	if (rc < 0)
+		return rc;
+	struct parser p = { .r = r, .name = "query", .t = toks, .n = nt, .v0 = v0, .e = e };
+	struct body *b = parse_query_until(&p, TK_EOF);
+	rego_toks_free(toks, nt);
+	if (p.rc < 0)
+		return p.rc;
+	if (b->n == 0)
+		return err_set(e, -EBADMSG, "query: rego_parse_error: empty query");
+	*out = b;
+	return 0;
+}
+
+static int const_value(struct term *t, struct val **out);
+
+int rego_parse_value(struct rego *r, const char *src, size_t len, struct val **out, struct arca_err *e)
+{
+	struct tok *toks = NULL;
+	size_t nt = 0;
+	int rc = rego_lex("term", src, len, &toks, &nt, e);
+	if (rc < 0)
+		return rc;
+	struct parser p = { .r = r, .name = "term", .t = toks, .n = nt, .e = e };
+	struct term *t = parse_term(&p);
+	if (p.rc == 0 && cur(&p)->kind != TK_EOF)
+		perr(&p, "trailing tokens after term");
+	rego_toks_free(toks, nt);
+	if (p.rc < 0)
+		return p.rc;
+	rc = const_value(t, out);
+	if (rc < 0)
+		return err_set(e, rc, "term: not a ground value");
+	return 0;
+}
+
+static int const_value(struct term *t, struct val **out)
+{
+	struct val *v = NULL;
+	int rc = 0;
+	switch (t->kind) {
+	case T_VALUE:
+		*out = val_ref(t->v);
+		return 0;
+	case T_ARRAY:
+	case T_SET:
+		v = t->kind == T_ARRAY ? val_array_new(t->n) : val_set_new(t->n);
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->n && rc == 0; i++) {
+			struct val *x;
+			rc = const_value(t->items[i], &x);
+			if (rc == 0)
+				rc = t->kind == T_ARRAY ? val_array_push(v, x) : val_set_add(v, x);
+		}
+		break;
+	case T_OBJECT:
+		v = val_object_new(t->n / 2);
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i + 1 < t->n && rc == 0; i += 2) {
+			struct val *k, *x;
+			rc = const_value(t->items[i], &k);
+			if (rc == 0) {
+				rc = const_value(t->items[i + 1], &x);
+				if (rc == 0)
+					rc = val_object_put(v, k, x);
+				else
+					val_unref(k);
+			}
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (rc < 0) {
+		val_unref(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/* For tools and tests: parses a ground Rego term (e.g. "{1, 2}") without an
+ * engine. */
+int rego_parse_term(const char *src, size_t len, struct val **out, struct arca_err *e)
+{
+	struct rego *r = rego_new();
+	if (!r)
+		return err_set(e, -ENOMEM, "out of memory");
+	int rc = rego_parse_value(r, src, len, out, e);
+	rego_free(r);
+	return rc;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rule evaluation: complete rules (memoised per query), multi-value and
+ * ref-head rules building sets and objects, functions, and the public
+ * prepared-query API.
+ */
+#include "internal.h"
+
+#include <time.h>
+
+
+struct rsol {
+	struct rule *r;
+	struct val *value;    /* complete: the value so far */
+	struct val *coll;     /* collection being built */
+	struct val *keys[16];
+	size_t nk;
+	bool any;
+	const char *conflict;
+};
+
+static int rsol_value(struct ev *ev, struct val *v, void *arg)
+{
+	struct rsol *s = arg;
+	s->any = true;
+	if (s->value) {
+		if (!val_equal(s->value, v))
+			return ev_error(ev, -EINVAL, EC_CONFLICT, "%s", s->conflict);
+		return 0;
+	}
+	s->value = val_ref(v);
+	return 0;
+}
+
+/* Inserts @v (or, for R_MULTI, adds it to a set) at coll[keys...]. */
+static int coll_insert(struct ev *ev, struct rsol *s, struct val *v)
+{
+	struct val *cur = s->coll;
+	bool multi = s->r->kind == R_MULTI;
+	for (size_t i = 0; i < s->nk; i++) {
+		bool last = i + 1 == s->nk;
+		if (cur->kind != VAL_OBJECT)
+			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+		struct val *nx = val_object_get(cur, s->keys[i]);
+		if (last && !multi) {
+			if (nx) {
+				if (!val_equal(nx, v))
+					return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+				return 0;
+			}
+			return val_object_put(cur, val_ref(s->keys[i]), val_ref(v));
+		}
+		if (!nx) {
+			nx = (last && multi) ? val_set_new(4) : val_object_new(4);
+			if (!nx || val_object_put(cur, val_ref(s->keys[i]), nx) < 0)
+				return -ENOMEM;
+		} else if (nx->refs > 1) {
+			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+		}
+		cur = nx;
+	}
+	if (multi) {
+		if (cur->kind != VAL_SET)
+			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+		return val_set_add(cur, val_ref(v));
+	}
+	return 0;
+}
+
+static int rsol_coll_leaf(struct ev *ev, struct val *v, void *arg)
+{
+	struct rsol *s = arg;
+	s->any = true;
+	return coll_insert(ev, s, v);
+}
+
+static int rsol_keys(struct ev *ev, struct rsol *s, size_t i);
+
+static int rsol_key(struct ev *ev, struct val *v, void *arg)
+{
+	struct rsol *s = arg;
+	size_t i = s->nk;
+	s->keys[s->nk++] = v;
+	int rc = rsol_keys(ev, s, s->r->nstatic + s->nk);
+	s->nk = i;
+	(void)i;
+	return rc;
+}
+
+static int rsol_keys(struct ev *ev, struct rsol *s, size_t i)
+{
+	struct rule *r = s->r;
+	if (i == r->npath)
+		return ev_term(ev, r->kind == R_MULTI ? r->key : r->value, rsol_coll_leaf, s);
+	if (s->nk >= ARRAY_SIZE(s->keys))
+		return ev_error(ev, -E2BIG, EC_LIMIT, "rule head ref too long");
+	return ev_term(ev, r->path[i], rsol_key, s);
+}
+
+static int rsol_cont(struct ev *ev, void *arg)
+{
+	struct rsol *s = arg;
+	if (s->coll) {
+		s->nk = 0;
+		return rsol_keys(ev, s, s->r->nstatic);
+	}
+	return ev_term(ev, s->r->value, rsol_value, s);
+}
+
+/* Evaluates one rule (and its else chain) in a fresh frame. */
+static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s)
+{
+	size_t frame = ev->frame, mark = ev->ntrail;
+	struct module *mod = ev->mod;
+	int rc = 0;
+	if (++ev->depth > REGO_MAX_CALL_DEPTH) {
+		ev->depth--;
+		return ev_error(ev, -E2BIG, EC_LIMIT, "rule evaluation nested deeper than %d", REGO_MAX_CALL_DEPTH);
+	}
+	for (struct rule *x = r; x; x = x->els) {
+		ev->frame = ev->ntrail;
+		ev->mod = x->mod;
+		s->r = x;
+		s->any = false;
+		rc = ev_body(ev, x->body, 0, rsol_cont, s);
+		while (ev->ntrail > mark) {
+			ev->ntrail--;
+			val_unref(ev->trail[ev->ntrail].v);
+		}
+		if (rc < 0 || s->any)
+			break;
+	}
+	s->r = r;
+	ev->frame = frame;
+	ev->mod = mod;
+	ev->depth--;
+	return rc < 0 ? rc : 0;
+}
+
+static int node_compute(struct ev *ev, struct node *n, struct val *base, struct val **out)
+{
+	int rc = 0;
+	*out = NULL;
+	if (n->has_func)
+		return 0;
+	if (n->rules || n->dflt) {
+		struct rsol s = { 0 };
+		bool coll = n->multi;
+		for (struct rule *r = n->rules; r; r = r->next_in_node)
+			if (r->npath > r->nstatic || r->kind == R_MULTI)
+				coll = true;
+		s.conflict = "complete rules must not produce multiple outputs";
+		if (coll) {
+			bool set = n->multi;
+			for (struct rule *r = n->rules; r; r = r->next_in_node)
+				if (r->npath > r->nstatic)
+					set = false;
+			s.coll = set ? val_set_new(4) : val_object_new(4);
+			if (!s.coll)
+				return -ENOMEM;
+		}
+		for (struct rule *r = n->rules; r && rc == 0; r = r->next_in_node) {
+			if (coll && r->npath == r->nstatic && r->kind != R_MULTI) {
+				/* complete rule at a node that also has ref-head rules */
+				continue;
+			}
+			s.r = r;
+			rc = eval_rule(ev, r, &s);
+		}
+		if (rc < 0) {
+			val_unref(s.value);
+			val_unref(s.coll);
+			return rc;
+		}
+		if (coll) {
+			*out = s.coll;
+			return 0;
+		}
+		if (!s.value && n->dflt) {
+			s.r = n->dflt;
+			rc = eval_rule(ev, n->dflt, &s);
+			if (rc < 0)
+				return rc;
+		}
+		*out = s.value;
+		return 0;
+	}
+	/* a package (or intermediate) node: object of its children and base data */
+	struct val *o = val_object_new(n->nkids);
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->nkids && rc == 0; i++) {
+		struct node *c = n->kids[i];
+		if (c->has_func)
+			continue;
+		struct val *cv = NULL;
+		struct val *cb = base ? val_object_get(base, c->key) : NULL;
+		rc = rego_eval_node_value(ev, c, cb, &cv);
+		if (rc == 0 && cv)
+			rc = val_object_put(o, val_ref(c->key), cv);
+	}
+	if (rc == 0 && base && base->kind == VAL_OBJECT) {
+		for (size_t i = 0; i < base->obj.n && rc == 0; i++)
+			if (!val_object_get(o, base->obj.keys[i]))
+				rc = val_object_put(o, val_ref(base->obj.keys[i]), val_ref(base->obj.vals[i]));
+	}
+	if (rc < 0) {
+		val_unref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out)
+{
+	*out = NULL;
+	if (ev->memo[n->id]) {
+		*out = val_ref(ev->memo[n->id]);
+		return 0;
+	}
+	if (ev->busy[n->id])
+		return ev_error(ev, -EINVAL, EC_RECURSION, "rule %s is recursive", n->fullname);
+	ev->busy[n->id] = true;
+	struct val *v = NULL;
+	int rc = node_compute(ev, n, base, &v);
+	ev->busy[n->id] = false;
+	if (rc < 0)
+		return rc;
+	if (v) {
+		ev->memo[n->id] = val_ref(v);
+		*out = v;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- functions */
+
+struct fsol {
+	struct rsol rs;
+	struct rule *r;
+	struct val **args;
+	size_t n, i;
+};
+
+static int match_arg(struct ev *ev, void *arg);
+
+static int fn_after_args(struct ev *ev, void *arg)
+{
+	struct fsol *f = arg;
+	return ev_body(ev, f->r->body, 0, rsol_cont, &f->rs);
+}
+
+/* match is static in eval.c: use unification via a tiny body instead */
+
+static int match_arg(struct ev *ev, void *arg)
+{
+	struct fsol *f = arg;
+	if (f->i == f->n)
+		return fn_after_args(ev, f);
+	size_t i = f->i++;
+	int rc = ev_match_pub(ev, f->r->args[i], f->args[i], match_arg, f);
+	f->i = i;
+	return rc;
+}
+
+int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out)
+{
+	struct fsol f = { 0 };
+	int rc = 0;
+	*out = NULL;
+	f.rs.conflict = "functions must not produce multiple outputs for same inputs";
+	f.args = args;
+	f.n = n;
+	if (++ev->depth > REGO_MAX_CALL_DEPTH) {
+		ev->depth--;
+		return ev_error(ev, -E2BIG, EC_LIMIT, "function calls nested deeper than %d", REGO_MAX_CALL_DEPTH);
+	}
+	size_t frame = ev->frame, mark = ev->ntrail;
+	struct module *mod = ev->mod;
+	for (struct rule *r0 = fn->rules; r0 && rc == 0; r0 = r0->next_in_node) {
+		for (struct rule *x = r0; x; x = x->els) {
+			if (x->nargs != n)
+				continue;
+			ev->frame = ev->ntrail;
+			ev->mod = x->mod;
+			f.r = x;
+			f.rs.r = x;
+			f.rs.any = false;
+			f.i = 0;
+			/* declare parameters fresh in this frame */
+			rc = match_arg(ev, &f);
+			while (ev->ntrail > mark) {
+				ev->ntrail--;
+				val_unref(ev->trail[ev->ntrail].v);
+			}
+			if (rc < 0 || f.rs.any)
+				break;
+		}
+	}
+	if (rc == 0 && !f.rs.value && fn->dflt) {
+		f.rs.r = fn->dflt;
+		rc = ev_term(ev, fn->dflt->value, rsol_value, &f.rs);
+	}
+	ev->frame = frame;
+	ev->mod = mod;
+	ev->depth--;
+	if (rc < 0) {
+		val_unref(f.rs.value);
+		return rc;
+	}
+	*out = f.rs.value;
+	return 0;
+}
+
+/* ------------------------------------------------------------ queries */
+
+struct rego_query {
+	struct rego *r;
+	struct body *body;
+	const char **vars;
+	size_t nvars;
+	struct body *vbody; /* "$value = <term>" for single-term queries */
+	const char *vvar;
+};
+
+static void qvars_term(struct rego_query *q, struct term *t, int *rc);
+
+static void qvars_add(struct rego_query *q, const char *name, int *rc)
+{
+	if (name[0] == '$' || strcmp(name, "data") == 0 || strcmp(name, "input") == 0)
+		return;
+	for (size_t i = 0; i < q->nvars; i++)
+		if (q->vars[i] == name)
+			return;
+	const char **nv = realloc(q->vars, (q->nvars + 1) * sizeof(*nv));
+	if (!nv) {
+		*rc = -ENOMEM;
+		return;
+	}
+	q->vars = nv;
+	q->vars[q->nvars++] = name;
+}
+
+static void qvars_term(struct rego_query *q, struct term *t, int *rc)
+{
+	if (!t)
+		return;
+	if (t->kind == T_VAR) {
+		qvars_add(q, t->name, rc);
+		return;
+	}
+	if (t->kind == T_ACOMP || t->kind == T_SCOMP || t->kind == T_OCOMP)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		qvars_term(q, t->items[i], rc);
+}
+
+int rego_prepare(struct rego *r, const char *query, size_t len, unsigned flags, struct rego_query **out,
+		 struct arca_err *e)
+{
+	int rc;
+	if (!r->compiled) {
+		rc = rego_compile(r, e);
+		if (rc < 0)
+			return rc;
+	}
+	struct rego_query *q = calloc(1, sizeof(*q));
+	if (!q)
+		return err_set(e, -ENOMEM, "out of memory");
+	q->r = r;
+	rc = rego_parse_query(r, query, len, (flags & REGO_V0) != 0, &q->body, e);
+	if (rc == 0)
+		rc = rego_resolve_query(r, q->body);
+	for (size_t i = 0; rc == 0 && i < q->body->n; i++) {
+		struct expr *x = q->body->e[i];
+		if (x->kind == E_SOME)
+			for (size_t j = 0; j < x->nvars; j++)
+				qvars_add(q, x->vars[j]->name, &rc);
+		if (x->kind == E_EVERY)
+			continue;
+		qvars_term(q, x->a, &rc);
+		qvars_term(q, x->b, &rc);
+		if (x->kind != E_SOME_IN)
+			qvars_term(q, x->c, &rc);
+	}
+	if (rc == 0 && q->body->n == 1 && q->body->e[0]->kind == E_TERM && !q->body->e[0]->negated &&
+	    !q->body->e[0]->nwith) {
+		struct body *vb = rego_alloc(r, sizeof(*vb));
+		struct expr **ve = rego_alloc(r, sizeof(*ve));
+		struct expr *x = rego_alloc(r, sizeof(*x));
+		struct term *var = rego_alloc(r, sizeof(*var));
+		q->vvar = rego_intern(r, "$value", 6);
+		if (!vb || !ve || !x || !var || !q->vvar) {
+			rc = -ENOMEM;
+		} else {
+			var->kind = T_VAR;
+			var->name = q->vvar;
+			x->kind = E_UNIFY;
+			x->a = var;
+			x->b = q->body->e[0]->a;
+			ve[0] = x;
+			vb->e = ve;
+			vb->n = 1;
+			q->vbody = vb;
+		}
+	}
+	if (rc < 0) {
+		rego_query_free(q);
+		if (rc == -ENOMEM)
+			err_set(e, rc, "out of memory");
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+void rego_query_free(struct rego_query *q)
+{
+	if (!q)
+		return;
+	free(q->vars);
+	free(q);
+}
+
+struct qres {
+	const char **vars;
+	size_t nvars;
+	struct val *out;
+};
+
+static struct val *lookup_top(struct ev *ev, const char *name)
+{
+	for (size_t i = ev->ntrail; i > 0; i--)
+		if (ev->trail[i - 1].name == name)
+			return ev->trail[i - 1].v;
+	return NULL;
+}
+
+static int qres_cont(struct ev *ev, void *arg)
+{
+	struct qres *qr = arg;
+	struct val *o = val_object_new(qr->nvars);
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < qr->nvars; i++) {
+		struct val *v = lookup_top(ev, qr->vars[i]);
+		if (v && val_object_put_cstr(o, qr->vars[i], val_ref(v)) < 0) {
+			val_unref(o);
+			return -ENOMEM;
+		}
+	}
+	return val_array_push(qr->out, o);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int run_query(struct rego_query *q, struct body *body, const char **vars, size_t nvars, struct val *input,
+		     unsigned flags, struct val **out, struct arca_err *e)
+{
+	struct rego *r = q->r;
+	struct arca_err scratch = { 0 };
+	struct ev ev = { .r = r, .err = e ? e : &scratch };
+	struct qres qr = { vars, nvars, val_array_new(1) };
+	int rc = 0;
+
+	if (e)
+		err_clear(e);
+	ev.input = input ? val_ref(input) : NULL;
+	ev.strict = (flags & REGO_STRICT_BUILTINS) != 0;
+	size_t nn = r->nnodes ? r->nnodes : 1;
+	ev.memo = calloc(nn, sizeof(*ev.memo));
+	ev.busy = calloc(nn, sizeof(*ev.busy));
+	if (!qr.out || !ev.memo || !ev.busy) {
+		rc = err_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (r->lim.timeout_ms)
+		ev.deadline_ns = mono_ns() + (uint64_t)r->lim.timeout_ms * 1000000ull;
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev.now_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	}
+	rc = ev_body(&ev, body, 0, qres_cont, &qr);
+	if (rc > 0)
+		rc = 0;
+	if (rc == -ENOMEM && ev.err->code == 0)
+		err_set(ev.err, rc, "out of memory");
+	else if (rc < 0 && ev.err->code == 0)
+		err_set(ev.err, rc, "evaluation failed");
+out:
+	for (size_t i = 0; ev.memo && i < r->nnodes; i++)
+		val_unref(ev.memo[i]);
+	free(ev.memo);
+	free(ev.busy);
+	for (size_t i = 0; i < ev.ntrail; i++)
+		val_unref(ev.trail[i].v);
+	free(ev.trail);
+	free(ev.wo);
+	val_unref(ev.input);
+	if (rc < 0) {
+		val_unref(qr.out);
+		return rc;
+	}
+	*out = qr.out;
+	return 0;
+}
+
+int rego_query_eval(struct rego_query *q, struct val *input, unsigned flags, struct val **out, struct arca_err *e)
+{
+	return run_query(q, q->body, q->vars, q->nvars, input, flags, out, e);
+}
+
+int rego_query_value(struct rego_query *q, struct val *input, struct val **out, struct arca_err *e)
+{
+	struct val *res = NULL;
+	*out = NULL;
+	int rc = q->vbody ? run_query(q, q->vbody, &q->vvar, 1, input, 0, &res, e)
+			  : run_query(q, q->body, q->vars, q->nvars, input, 0, &res, e);
+	if (rc < 0)
+		return rc;
+	/* a single-ref query: the value is the ref's value, so re-run as x = ref */
+	if (res->arr.n > 0 && res->arr.items[0]->obj.n > 0)
+		*out = val_ref(res->arr.items[0]->obj.vals[0]);
+	else if (res->arr.n > 0)
+		*out = val_bool(true);
+	val_unref(res);
+	return 0;
+}
