@@ -20,8 +20,12 @@ int ev_error(struct ev *ev, int code, const char *ecode, const char *fmt, ...)
 	va_end(ap);
 	if (!ev->ecode)
 		ev->ecode = ecode;
-	if (ev->err && ev->err->code == 0)
-		err_set(ev->err, code, "%s: %s", ecode, msg);
+	if (ev->err && ev->err->code == 0) {
+		if (ev->mod)
+			err_set(ev->err, code, "%s:%d: %s: %s", ev->mod->name, ev->line, ecode, msg);
+		else
+			err_set(ev->err, code, "%s: %s", ecode, msg);
+	}
 	return code;
 }
 
@@ -1010,7 +1014,7 @@ static int somein_coll(struct ev *ev, struct val *c, void *arg)
 
 struct every_st {
 	struct expr *x;
-	bool ok;
+	bool ok, defined;
 };
 
 static int every_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
@@ -1043,6 +1047,11 @@ static int every_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
 static int every_coll(struct ev *ev, struct val *c, void *arg)
 {
 	struct every_st *es = arg;
+	es->defined = true;
+	if (c->kind != VAL_ARRAY && c->kind != VAL_SET && c->kind != VAL_OBJECT) {
+		es->ok = false;
+		return EV_STOP;
+	}
 	int rc = each_kv(ev, c, every_kv, es);
 	if (rc < 0)
 		return rc;
@@ -1082,7 +1091,7 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 		break;
 	}
 	case E_EVERY: {
-		struct every_st es = { x, true };
+		struct every_st es = { x, true, false };
 		bool any = false;
 		(void)any;
 		rc = ev_term(ev, x->c, every_coll, &es);
@@ -1090,7 +1099,7 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 			if (rc == 0) {
 				/* undefined domain: every is vacuously true */
 			}
-			rc = es.ok ? body_next(ev, s) : 0;
+			rc = es.ok && es.defined ? body_next(ev, s) : 0;
 		}
 		break;
 	}
@@ -1368,6 +1377,7 @@ int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 		return rc;
 	struct body_st s = { b, i, k, arg };
 	struct expr *x = b->e[i];
+	ev->line = x->line;
 	if (x->nwith)
 		return ev_expr_with(ev, x, &s);
 	return ev_expr_neg(ev, x, &s);

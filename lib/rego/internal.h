@@ -225,6 +225,7 @@ struct ev {
 	int64_t now_ns;
 	struct module *mod; /* module of the rule being evaluated */
 	const char *ecode; /* OPA code of the error in err */
+	int line;          /* line of the expression being evaluated */
 };
 
 typedef int (*cont_fn)(struct ev *ev, void *arg);

@@ -280,6 +280,8 @@ static struct term *parse_call_args(struct parser *p, struct term *fn)
 }
 
 static struct term *parse_template(struct parser *p, struct tok *tk);
+static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll);
+static struct term *parse_rel(struct parser *p, bool allow_or);
 
 static struct term *parse_primary(struct parser *p)
 {
@@ -321,6 +323,14 @@ static struct term *parse_primary(struct parser *p)
 	case TK_LPAREN:
 		adv(p);
 		res = parse_term(p);
+		if (p->rc == 0 && res && cur(p)->kind == TK_COMMA) {
+			adv(p);
+			struct term *t2 = parse_term(p);
+			if (p->rc == 0 && t2 && t2->kind == T_CALL && strcmp(t2->name, "internal.member_2") == 0)
+				res = mk_member3(p, res, t2->items[0], t2->items[1]);
+			else
+				perr(p, "expected 'in' after ','");
+		}
 		if (cur(p)->kind != TK_RPAREN) {
 			perr(p, "expected ')'");
 			return NULL;
@@ -462,7 +472,7 @@ static struct term *parse_primary(struct parser *p)
 			adv(p);
 			adv(p);
 			res = mk(p, T_SET);
-		} else if (reserved(t->text) && !(p->v0 && (strcmp(t->text, "if") == 0 || strcmp(t->text, "contains") == 0 ||
+		} else if (reserved(t->text) && !(peek(p, 1)->kind == TK_DOT && !peek(p, 1)->nlb) && !(p->v0 && (strcmp(t->text, "if") == 0 || strcmp(t->text, "contains") == 0 ||
 							     strcmp(t->text, "in") == 0 || strcmp(t->text, "every") == 0))) {
 			perr(p, "unexpected %s keyword", t->text);
 			return NULL;
@@ -619,7 +629,6 @@ static struct expr *mk_expr(struct parser *p, enum expr_kind k)
 static struct expr *parse_literal(struct parser *p)
 {
 	struct expr *x = NULL;
-	bool some_in_ok = !p->v0 || true;
 
 	if (is_kw(p, "not")) {
 		adv(p);
@@ -628,35 +637,45 @@ static struct expr *parse_literal(struct parser *p)
 			x->negated = true;
 		return x;
 	}
-	if (is_kw(p, "some")) {
+	if (is_kw(p, "some") || is_kw(p, "every")) {
+		bool every = is_kw(p, "every");
 		adv(p);
 		struct plist vars = { 0 };
-		struct term *first = parse_term_noor(p);
-		/* some x in xs / some k, v in xs */
-		if (p->rc == 0 && first && first->kind == T_CALL && strcmp(first->name, "internal.member_2") == 0 && some_in_ok) {
-			x = mk_expr(p, E_SOME_IN);
-			if (x) {
-				x->b = first->items[0];
-				x->c = first->items[1];
+		struct term *first = parse_rel(p, false), *second = NULL;
+		if (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+			adv(p);
+			second = parse_rel(p, false);
+			if (p->rc == 0 && !in_kw(p) && !every) {
+				/* some a, b, c */
+				pl_push(p, &vars, first);
+				pl_push(p, &vars, second);
+				while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
+					adv(p);
+					pl_push(p, &vars, parse_rel(p, false));
+				}
+				goto decl;
 			}
+		}
+		if (p->rc < 0)
+			return NULL;
+		if (in_kw(p)) {
+			adv(p);
+			x = mk_expr(p, every ? E_EVERY : E_SOME_IN);
+			if (!x)
+				return NULL;
+			x->a = second ? first : NULL;
+			x->b = second ? second : first;
+			x->c = parse_rel(p, true);
+			if (every)
+				x->body = parse_body_braces(p);
 			goto with;
 		}
-		pl_push(p, &vars, first);
-		while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
-			adv(p);
-			struct term *t = parse_term_noor(p);
-			if (t && t->kind == T_CALL && strcmp(t->name, "internal.member_2") == 0 && vars.n == 1) {
-				x = mk_expr(p, E_SOME_IN);
-				if (x) {
-					x->a = vars.v[0];
-					x->b = t->items[0];
-					x->c = t->items[1];
-				}
-				free(vars.v);
-				goto with;
-			}
-			pl_push(p, &vars, t);
+		if (every) {
+			perr(p, "expected 'in' in every");
+			return NULL;
 		}
+		pl_push(p, &vars, first);
+	decl:
 		for (size_t i = 0; i < vars.n && p->rc == 0; i++)
 			if (((struct term *)vars.v[i])->kind != T_VAR)
 				perr(p, "expected variable in some declaration");
@@ -668,32 +687,6 @@ static struct expr *parse_literal(struct parser *p)
 			free(vars.v);
 		}
 		return p->rc < 0 ? NULL : x;
-	}
-	if (is_kw(p, "every")) {
-		adv(p);
-		x = mk_expr(p, E_EVERY);
-		if (!x)
-			return NULL;
-		struct term *first = parse_term_noor(p);
-		if (p->rc == 0 && cur(p)->kind == TK_COMMA) {
-			adv(p);
-			struct term *t = parse_term_noor(p);
-			if (p->rc == 0 && (!t || t->kind != T_CALL || strcmp(t->name, "internal.member_2") != 0)) {
-				perr(p, "expected 'in' in every");
-				return NULL;
-			}
-			x->a = first;
-			x->b = t->items[0];
-			x->c = t->items[1];
-		} else if (p->rc == 0 && first && first->kind == T_CALL && strcmp(first->name, "internal.member_2") == 0) {
-			x->b = first->items[0];
-			x->c = first->items[1];
-		} else {
-			perr(p, "expected 'in' in every");
-			return NULL;
-		}
-		x->body = parse_body_braces(p);
-		goto with;
 	}
 	{
 		struct term *l = parse_term(p);
@@ -988,11 +981,11 @@ static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
 	struct rule *r = mk_rule(p, m);
 	if (!r)
 		return p->rc;
-	if (is_kw(p, "default")) {
+	if (is_kw(p, "default") && peek(p, 1)->kind != TK_DOT) {
 		r->is_default = true;
 		adv(p);
 	}
-	if (cur(p)->kind != TK_IDENT || reserved(cur(p)->text)) {
+	if (cur(p)->kind != TK_IDENT || (reserved(cur(p)->text) && peek(p, 1)->kind != TK_DOT)) {
 		return perr(p, "expected rule name");
 	}
 	/* head ref */

@@ -140,7 +140,7 @@ static bool run_case(struct val *c, bool v0, struct buf *why)
 	for (size_t i = 0; mods && mods->kind == VAL_ARRAY && i < mods->arr.n && rc == 0; i++) {
 		const char *src = val_str(mods->arr.items[i]);
 		char name[32];
-		snprintf(name, sizeof(name), "mod%zu.rego", i);
+		snprintf(name, sizeof(name), "test-%zu.rego", i);
 		if (src)
 			rc = rego_add_module(r, name, src, strlen(src), fl, &e);
 	}
