@@ -237,7 +237,7 @@ static int cmpname(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_file(const char *path, const char *ver, struct dirstat *ds, struct passlist *pl, FILE *wr)
+static void run_file(const char *path, const char *rel, const char *ver, struct dirstat *ds, struct passlist *pl, FILE *wr)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -260,8 +260,8 @@ static void run_file(const char *path, const char *ver, struct dirstat *ds, stru
 		for (size_t i = 0; cases && cases->kind == VAL_ARRAY && i < cases->arr.n; i++) {
 			struct val *c = cases->arr.items[i];
 			const char *note = val_str(val_object_get_cstr(c, "note"));
-			char key[600];
-			snprintf(key, sizeof(key), "%s:%s", ver, note ? note : "?");
+			char key[1400];
+			snprintf(key, sizeof(key), "%s#%zu %s", rel, i, note ? note : "?");
 			if (only && !strstr(key, only))
 				continue;
 			struct buf why = BUF_INIT;
@@ -362,7 +362,9 @@ int main(int argc, char **argv)
 				for (size_t j = 0; j < nf; j++) {
 					char fp[5000];
 					snprintf(fp, sizeof(fp), "%s/%s", sub, files[j]);
-					run_file(fp, vers[vi], &ds, &pl, wr);
+					char rel[600];
+					snprintf(rel, sizeof(rel), "%s/%s/%s", vers[vi], names[i], files[j]);
+					run_file(fp, rel, vers[vi], &ds, &pl, wr);
 					free(files[j]);
 				}
 				free(files);
