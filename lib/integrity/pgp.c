@@ -313,7 +313,7 @@ int pgp_clearsign(struct integrity_signer *s, const uint8_t *text, size_t n, str
 		gpgme_data_release(sig);
 		return err_set(e, -EPERM, "OpenPGP signing produced no signature");
 	}
-	int hash = res->signatures->hash_algo;
+	gpgme_hash_algo_t hash = res->signatures->hash_algo;
 	if ((rc = data_to_buf(sig, out)) < 0)
 		return err_set(e, rc, "out of memory");
 	/* The descriptor's hash type must name the signature's digest. */
