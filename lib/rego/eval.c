@@ -310,6 +310,42 @@ static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void 
 		struct unify_items u = { a->items, b->items, a->n, 0, k, arg };
 		return unify_items_next(ev, &u);
 	}
+	if (a->kind == T_OBJECT && b->kind == T_OBJECT && !(evaluable(ev, a) && evaluable(ev, b))) {
+		if (a->n != b->n)
+			return 0;
+		size_t n = a->n / 2;
+		struct term **pa = calloc(n ? n : 1, sizeof(*pa)), **pb = calloc(n ? n : 1, sizeof(*pb));
+		int rc = 0;
+		if (!pa || !pb) {
+			free(pa);
+			free(pb);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			struct term *ka = a->items[2 * i];
+			size_t j;
+			if (ka->kind != T_VALUE)
+				rc = 1;
+			for (j = 0; rc == 0 && j < n; j++)
+				if (b->items[2 * j]->kind == T_VALUE && val_equal(b->items[2 * j]->v, ka->v))
+					break;
+			if (rc == 0 && j == n)
+				rc = 2;
+			if (rc == 0) {
+				pa[i] = a->items[2 * i + 1];
+				pb[i] = b->items[2 * j + 1];
+			}
+		}
+		if (rc == 0) {
+			struct unify_items ui = { pa, pb, n, 0, k, arg };
+			rc = unify_items_next(ev, &ui);
+		} else {
+			rc = rc == 2 ? 0 : ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be constant", a->line);
+		}
+		free(pa);
+		free(pb);
+		return rc;
+	}
 	struct unify_st u = { b, k, arg };
 	if (evaluable(ev, a) && !(unbound_var(ev, b) == false && !evaluable(ev, b) && 0))
 		return ev_term(ev, a, unify_val, &u);
@@ -1090,6 +1126,11 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 			rc = ev_term(ev, x->c, somein_coll, &si);
 		break;
 	}
+	case E_BODY:
+		rc = ev_body(ev, x->body, 0, stop_cont, NULL);
+		if (rc == EV_STOP)
+			rc = body_next(ev, s);
+		break;
 	case E_EVERY: {
 		struct every_st es = { x, true, false };
 		bool any = false;

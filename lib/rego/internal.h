@@ -84,6 +84,7 @@ enum expr_kind {
 	E_SOME,    /* some v1, v2 (declarations) */
 	E_SOME_IN, /* some [k,] v in coll: a = k (or NULL), b = v, c = coll */
 	E_EVERY,   /* every [k,] v in coll { body } */
+	E_BODY,    /* { body } (after not) */
 };
 
 struct with {

@@ -46,7 +46,11 @@ static int perr(struct parser *p, const char *fmt, ...)
 static bool is_kw(struct parser *p, const char *kw)
 {
 	struct tok *t = cur(p);
-	return t->kind == TK_IDENT && strcmp(t->text, kw) == 0;
+	if (t->kind != TK_IDENT || strcmp(t->text, kw) != 0)
+		return false;
+	/* keywords directly followed by '.' are ref heads (as.foo) */
+	struct tok *nx = &p->t[p->i + 1 < p->n ? p->i + 1 : p->n - 1];
+	return !(nx->kind == TK_DOT && !nx->nlb);
 }
 
 static bool reserved(const char *s)
@@ -460,10 +464,10 @@ static struct term *parse_primary(struct parser *p)
 		break;
 	}
 	case TK_IDENT:
-		if (strcmp(t->text, "true") == 0 || strcmp(t->text, "false") == 0) {
+		if ((strcmp(t->text, "true") == 0 || strcmp(t->text, "false") == 0) && !(peek(p, 1)->kind == TK_DOT && !peek(p, 1)->nlb)) {
 			res = mk_val(p, val_bool(t->text[0] == 't'));
 			adv(p);
-		} else if (strcmp(t->text, "null") == 0) {
+		} else if (strcmp(t->text, "null") == 0 && !(peek(p, 1)->kind == TK_DOT && !peek(p, 1)->nlb)) {
 			res = mk_val(p, val_null());
 			adv(p);
 		} else if (strcmp(t->text, "set") == 0 && peek(p, 1)->kind == TK_LPAREN &&
@@ -632,6 +636,14 @@ static struct expr *parse_literal(struct parser *p)
 
 	if (is_kw(p, "not")) {
 		adv(p);
+		if (cur(p)->kind == TK_LBRACE) {
+			x = mk_expr(p, E_BODY);
+			if (!x)
+				return NULL;
+			x->body = parse_body_braces(p);
+			x->negated = true;
+			return p->rc < 0 ? NULL : x;
+		}
 		x = parse_literal(p);
 		if (x)
 			x->negated = true;
@@ -854,6 +866,11 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			size_t depth = 1, j = i + 1;
 			bool instr = false;
 			while (j < n && depth) {
+				if (!tk->raw && s[j] == '\\' && j + 1 < n && s[j + 1] == '"') {
+					instr = !instr;
+					j += 2;
+					continue;
+				}
 				if (instr) {
 					if (s[j] == '\\')
 						j++;

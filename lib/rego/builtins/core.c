@@ -7,6 +7,7 @@
 #include "../internal.h"
 
 #include <math.h>
+#include <strings.h>
 
 #define A0 args[0]
 #define A1 args[1]
@@ -40,6 +41,8 @@ static int arith(struct ev *ev, const char *fn, struct val **args, struct val **
 {
 	if (op == 1 && A0->kind == VAL_SET && A1->kind == VAL_SET)
 		return set_op(ev, fn, args, out, 2);
+	if (op == 1 && A0->kind == VAL_SET)
+		return bi_type_err(ev, fn, 2, "set", A1);
 	if (A0->kind != VAL_NUMBER)
 		return bi_type_err(ev, fn, 1, "number", A0);
 	if (A1->kind != VAL_NUMBER)
@@ -185,7 +188,7 @@ static int bi_count(struct ev *ev, struct val **args, struct val **out)
 	case VAL_ARRAY:
 	case VAL_SET: n = A0->arr.n; break;
 	case VAL_OBJECT: n = A0->obj.n; break;
-	default: return bi_type_err(ev, "count", 1, "any of {array, object, set, string}", A0);
+	default: return bi_type_err(ev, "count", 1, "one of {array, object, set, string}", A0);
 	}
 	*out = val_int((int64_t)n);
 	return *out ? 0 : -ENOMEM;
@@ -327,6 +330,13 @@ static int bi_to_number(struct ev *ev, struct val **args, struct val **out)
 	case VAL_BOOL: *out = val_int(A0->b ? 1 : 0); break;
 	case VAL_NUMBER: *out = val_ref(A0); break;
 	case VAL_STRING:
+		if (!json_number_syntax(A0->str.s, A0->str.len)) {
+			const char *t = A0->str.s;
+			if (*t == '-' || *t == '+')
+				t++;
+			if (!strcasecmp(t, "nan") || !strcasecmp(t, "inf") || !strcasecmp(t, "infinity"))
+				return ev_error(ev, -EINVAL, EC_TYPE, "to_number: operand 1 must be a valid number string");
+		}
 		if (!json_number_syntax(A0->str.s, A0->str.len))
 			return ev_error(ev, -EINVAL, EC_BUILTIN, "to_number: invalid syntax");
 		*out = val_number_text(A0->str.s, A0->str.len);
@@ -341,9 +351,7 @@ static int bi_to_number(struct ev *ev, struct val **args, struct val **out)
 	static int bi_is_##nm(struct ev *ev, struct val **args, struct val **out)          \
 	{                                                                                  \
 		(void)ev;                                                                      \
-		if (A0->kind != (k))                                                           \
-			return 1;                                                                  \
-		*out = val_bool(true);                                                         \
+		*out = val_bool(A0->kind == (k));                                              \
 		return 0;                                                                      \
 	}
 IS_FN(number, VAL_NUMBER)
@@ -419,12 +427,12 @@ static int bits(struct ev *ev, const char *fn, struct val **args, struct val **o
 	case 3: r = ~a; break;
 	case 4:
 		if (b < 0)
-			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be unsigned integer number but got negative integer", fn);
+			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be an unsigned integer number but got a negative integer", fn);
 		r = b >= 63 ? 0 : (int64_t)((uint64_t)a << b);
 		break;
 	case 5:
 		if (b < 0)
-			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be unsigned integer number but got negative integer", fn);
+			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be an unsigned integer number but got a negative integer", fn);
 		r = b >= 63 ? (a < 0 ? -1 : 0) : a >> b;
 		break;
 	}
