@@ -23,7 +23,9 @@ static void usage(FILE *f)
 		   "      --legacy-insecure          check legacy SIFHASH signatures (no header and\n"
 		   "                                 descriptor protection)\n"
 		   "      --global                   use the administrators' OpenPGP keyring\n"
-		   "      --json                     print the result as JSON\n\n"
+		   "      --json                     print the result as JSON\n"
+		   "      --ecl FILE                 also apply the execution control list FILE\n"
+		   "                                 (the reference's ecl.toml) as a launch would\n\n"
 		   "OpenPGP signatures are checked against the keyring in $ARCA_KEYDIR/gnupg\n"
 		   "(default ~/.config/arca/keys/gnupg).\n");
 }
@@ -151,12 +153,13 @@ int cmd_verify(int argc, char **argv)
 		{ "legacy-insecure", no_argument, NULL, 'L' },
 		{ "global", no_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "ecl", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *keys[VERIFY_MAX_KEYS];
 	size_t nkeys = 0;
-	const char *cert = NULL, *inter = NULL, *roots = NULL;
+	const char *cert = NULL, *inter = NULL, *roots = NULL, *ecl_path = NULL;
 	uint32_t groups[VERIFY_MAX_IDS], objects[VERIFY_MAX_IDS];
 	size_t ngroups = 0, nobjects = 0;
 	bool all = false, legacy = false, global = false, json = false;
@@ -195,6 +198,7 @@ int cmd_verify(int argc, char **argv)
 		case 'L': legacy = true; break;
 		case 'G': global = true; break;
 		case 'j': json = true; break;
+		case 'E': ecl_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -250,6 +254,17 @@ int cmd_verify(int argc, char **argv)
 		print_text(img, r);
 	if (rc < 0)
 		return cmd_fail(&e, rc, "verify");
+	if (ecl_path) {
+		struct integrity_ecl *ecl = NULL;
+		if (integrity_ecl_load(ecl_path, &ecl, &e) < 0)
+			return cmd_fail(&e, e.code, "verify");
+		rc = integrity_ecl_check(ecl, image, img, v, &e);
+		integrity_ecl_free(ecl);
+		if (rc < 0)
+			return cmd_fail(&e, rc, "verify");
+		if (!json && !cmd_quiet)
+			fprintf(stderr, "arca: execution control list '%s' allows '%s'\n", ecl_path, image);
+	}
 	if (!json && !cmd_quiet)
 		fprintf(stderr, "arca: verified signature(s) from image '%s'\n", image);
 	return 0;

@@ -295,6 +295,39 @@ int integrity_pgp_generate(const char *home, const char *uid, const char *algo, 
 int integrity_pem_generate(const char *type, const char *priv_path, const char *pub_path, const char *pass,
 			   struct arca_err *e);
 
+/* ------------------------------------------------- execution control */
+
+/* The signer gate (the reference runtime's ecl.toml; see ecl.c for the
+ * accepted syntax). */
+enum integrity_ecl_mode { INTEGRITY_ECL_WHITELIST = 0, INTEGRITY_ECL_WHITESTRICT, INTEGRITY_ECL_BLACKLIST };
+struct integrity_ecl_group {
+	char *tag;
+	char *dirpath; /* NULL or "": any directory */
+	enum integrity_ecl_mode mode;
+	bool has_mode;
+	char **keys; /* OpenPGP fingerprints (40 hex) or DSSE key IDs */
+	size_t nkeys;
+};
+struct integrity_ecl {
+	bool activated;
+	bool legacy; /* legacyinsecure */
+	struct integrity_ecl_group *groups;
+	size_t n;
+};
+int integrity_ecl_parse(const char *text, size_t len, struct integrity_ecl **out, struct arca_err *e) _wur_;
+int integrity_ecl_load(const char *path, struct integrity_ecl **out, struct arca_err *e) _wur_;
+void integrity_ecl_free(struct integrity_ecl *ecl);
+/*
+ * 0 when @ecl lets the image at @image_path run: not activated; or, in the
+ * execution group of the image's directory (else the first group without a
+ * directory), whitelist: the image verifies and a passing signature is by a
+ * listed key; whitestrict: it verifies and every listed key signed;
+ * blacklist: no signature names a listed key. -EPERM with the reason
+ * otherwise, including when no group applies.
+ */
+int integrity_ecl_check(const struct integrity_ecl *ecl, const char *image_path, const struct sif_image *img,
+			const struct integrity_verifier *v, struct arca_err *e) _wur_;
+
 /* ------------------------------------------------------------ key dirs */
 
 /* $ARCA_KEYDIR, else ~/.config/arca/keys; @global: /etc/arca/keys. */

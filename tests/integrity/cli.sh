@@ -280,6 +280,57 @@ expect_fail "certificate without code-signing usage refused" "does not allow cod
 expect_fail "certificate of another key refused" "no signature in the envelope verifies\\|does not allow digital signatures" "$A" verify \
 	--certificate "$C/int.pem" --certificate-roots "$C/root.pem" "$T/cert.sif"
 
+# ------------------------------------------- execution control (ecl)
+E="$T/ecl"
+mkdir -p "$E/white" "$E/strict" "$E/black" "$E/none"
+ED=$(cd "$E" && pwd -P)
+TFP=12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84
+OFP=7064B1D6EFF01B1262FED3F03581D99FE87EAFD1
+KID=SHA256:x6l8ZblpSSXGaPMCzySedWg88BwIFcz8jlPb6el0mFs
+cat >"$E/ecl.toml" <<TOML
+# arca test execution control list
+activated = true
+legacyinsecure = false
+
+[[execgroup]]
+  tagname = "white"
+  mode = "whitelist"
+  dirpath = "$ED/white"
+  keyfp = ["$OFP", "$TFP", "$KID"]
+
+[[execgroup]]
+  tagname = "strict"
+  mode = "whitestrict"
+  dirpath = "$ED/strict"
+  keyfp = ["$TFP",
+           "$OFP",]
+
+[[execgroup]]
+  tagname = "black"
+  mode = "blacklist"
+  dirpath = "$ED/black"
+  keyfp = ["$TFP"]
+TOML
+for d in white strict black none; do cp "$I/one-group-signed-pgp.sif" "$E/$d/pgp.sif"; done
+cp "$I/one-group-signed-dsse.sif" "$E/white/dsse.sif"
+cp "$I/one-group.sif" "$E/white/unsigned.sif"
+cp "$I/one-group-signed-dsse.sif" "$E/black/dsse.sif"
+expect_ok "ecl whitelist: listed OpenPGP signer runs" "$A" verify --ecl "$E/ecl.toml" "$E/white/pgp.sif"
+expect_ok "ecl whitelist: listed DSSE key ID runs" "$A" verify --key "$K/ed25519-public.pem" --ecl "$E/ecl.toml" "$E/white/dsse.sif"
+expect_fail "ecl whitelist: unlisted DSSE key refused" "not signed by any listed key" \
+	"$A" verify --key "$K/rsa-public.pem" --ecl "$E/ecl.toml" "$E/white/dsse.sif"
+expect_fail "ecl whitelist: unsigned image refused" "signature not found" "$A" verify --ecl "$E/ecl.toml" --key "$K/ed25519-public.pem" "$E/white/unsigned.sif"
+expect_fail "ecl whitestrict: a listed key did not sign" "whitestrict.*not signed by $OFP" "$A" verify --ecl "$E/ecl.toml" "$E/strict/pgp.sif"
+expect_fail "ecl blacklist: listed signer refused" "blacklist.*signed by" "$A" verify --ecl "$E/ecl.toml" "$E/black/pgp.sif"
+expect_ok "ecl blacklist: other signer runs" "$A" verify --key "$K/ed25519-public.pem" --ecl "$E/ecl.toml" "$E/black/dsse.sif"
+expect_fail "ecl: image outside every execution group refused" "not part of any execution group" "$A" verify --ecl "$E/ecl.toml" "$E/none/pgp.sif"
+sed 's/^activated = true/activated = false/' "$E/ecl.toml" >"$E/off.toml"
+expect_ok "ecl: deactivated list allows" "$A" verify --ecl "$E/off.toml" "$E/none/pgp.sif"
+printf 'activated = true\n[[execgroup]]\n  mode = "greylist"\n' >"$E/bad.toml"
+expect_fail "ecl: unknown mode refused" "mode must be" "$A" verify --ecl "$E/bad.toml" "$E/none/pgp.sif"
+printf 'activated = yes\n' >"$E/bad2.toml"
+expect_fail "ecl: malformed value refused" "line 1: true or false expected" "$A" verify --ecl "$E/bad2.toml" "$E/none/pgp.sif"
+
 # ---------------------------------------------------------- arca key
 export ARCA_KEYDIR="$T/kd"
 newhome "$ARCA_KEYDIR/gnupg"

@@ -266,8 +266,43 @@ static void keyids(void)
 	integrity_verifier_free(v);
 }
 
+static void ecl_parse(void)
+{
+	struct integrity_ecl *ecl = NULL;
+	const char *ok = "activated = true # on\nlegacyinsecure = false\n\n[[execgroup]]\n  tagname = \"a\\\"b\"\n"
+			 "  mode = 'whitestrict'\n  dirpath = \"/srv\"\n  keyfp = [\n \"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84\",\n]\n";
+	CHECK_RC(integrity_ecl_parse(ok, strlen(ok), &ecl, NULL), 0);
+	REQUIRE(ecl);
+	CHECK(ecl->activated && !ecl->legacy && ecl->n == 1);
+	CHECK_STR(ecl->groups[0].tag, "a\"b");
+	CHECK(ecl->groups[0].mode == INTEGRITY_ECL_WHITESTRICT && ecl->groups[0].nkeys == 1);
+	integrity_ecl_free(ecl);
+	const char *bad[] = {
+		"activated = 1\n",
+		"activated = true\nactivated = true\n",
+		"[other]\n",
+		"[[execgroup]]\nmode = \"whitelist\"\nmode = \"whitelist\"\n",
+		"[[execgroup]]\nkeyfp = [\"12\"]\nmode = \"whitelist\"\n",
+		"[[execgroup]]\ntagname = \"x\"\n",
+		"[[execgroup]]\nmode = \"whitelist\" junk\n",
+		"[[execgroup]]\nmode = \"whitelist\nx\"\n",
+		"[[execgroup]]\nmode = \"whitelist\"\ndirpath=\"/a\"\n[[execgroup]]\nmode = \"blacklist\"\ndirpath=\"/a\"\n",
+		"[[execgroup]]\nmode = \"whitelist\"\nkeyfp = [\"SHA256:x\" \"SHA256:y\"]\n",
+		"unknown = true\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ecl = NULL;
+		int rc = integrity_ecl_parse(bad[i], strlen(bad[i]), &ecl, NULL);
+		if (rc == 0)
+			printf("# accepted bad ecl %zu\n", i);
+		CHECK(rc < 0);
+		integrity_ecl_free(ecl);
+	}
+}
+
 int main(void)
 {
+	RUN(ecl_parse);
 	RUN(golden_digest_json);
 	RUN(golden_header_metadata);
 	RUN(golden_object_metadata);
