@@ -75,6 +75,9 @@ objoff() { "$A" sif info "$2" "$1" | awk '/Offset:/ { print $2 }'; }
 DESC=4096
 DSZ=585
 
+# The fixtures must come out of this test byte for byte as they went in.
+sums_before=$(cd "$I" && sha256sum ./*.sif)
+
 # ---------------------------------------------------------- fixtures
 for img in one-group two-groups; do
 	expect_ok "fixture $img-signed-dsse verifies with ed25519" "$A" verify --key "$K/ed25519-public.pem" "$I/$img-signed-dsse.sif"
@@ -130,6 +133,24 @@ expect_ok "openssl pkeyutl verifies arca's Ed25519 DSSE signature" openssl pkeyu
 expect_ok "openssl verifies arca's RSA DSSE signature" openssl dgst -sha256 -verify "$K/rsa-public.pem" -signature "$T/sig1" "$T/pae"
 expect_ok "openssl verifies arca's ECDSA DSSE signature" openssl dgst -sha256 -verify "$K/ecdsa-public.pem" -signature "$T/sig2" "$T/pae"
 if cmp -s "$T/payload" <(printf '%s' "$(cat "$T/payload")"); then ok "DSSE payload is metadata JSON"; else notok "DSSE payload is metadata JSON"; fi
+
+cp "$I/one-group.sif" "$T/pss.sif"
+expect_ok "sign with RSA-PSS" "$A" sign --rsa-pss --key "$K/rsa-private.pem" "$T/pss.sif"
+expect_ok "RSA-PSS DSSE signature verifies" "$A" verify --key "$K/rsa-public.pem" "$T/pss.sif"
+"$A" sif dump 3 "$T/pss.sif" >"$T/pss.json"
+pt=$(sed 's/.*"payloadType":"\([^"]*\)".*/\1/' "$T/pss.json")
+sed 's/.*"payload":"\([^"]*\)".*/\1/' "$T/pss.json" | base64 -d >"$T/pss.payload"
+{ printf 'DSSEv1 %d %s %d ' "${#pt}" "$pt" "$(stat -c %s "$T/pss.payload")"; cat "$T/pss.payload"; } >"$T/pss.pae"
+grep -o '"sig":"[^"]*"' "$T/pss.json" | cut -d'"' -f4 | base64 -d >"$T/pss.sig"
+expect_ok "openssl verifies arca's RSA-PSS DSSE signature" openssl dgst -sha256 -sigopt rsa_padding_mode:pss \
+	-sigopt rsa_pss_saltlen:-2 -verify "$K/rsa-public.pem" -signature "$T/pss.sig" "$T/pss.pae"
+# (Never sign a fixture in place: always a copy in $T.)
+cp "$I/one-group-signed-dsse.sif" "$T/ng.sif"
+printf 'loose' >"$T/loose.bin"
+"$A" sif add "$T/ng.sif" "$T/loose.bin" --datatype 7 >/dev/null 2>&1
+expect_fail "objects outside any group cannot be signed" "invalid group ID 0" "$A" sign --key "$K/rsa-private.pem" -i 4 "$T/ng.sif"
+expect_fail "ungrouped object refused" "object 4: non-signature object not associated with object group" \
+	"$A" verify --key "$K/ed25519-public.pem" "$T/ng.sif"
 
 cp "$I/two-groups.sif" "$T/p.sif"
 expect_ok "sign with the OpenPGP keyring" "$A" sign "$T/p.sif"
@@ -356,6 +377,8 @@ expect_ok "encrypted PEM signs with ARCA_SIGN_PASSPHRASE" env ARCA_SIGN_PASSPHRA
 expect_ok "sha384 RSA DSSE signature verifies" "$A" verify --key "$T/pem.pub" "$T/pem.sif"
 out=$("$A" sif info 2 "$T/pem.sif" 2>&1; "$A" sif info 3 "$T/pem.sif" 2>&1)
 if echo "$out" | grep -q "SHA-384"; then ok "descriptor records SHA-384"; else notok "descriptor records SHA-384"; fi
+
+if [ "$(cd "$I" && sha256sum ./*.sif)" = "$sums_before" ]; then ok "fixtures untouched"; else notok "fixtures untouched"; fi
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
