@@ -37,7 +37,7 @@ struct integrity_verifier {
 int dsse_sign(struct integrity_signer *s, const uint8_t *payload, size_t n, struct buf *out, struct arca_err *e);
 /* On success, the accepted key IDs are written to @res. */
 int dsse_verify(const struct integrity_verifier *v, enum integrity_hash h, const char *text, size_t len,
-		struct buf *payload_out, struct integrity_sig_result *res, struct arca_err *e);
+		struct buf *payload_out, struct integrity_sig_result *res, struct arca_err *e) _wur_;
 bool dsse_looks_like(const uint8_t *p, size_t n);
 
 /* pgp.c */
@@ -46,12 +46,12 @@ int pgp_clearsign(struct integrity_signer *s, const uint8_t *text, size_t n, str
 /* Verifies a clear-signed message with the keyring of @home; returns the
  * signed text and the signer's primary-key fingerprint (binary). */
 int pgp_verify_clearsigned(const char *home, const uint8_t *msg, size_t n, struct buf *text_out,
-			   uint8_t fp[SIF_FINGERPRINT_LEN], struct arca_err *e);
+			   uint8_t fp[SIF_FINGERPRINT_LEN], struct arca_err *e) _wur_;
 
 /* legacy.c */
 bool legacy_is_legacy(const uint8_t *p, size_t n);
 int legacy_digest_parse(const char *text, size_t n, enum integrity_hash h, struct integrity_digest *out,
-			struct arca_err *e);
+			struct arca_err *e) _wur_;
 int legacy_digest_objects(const struct sif_image *img, const struct sif_descr *const *ds, size_t n,
 			  enum integrity_hash h, struct integrity_digest *out);
 

@@ -252,6 +252,17 @@ expect_fail "tamper: fingerprint in the signature descriptor" "fingerprint in de
 t; flip "$T/x.sif" $((soff + $(stat -c %s "$T/p4.asc") - 60))
 expect_fail "tamper: OpenPGP signature packet" "signature object 4 not valid" "${V[@]}"
 
+# Legacy signatures: object data and the signed digest text.
+cp "$I/one-group-signed-legacy.sif" "$T/x.sif"
+flip "$T/x.sif" "$(objoff "$T/x.sif" 2)"
+expect_fail "tamper: legacy-signed object data" "data object integrity compromised: 2" "$A" verify --legacy-insecure "$T/x.sif"
+cp "$I/one-group-signed-legacy-group.sif" "$T/x.sif"
+flip "$T/x.sif" "$(objoff "$T/x.sif" 1)"
+expect_fail "tamper: legacy group data" "data object integrity compromised (group 1)" "$A" verify --legacy-insecure -g 1 "$T/x.sif"
+cp "$I/one-group-signed-legacy.sif" "$T/x.sif"
+flip "$T/x.sif" $(($(objoff "$T/x.sif" 3) + 60))
+expect_fail "tamper: legacy SIFHASH text" "signature object 3 not valid" "$A" verify --legacy-insecure "$T/x.sif"
+
 # Forgery: a key that is not in the keyring signs the image.
 newhome "$T/forger/gnupg"
 gpg --homedir "$T/forger/gnupg" --batch --passphrase '' --quick-gen-key 'Forger <forger@example.org>' ed25519 sign never >/dev/null 2>&1
