@@ -9,6 +9,8 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_strings,
 	rego_builtins_collections,
 	rego_builtins_encoding,
+	rego_builtins_units,
+	rego_builtins_crypto,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
