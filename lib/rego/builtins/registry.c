@@ -11,6 +11,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_encoding,
 	rego_builtins_units,
 	rego_builtins_crypto,
+	rego_builtins_regex,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
