@@ -644,3 +644,39 @@ int rego_resolve_query(struct rego *r, struct body *b)
 	val_unref(m.pkg);
 	return s.rc;
 }
+
+static int names_rec(struct node *n, const char *prefix, struct val *out)
+{
+	if ((n->rules || n->dflt) && strncmp(n->name, prefix, strlen(prefix)) == 0 && !n->has_func)
+		if (val_set_add(out, val_cstr(n->fullname)) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < n->nkids; i++) {
+		int rc = names_rec(n->kids[i], prefix, out);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int rego_rule_names(struct rego *r, const char *prefix, struct val **out)
+{
+	if (!r->compiled || !r->root)
+		return -EINVAL;
+	struct val *s = val_set_new(8);
+	if (!s || names_rec(r->root, prefix, s) < 0) {
+		val_unref(s);
+		return -ENOMEM;
+	}
+	/* sets are sorted arrays: hand back an array */
+	struct val *a = val_array_new(s->arr.n);
+	for (size_t i = 0; a && i < s->arr.n; i++)
+		if (val_array_push(a, val_ref(s->arr.items[i])) < 0) {
+			val_unref(a);
+			a = NULL;
+		}
+	val_unref(s);
+	if (!a)
+		return -ENOMEM;
+	*out = a;
+	return 0;
+}

@@ -70,6 +70,10 @@ int rego_query_eval(struct rego_query *q, struct val *input, unsigned flags, str
  */
 int rego_query_value(struct rego_query *q, struct val *input, struct val **out, struct arca_err *e);
 
+/* After rego_compile(): the full names ("data.pkg.test_x") of all rules
+ * whose name starts with @prefix, sorted, as a new array of strings. */
+int rego_rule_names(struct rego *r, const char *prefix, struct val **out);
+
 /* Parses a ground Rego term such as {1, "a"} or set() into a value. */
 int rego_parse_term(const char *src, size_t len, struct val **out, struct arca_err *e);
 
