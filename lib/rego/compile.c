@@ -345,6 +345,8 @@ static void body_locals(struct scope *s, struct body *b)
 		}
 		if (x->body)
 			body_locals(s, x->body);
+		if (x->body2)
+			body_locals(s, x->body2);
 		term_locals(s, x->a);
 		term_locals(s, x->b);
 		term_locals(s, x->c);
@@ -530,6 +532,8 @@ static void resolve_body(struct scope *s, struct body *b)
 		resolve_term(s, x->c);
 		if (x->body)
 			resolve_body(s, x->body);
+		if (x->body2)
+			resolve_body(s, x->body2);
 		for (size_t j = 0; j < x->nwith; j++) {
 			resolve_term(s, x->with[j].target);
 			if (x->with[j].target->kind == T_CALL)

@@ -1126,6 +1126,21 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 			rc = ev_term(ev, x->c, somein_coll, &si);
 		break;
 	}
+	case E_AND:
+	case E_OR:
+		rc = ev_body(ev, x->body, 0, stop_cont, NULL);
+		undo(ev, mark);
+		if (rc < 0)
+			break;
+		if (x->kind == E_AND ? rc == EV_STOP : rc != EV_STOP) {
+			rc = ev_body(ev, x->body2, 0, stop_cont, NULL);
+			undo(ev, mark);
+			if (rc < 0)
+				break;
+		}
+		if (rc == EV_STOP)
+			rc = body_next(ev, s);
+		break;
 	case E_BODY:
 		rc = ev_body(ev, x->body, 0, stop_cont, NULL);
 		if (rc == EV_STOP)

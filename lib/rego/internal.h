@@ -85,6 +85,8 @@ enum expr_kind {
 	E_SOME_IN, /* some [k,] v in coll: a = k (or NULL), b = v, c = coll */
 	E_EVERY,   /* every [k,] v in coll { body } */
 	E_BODY,    /* { body } (after not) */
+	E_AND,     /* body and body2 (future.keywords.and) */
+	E_OR,      /* body or body2 (future.keywords.or) */
 };
 
 struct with {
@@ -99,7 +101,8 @@ struct expr {
 	struct term *a, *b, *c;
 	struct term **vars; /* E_SOME */
 	size_t nvars;
-	struct body *body;  /* E_EVERY */
+	struct body *body;  /* E_EVERY, E_BODY, E_AND/E_OR lhs */
+	struct body *body2; /* E_AND/E_OR rhs */
 	struct with *with;
 	size_t nwith;
 };

@@ -12,6 +12,7 @@ struct parser {
 	struct tok *t;
 	size_t n, i;
 	bool v0;
+	bool kw_and, kw_or; /* experimental logic keywords imported */
 	unsigned depth;
 	struct arca_err *e;
 	int rc;
@@ -767,6 +768,106 @@ with:
 	return p->rc < 0 ? NULL : x;
 }
 
+static struct body *one_body(struct parser *p, struct expr *x)
+{
+	struct body *b = rego_alloc(p->r, sizeof(*b));
+	struct expr **e = rego_alloc(p->r, sizeof(*e));
+	if (!b || !e) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	e[0] = x;
+	b->e = e;
+	b->n = 1;
+	return b;
+}
+
+static struct expr *parse_logic_or(struct parser *p);
+
+/* Operand of and/or: a literal, an explicit { body }, or a ( group ). */
+static struct expr *parse_logic_operand(struct parser *p)
+{
+	if (cur(p)->kind == TK_LBRACE) {
+		struct expr *x = mk_expr(p, E_BODY);
+		if (!x)
+			return NULL;
+		x->body = parse_body_braces(p);
+		return p->rc < 0 ? NULL : x;
+	}
+	if (cur(p)->kind == TK_LPAREN) {
+		/* try a parenthesised logic group; fall back to a term */
+		size_t save = p->i;
+		adv(p);
+		struct expr *x = parse_logic_or(p);
+		if (p->rc == 0 && x && (x->kind == E_AND || x->kind == E_OR) && cur(p)->kind == TK_RPAREN) {
+			adv(p);
+			return x;
+		}
+		p->rc = 0;
+		if (p->e)
+			err_clear(p->e);
+		p->i = save;
+	}
+	if (is_kw(p, "not") && peek(p, 1)->kind == TK_LPAREN) {
+		adv(p);
+		struct expr *x = parse_logic_operand(p);
+		if (!x)
+			return NULL;
+		if (x->kind == E_AND || x->kind == E_OR) {
+			struct expr *n = mk_expr(p, E_BODY);
+			if (!n)
+				return NULL;
+			n->body = one_body(p, x);
+			n->negated = true;
+			return n;
+		}
+		x->negated = !x->negated;
+		return x;
+	}
+	return parse_literal(p);
+}
+
+static struct expr *parse_logic_and(struct parser *p)
+{
+	struct expr *l = parse_logic_operand(p);
+	while (p->rc == 0 && l && p->kw_and && is_kw(p, "and")) {
+		adv(p);
+		struct expr *r = parse_logic_operand(p);
+		struct expr *x = r ? mk_expr(p, E_AND) : NULL;
+		if (!x)
+			return NULL;
+		x->body = one_body(p, l);
+		x->body2 = one_body(p, r);
+		x->line = l->line;
+		l = x;
+	}
+	return l;
+}
+
+static struct expr *parse_logic_or(struct parser *p)
+{
+	struct expr *l = parse_logic_and(p);
+	while (p->rc == 0 && l && p->kw_or && is_kw(p, "or")) {
+		adv(p);
+		struct expr *r = parse_logic_and(p);
+		struct expr *x = r ? mk_expr(p, E_OR) : NULL;
+		if (!x)
+			return NULL;
+		x->body = one_body(p, l);
+		x->body2 = one_body(p, r);
+		x->line = l->line;
+		l = x;
+	}
+	return l;
+}
+
+static struct expr *parse_expr_top(struct parser *p)
+{
+	if (!p->kw_and && !p->kw_or)
+		return parse_literal(p);
+	return parse_logic_or(p);
+}
+
 /* Expressions separated by ';' or newlines until @end (not consumed). */
 static struct body *parse_query_until(struct parser *p, enum tok_kind end)
 {
@@ -777,7 +878,7 @@ static struct body *parse_query_until(struct parser *p, enum tok_kind end)
 	}
 	while (p->rc == 0 && cur(p)->kind != end) {
 		size_t before = p->i;
-		pl_push(p, &ex, parse_literal(p));
+		pl_push(p, &ex, parse_expr_top(p));
 		if (p->rc < 0)
 			break;
 		if (cur(p)->kind == TK_SEMI) {
@@ -918,7 +1019,7 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 				break;
 			}
 			struct parser sub = { .r = p->r, .name = p->name, .t = tt, .n = tn, .v0 = p->v0,
-					      .depth = p->depth, .e = p->e };
+					      .depth = p->depth, .e = p->e, .kw_and = p->kw_and, .kw_or = p->kw_or };
 			struct term *x = parse_term(&sub);
 			if (sub.rc == 0 && sub.t[sub.i].kind != TK_EOF)
 				perr(&sub, "unexpected token in template expression");
@@ -975,7 +1076,7 @@ static struct body *parse_rule_body(struct parser *p, bool *had)
 			return parse_body_braces(p);
 		}
 		struct plist ex = { 0 };
-		pl_push(p, &ex, parse_literal(p));
+		pl_push(p, &ex, parse_expr_top(p));
 		struct body *b = rego_alloc(p->r, sizeof(*b));
 		if (!b) {
 			free(ex.v);
@@ -1189,8 +1290,15 @@ int rego_parse_module(struct rego *r, const char *name, const char *src, size_t 
 			adv(&p);
 		}
 		const char *root = it->kind == T_VAR ? it->name : it->kind == T_REF ? it->items[0]->kind == T_VAR ? it->items[0]->name : "" : "";
-		if (strcmp(root, "future") == 0 || strcmp(root, "rego") == 0)
+		if (strcmp(root, "future") == 0 || strcmp(root, "rego") == 0) {
+			if (it->kind == T_REF && it->n == 3 && it->items[2]->kind == T_VALUE && it->items[2]->v->kind == VAL_STRING) {
+				if (strcmp(it->items[2]->v->str.s, "and") == 0)
+					p.kw_and = true;
+				if (strcmp(it->items[2]->v->str.s, "or") == 0)
+					p.kw_or = true;
+			}
 			continue;
+		}
 		if (strcmp(root, "data") != 0 && strcmp(root, "input") != 0) {
 			perr(&p, "invalid import path");
 			goto out;
