@@ -613,6 +613,8 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 		return ev_data(ev, c, b, dk->o, dk->i + 1);
 	if (c && c->has_func)
 		return 0;
+	if (ev->nwo && key->kind == VAL_STRING)
+		return ev_data(ev, NULL, b, dk->o, dk->i + 1);
 	if (!b)
 		return 0;
 	return apply_ops(ev, b, dk->o, dk->i + 1);
@@ -628,9 +630,34 @@ static struct val *data_path(struct ops_st *o, size_t i)
 	return p;
 }
 
+static struct val *set_path(struct val *doc, struct val *path, size_t i, struct val *v);
+
+/* Applies `with data...` overrides below @path to @v (may be NULL).
+ * Returns a new reference, or NULL when still undefined. */
+static struct val *patch_deeper(struct ev *ev, struct val *path, struct val *v)
+{
+	struct val *cur = v ? val_ref(v) : NULL;
+	for (size_t w = 0; w < ev->nwo; w++) {
+		struct wover *x = &ev->wo[w];
+		if (x->kind != 1 || x->path->arr.n <= path->arr.n)
+			continue;
+		bool pre = true;
+		for (size_t j = 0; j < path->arr.n && pre; j++)
+			pre = val_equal(x->path->arr.items[j], path->arr.items[j]);
+		if (!pre)
+			continue;
+		struct val *nv = set_path(cur, x->path, path->arr.n, x->v);
+		val_unref(cur);
+		cur = nv;
+	}
+	return cur;
+}
+
 static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_st *o, size_t i)
 {
 	int rc;
+	bool deeper = false;
+	struct val *path = NULL;
 	if (ev->nwo) {
 		/* overrides: only constant prefixes are tracked */
 		bool all_const = true;
@@ -638,50 +665,51 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 			if (o->ops[j]->kind != T_VALUE)
 				all_const = false;
 		if (all_const) {
-			struct val *p = data_path(o, i);
-			if (!p)
+			path = data_path(o, i);
+			if (!path)
 				return -ENOMEM;
-			bool deeper;
-			struct val *ov = path_override(ev, p, &deeper);
-			val_unref(p);
-			if (ov == (struct val *)-1)
+			struct val *ov = path_override(ev, path, &deeper);
+			if (ov == (struct val *)-1) {
+				val_unref(path);
 				return 0;
-			if (ov)
+			}
+			if (ov) {
+				val_unref(path);
 				return apply_ops(ev, ov, o, i);
+			}
 		}
 	}
-	if (n && (n->rules || n->dflt) ) {
-		struct val *v = NULL;
-		rc = node_value(ev, n, base, &v);
-		if (rc < 0 || !v)
-			return rc;
-		/* patch deeper overrides */
-		rc = apply_ops(ev, v, o, i);
-		val_unref(v);
-		return rc;
+	struct val *v = NULL;
+	bool whole = !n || n->rules || n->dflt || i == o->n || !evaluable(ev, o->ops[i]);
+	if (!whole && deeper) {
+		/* an override lives below: descend only if the key is constant */
+		whole = o->ops[i]->kind != T_VALUE;
 	}
-	if (i == o->n || !n) {
-		if (!n)
-			return base ? apply_ops(ev, base, o, i) : 0;
-		struct val *v = NULL;
-		rc = node_value(ev, n, base, &v);
-		if (rc < 0 || !v)
-			return rc;
-		rc = apply_ops(ev, v, o, i);
-		val_unref(v);
-		return rc;
-	}
-	struct term *op = o->ops[i];
-	if (evaluable(ev, op)) {
+	if (!whole) {
+		val_unref(path);
+		struct term *op = o->ops[i];
 		struct data_key dk = { n, base, o, i };
 		if (op->kind == T_VALUE)
 			return data_key_cont(ev, op->v, &dk);
 		return ev_term(ev, op, data_key_cont, &dk);
 	}
-	struct val *v = NULL;
-	rc = node_value(ev, n, base, &v);
-	if (rc < 0 || !v)
-		return rc;
+	if (n) {
+		rc = node_value(ev, n, base, &v);
+		if (rc < 0) {
+			val_unref(path);
+			return rc;
+		}
+	} else if (base) {
+		v = val_ref(base);
+	}
+	if (deeper && path) {
+		struct val *pv = patch_deeper(ev, path, v);
+		val_unref(v);
+		v = pv;
+	}
+	val_unref(path);
+	if (!v)
+		return 0;
 	rc = apply_ops(ev, v, o, i);
 	val_unref(v);
 	return rc;
@@ -1253,7 +1281,6 @@ static struct val *term_path(struct term *t, const char **root)
 	return p;
 }
 
-static struct val *set_path(struct val *doc, struct val *path, size_t i, struct val *v);
 
 static int push_wo(struct ev *ev, struct wover *w)
 {
