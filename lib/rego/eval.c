@@ -870,7 +870,7 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val
 		return ev_error(ev, -EINVAL, "rego_type_error", "line %d: undefined function %s", line, name);
 	}
 	int rc = d->fn(ev, args, out);
-	if (rc < 0 && rc != -ENOMEM && ev->ecode && strcmp(ev->ecode, EC_BUILTIN) == 0 && !ev->strict) {
+	if (rc < 0 && rc != -ENOMEM && ev->ecode && (strcmp(ev->ecode, EC_BUILTIN) == 0 || strcmp(ev->ecode, EC_TYPE) == 0) && !ev->strict) {
 		ev->ecode = NULL;
 		if (ev->err)
 			err_clear(ev->err);
@@ -886,72 +886,44 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val
 
 /* --------------------------------------------------------- templates */
 
-struct tmpl_st {
-	struct term *t;
-	size_t i;
-	struct buf *b;
-	vcont_fn k;
-	void *arg;
-};
-
-static int tmpl_next(struct ev *ev, struct tmpl_st *s);
-
-static int tmpl_part(struct ev *ev, struct val *v, void *arg)
+static int first_val(struct ev *ev, struct val *v, void *arg)
 {
-	struct tmpl_st *s = arg;
-	size_t len = s->b->len, i = s->i;
-	if (v->kind == VAL_STRING)
-		buf_add(s->b, v->str.s, v->str.len);
-	else
-		val_to_text(v, s->b);
-	s->i = i + 1;
-	int rc = tmpl_next(ev, s);
-	s->i = i;
-	buf_setlen(s->b, len);
-	return rc == 0 ? EV_STOP : rc; /* first value only */
+	struct val **out = arg;
+	(void)ev;
+	*out = val_ref(v);
+	return EV_STOP;
 }
 
-static int tmpl_next(struct ev *ev, struct tmpl_st *s)
-{
-	if (s->i == s->t->n) {
-		struct val *v = val_string(s->b->p, s->b->len);
-		if (!v)
-			return -ENOMEM;
-		int rc = s->k(ev, v, s->arg);
-		val_unref(v);
-		return rc;
-	}
-	struct term *p = s->t->items[s->i];
-	if (p->kind == T_VALUE && p->v->kind == VAL_STRING && (s->i % 2) == 0) {
-		size_t len = s->b->len, i = s->i;
-		buf_add(s->b, p->v->str.s, p->v->str.len);
-		s->i++;
-		int rc = tmpl_next(ev, s);
-		s->i = i;
-		buf_setlen(s->b, len);
-		return rc;
-	}
-	size_t i = s->i;
-	int rc = ev_term(ev, p, tmpl_part, s);
-	if (rc == EV_STOP)
-		return 0;
-	if (rc < 0)
-		return rc;
-	/* undefined expression */
-	size_t len = s->b->len;
-	buf_addstr(s->b, "<undefined>");
-	s->i = i + 1;
-	rc = tmpl_next(ev, s);
-	s->i = i;
-	buf_setlen(s->b, len);
-	return rc;
-}
-
+/* Template strings: each expression contributes its first value (strings
+ * raw, other values in Rego text form), "<undefined>" when it has none. */
 static int ev_template(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 {
 	struct buf b = BUF_INIT;
-	struct tmpl_st s = { t, 0, &b, k, arg };
-	int rc = tmpl_next(ev, &s);
+	int rc = 0;
+	for (size_t i = 0; i < t->n && rc >= 0; i++) {
+		struct term *p = t->items[i];
+		if ((i % 2) == 0 && p->kind == T_VALUE && p->v->kind == VAL_STRING) {
+			buf_add(&b, p->v->str.s, p->v->str.len);
+			continue;
+		}
+		struct val *v = NULL;
+		rc = ev_term(ev, p, first_val, &v);
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (!v)
+			buf_addstr(&b, "<undefined>");
+		else if (v->kind == VAL_STRING)
+			buf_add(&b, v->str.s, v->str.len);
+		else
+			val_to_text(v, &b);
+		val_unref(v);
+	}
+	if (rc >= 0) {
+		struct val *v = buf_error(&b) ? NULL : val_string(b.p, b.len);
+		rc = v ? k(ev, v, arg) : -ENOMEM;
+		val_unref(v);
+	}
 	buf_release(&b);
 	return rc;
 }

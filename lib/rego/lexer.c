@@ -57,6 +57,57 @@ static int hex4(const char *s, size_t left, uint32_t *out)
 	return 0;
 }
 
+/* Template body after $": kept raw (escapes included) up to the closing
+ * quote; quotes inside {expressions} belong to nested strings. */
+static int lex_template(struct lexer *lx, struct buf *b)
+{
+	int depth = 0;
+	while (lx->pos < lx->len) {
+		char c = lx->src[lx->pos];
+		if (c == '\\' && depth == 0) {
+			if (lx->pos + 1 >= lx->len)
+				return -EBADMSG;
+			buf_add(b, lx->src + lx->pos, 2);
+			lx->pos += 2;
+			continue;
+		}
+		if (c == '"' && depth == 0) {
+			lx->pos++;
+			return 0;
+		}
+		if (c == '\n' && depth == 0)
+			return -EBADMSG;
+		if (c == '{')
+			depth++;
+		else if (c == '}' && depth > 0)
+			depth--;
+		if (depth > 0 && (c == '"' || c == '`')) {
+			/* copy a nested string literal verbatim */
+			char q = c;
+			buf_addch(b, c);
+			lx->pos++;
+			while (lx->pos < lx->len && lx->src[lx->pos] != q) {
+				if (q == '"' && lx->src[lx->pos] == '\\' && lx->pos + 1 < lx->len) {
+					buf_addch(b, lx->src[lx->pos++]);
+				}
+				if (lx->src[lx->pos] == '\n')
+					lx->line++;
+				buf_addch(b, lx->src[lx->pos++]);
+			}
+			if (lx->pos >= lx->len)
+				return -EBADMSG;
+			buf_addch(b, q);
+			lx->pos++;
+			continue;
+		}
+		if (c == '\n')
+			lx->line++;
+		buf_addch(b, c);
+		lx->pos++;
+	}
+	return -EBADMSG;
+}
+
 /* Decodes a JSON-style string body starting after the opening quote; stops
  * at the closing quote (or, for templates, keeps escapes raw). */
 static int lex_string(struct lexer *lx, struct buf *b, bool keep_escapes)
@@ -201,7 +252,7 @@ int rego_lex(const char *name, const char *src, size_t len, struct tok **out, si
 			bool tmpl = c == '$';
 			struct buf b = BUF_INIT;
 			lx.pos += tmpl ? 2 : 1;
-			if (lex_string(&lx, &b, tmpl) < 0) {
+			if ((tmpl ? lex_template(&lx, &b) : lex_string(&lx, &b, false)) < 0) {
 				buf_release(&b);
 				rc = err_set(e, -EBADMSG, "%s:%d: rego_parse_error: non-terminated string", name, t.line);
 				goto fail;

@@ -477,7 +477,8 @@ static struct term *parse_primary(struct parser *p)
 			adv(p);
 			adv(p);
 			res = mk(p, T_SET);
-		} else if (reserved(t->text) && !(peek(p, 1)->kind == TK_DOT && !peek(p, 1)->nlb) && !(p->v0 && (strcmp(t->text, "if") == 0 || strcmp(t->text, "contains") == 0 ||
+		} else if (reserved(t->text) && !(peek(p, 1)->kind == TK_DOT && !peek(p, 1)->nlb) &&
+			   !(strcmp(t->text, "contains") == 0 && peek(p, 1)->kind == TK_LPAREN && !peek(p, 1)->nlb) && !(p->v0 && (strcmp(t->text, "if") == 0 || strcmp(t->text, "contains") == 0 ||
 							     strcmp(t->text, "in") == 0 || strcmp(t->text, "every") == 0))) {
 			perr(p, "unexpected %s keyword", t->text);
 			return NULL;
@@ -932,6 +933,11 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 
 	while (i < n && p->rc == 0) {
 		char c = s[i];
+		if (tk->raw && c == '\\' && i + 1 < n && s[i + 1] == '{') {
+			buf_addch(&lit, '{');
+			i += 2;
+			continue;
+		}
 		if (!tk->raw && c == '\\' && i + 1 < n) {
 			char d = s[i + 1];
 			i += 2;
@@ -967,11 +973,6 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			size_t depth = 1, j = i + 1;
 			bool instr = false;
 			while (j < n && depth) {
-				if (!tk->raw && s[j] == '\\' && j + 1 < n && s[j + 1] == '"') {
-					instr = !instr;
-					j += 2;
-					continue;
-				}
 				if (instr) {
 					if (s[j] == '\\')
 						j++;
@@ -997,19 +998,7 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			struct buf src = BUF_INIT;
 			const char *inner = s + i + 1;
 			size_t ilen = j - i - 1;
-			if (!tk->raw) {
-				/* inner text kept escapes raw: \" stands for a quote */
-				for (size_t k = 0; k < ilen; k++) {
-					if (inner[k] == '\\' && k + 1 < ilen && inner[k + 1] == '"') {
-						buf_addch(&src, '"');
-						k++;
-					} else {
-						buf_addch(&src, inner[k]);
-					}
-				}
-			} else {
-				buf_add(&src, inner, ilen);
-			}
+			buf_add(&src, inner, ilen);
 			struct tok *tt = NULL;
 			size_t tn = 0;
 			int rc = rego_lex(p->name, src.p, src.len, &tt, &tn, p->e);

@@ -148,7 +148,24 @@ static int bi_split_n(struct ev *ev, struct val **args, struct val **out)
 	if (!A2->is_int && !num_is_int(A2, &n))
 		return ev_error(ev, -EINVAL, EC_TYPE, "strings.split_n: operand 3 must be integer number but got floating-point number");
 	num_is_int(A2, &n);
-	return split_n(A0, A1, n, out);
+	/* OPA: the first n parts (n > 0) or the last -n parts (n < 0) */
+	struct val *all = NULL;
+	int rc = split_n(A0, A1, -1, &all);
+	if (rc < 0)
+		return rc;
+	size_t total = all->arr.n, from = 0, to = total;
+	if (n >= 0)
+		to = (uint64_t)n < total ? (size_t)n : total;
+	else
+		from = (uint64_t)(-n) < total ? total - (size_t)(-n) : 0;
+	struct val *a = val_array_new(to - from);
+	for (size_t i = from; a && i < to; i++)
+		if (val_array_push(a, val_ref(all->arr.items[i])) < 0) {
+			val_unref(a);
+			a = NULL;
+		}
+	val_unref(all);
+	return ret(out, a);
 }
 
 static struct val *replace_all(const char *s, size_t n, const char *old, size_t on, const char *nw, size_t nn, int64_t max)
@@ -461,7 +478,7 @@ static int bi_format_int(struct ev *ev, struct val **args, struct val **out)
 		return bi_type_err(ev, "format_int", 2, "number", A1);
 	int64_t base;
 	if (!num_is_int(A1, &base) || (base != 2 && base != 8 && base != 10 && base != 16))
-		return ev_error(ev, -EINVAL, EC_BUILTIN, "format_int: operand 2 must be one of {2, 8, 10, 16}");
+		return ev_error(ev, -EINVAL, EC_TYPE, "format_int: operand 2 must be one of {2, 8, 10, 16}");
 	double d = num_d(A0);
 	int64_t x = A0->is_int ? A0->i : (int64_t)floor(d);
 	if (!A0->is_int)
