@@ -62,7 +62,35 @@ static void print_json(const char *image, const struct sif_image *img, const str
 		buf_addstr(&b, "null");
 	else
 		json_str(&b, err_msg(e));
-	buf_addstr(&b, ",\"signatures\":[");
+	/* Signers of passing signatures: OpenPGP fingerprints, DSSE key IDs. */
+	buf_addstr(&b, ",\"signers\":[");
+	size_t ns = 0;
+	for (size_t i = 0; r && i < r->n; i++) {
+		const struct integrity_sig_result *s = &r->sigs[i];
+		const char *ids[5];
+		size_t nid = 0;
+		if (!s->ok)
+			continue;
+		if (s->fingerprint[0])
+			ids[nid++] = s->fingerprint;
+		for (size_t k = 0; k < s->nkeyids && nid < ARRAY_SIZE(ids); k++)
+			ids[nid++] = s->keyids[k];
+		for (size_t k = 0; k < nid; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < i && !dup; j++) {
+				const struct integrity_sig_result *p = &r->sigs[j];
+				dup = p->ok && !strcmp(p->fingerprint, ids[k]);
+				for (size_t m = 0; m < p->nkeyids && !dup; m++)
+					dup = p->ok && !strcmp(p->keyids[m], ids[k]);
+			}
+			if (dup)
+				continue;
+			if (ns++)
+				buf_addch(&b, ',');
+			json_str(&b, ids[k]);
+		}
+	}
+	buf_addstr(&b, "],\"signatures\":[");
 	for (size_t i = 0; r && i < r->n; i++) {
 		const struct integrity_sig_result *s = &r->sigs[i];
 		buf_addf(&b, "%s{\"id\":%" PRIu32 ",\"type\":", i ? "," : "", s->sig_id);

@@ -108,6 +108,7 @@ expect_fail "pgp fixture refused by a keyring without the key" "not in the keyri
 # --json: per-object results and the signer's fingerprint.
 out=$("$A" verify --json "$I/two-groups-signed-pgp.sif" 2>/dev/null)
 if echo "$out" | grep -q '"verified":true' && echo "$out" | grep -q '"fingerprint":"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"' &&
+	echo "$out" | grep -q '"signers":\["12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"\]' &&
 	echo "$out" | grep -q '{"id":3,"group":2,"type":"FS","verified":true}'; then ok "verify --json"; else
 	notok "verify --json"
 	echo "# $out"
