@@ -112,6 +112,12 @@ struct rego *rego_new(void)
 		return NULL;
 	f->r.lim.max_steps = REGO_DEFAULT_MAX_STEPS;
 	f->r.lim.timeout_ms = REGO_DEFAULT_TIMEOUT_MS;
+	f->r.a_data = rego_intern(&f->r, "data", 4);
+	f->r.a_input = rego_intern(&f->r, "input", 5);
+	if (!f->r.a_data || !f->r.a_input) {
+		rego_free(&f->r);
+		return NULL;
+	}
 	return &f->r;
 }
 
@@ -510,6 +516,8 @@ static void resolve_term(struct scope *s, struct term *t)
 			}
 		}
 		buf_release(&full);
+		if (!t->fnode)
+			t->bi = builtin_find(t->name);
 		return;
 	}
 	default:

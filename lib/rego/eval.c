@@ -63,7 +63,8 @@ static void undo(struct ev *ev, size_t mark)
 	}
 }
 
-static bool is_root(const char *n) { return strcmp(n, "data") == 0 || strcmp(n, "input") == 0; }
+/* Names are interned, so the roots compare by pointer. */
+#define is_root(n) ((n) == ev->r->a_data || (n) == ev->r->a_input)
 
 static bool unbound_var(struct ev *ev, struct term *t)
 {
@@ -729,9 +730,9 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 {
 	struct term *h = t->items[0];
 	struct ops_st o = { t->items + 1, t->n - 1, k, arg };
-	if (h->kind == T_VAR && strcmp(h->name, "data") == 0)
+	if (h->kind == T_VAR && h->name == ev->r->a_data)
 		return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
-	if (h->kind == T_VAR && strcmp(h->name, "input") == 0) {
+	if (h->kind == T_VAR && h->name == ev->r->a_input) {
 		if (!ev->input)
 			return 0;
 		return apply_ops(ev, ev->input, &o, 0);
@@ -763,14 +764,14 @@ static int call_out_matched(struct ev *ev, void *arg)
 	return c->k(ev, val_bool(true), c->arg);
 }
 
-static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val **args, size_t n, struct val **out,
-		    int line, bool *found);
+static int dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
+		    size_t n, struct val **out, int line, bool *found);
 
 static int call_invoke(struct ev *ev, struct call_st *c)
 {
 	struct val *res = NULL;
 	bool found = false;
-	int rc = dispatch(ev, c->t->name, c->t->fnode, c->vals, c->nin, &res, c->t->line, &found);
+	int rc = dispatch(ev, c->t->name, c->t->fnode, c->t->bi, c->vals, c->nin, &res, c->t->line, &found);
 	if (rc < 0 || !res)
 		return rc < 0 ? rc : 0;
 	if (c->out_term)
@@ -799,7 +800,7 @@ static size_t func_arity(struct ev *ev, struct term *t, bool *known)
 		return t->fnode->rules->nargs;
 	if (t->fnode && t->fnode->dflt)
 		return t->fnode->dflt->nargs;
-	const struct builtin_decl *d = builtin_find(t->name);
+	const struct builtin_decl *d = t->bi ? t->bi : builtin_find(t->name);
 	if (d)
 		return d->nargs;
 	(void)ev;
@@ -836,8 +837,8 @@ static int ev_call(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	return ev_term(ev, t->items[0], call_arg, &c);
 }
 
-static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val **args, size_t n, struct val **out,
-		    int line, bool *found)
+static int dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
+		    size_t n, struct val **out, int line, bool *found)
 {
 	/* `with` replacements, innermost first */
 	for (size_t w = ev->nwo; w > 0; w--) {
@@ -854,7 +855,7 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val
 			x->kind = 3;
 			struct node *rfn = saved.fterm ? saved.fterm->fnode : NULL;
 			int rc = dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
-					  rfn, args, n, out, line, found);
+					  rfn, NULL, args, n, out, line, found);
 			x->kind = 2;
 			return rc;
 		}
@@ -862,7 +863,7 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, struct val
 	*found = true;
 	if (fn)
 		return ev_call_func(ev, fn, args, n, out);
-	const struct builtin_decl *d = builtin_find(name);
+	const struct builtin_decl *d = bi ? bi : builtin_find(name);
 	if (!d) {
 		struct node *f2 = rego_find_func(ev->r, name);
 		if (f2)
@@ -936,9 +937,9 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	case T_VALUE:
 		return k(ev, t->v, arg);
 	case T_VAR: {
-		if (strcmp(t->name, "input") == 0)
+		if (t->name == ev->r->a_input)
 			return ev->input ? k(ev, ev->input, arg) : 0;
-		if (strcmp(t->name, "data") == 0) {
+		if (t->name == ev->r->a_data) {
 			struct ops_st o = { NULL, 0, k, arg };
 			return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
 		}

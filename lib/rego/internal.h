@@ -75,6 +75,7 @@ struct term {
 	size_t n;
 	struct body *body;    /* comprehensions */
 	struct node *fnode;   /* T_CALL: resolved user function, if any */
+	const struct builtin_decl *bi; /* T_CALL: resolved builtin, if any */
 };
 
 enum expr_kind {
@@ -192,6 +193,7 @@ struct rego {
 	struct rego_limits lim;
 	bool compiled;
 	unsigned wild;
+	const char *a_data, *a_input; /* interned "data", "input" */
 };
 
 struct node *node_child(struct node *n, const char *name);
