@@ -347,6 +347,20 @@ int integrity_keydir_gnupg(bool global, bool create, struct buf *out, struct arc
 		/* gpg refuses homes that others can read. */
 		if (chmod(out->p, 0700) < 0)
 			return err_setsys(e, -errno, "cannot set the mode of '%s'", out->p);
+		/* Sign with SHA-256 like the reference (gpg would otherwise
+		 * follow the key's preferences, often SHA-512); an existing
+		 * gpg.conf is the owner's and left alone. */
+		_cleanup_buf_ struct buf conf = BUF_INIT;
+		buf_addf(&conf, "%s/gpg.conf", out->p);
+		if (buf_error(&conf) < 0)
+			return err_set(e, -ENOMEM, "out of memory");
+		if (access(conf.p, F_OK) < 0) {
+			static const char text[] = "# written by arca: sign with SHA-256 as the reference SIF tools do\n"
+						   "personal-digest-preferences SHA256\n";
+			rc = file_write_atomic(conf.p, text, sizeof(text) - 1, 0600, e);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return 0;
 }

@@ -30,8 +30,8 @@ newhome() {
 }
 
 export ARCA_KEYDIR="$T/keys"
-newhome "$ARCA_KEYDIR/gnupg"
-gpg --homedir "$ARCA_KEYDIR/gnupg" --batch --quiet --import "$K/private.asc" 2>/dev/null
+HOMES+=("$ARCA_KEYDIR/gnupg")
+"$A" key import "$K/private.asc" >/dev/null 2>&1
 
 # expect_ok NAME CMD...
 expect_ok() {
@@ -160,6 +160,7 @@ expect_ok "own OpenPGP signature verifies" "$A" verify "$T/p.sif"
 expect_ok "gpg --verify accepts arca's clear-signed metadata" gpg --homedir "$ARCA_KEYDIR/gnupg" --batch --verify "$T/p.asc"
 out=$("$A" sif info 5 "$T/p.sif")
 if echo "$out" | grep -q 'Entity: *12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84'; then ok "signer fingerprint in the descriptor"; else notok "signer fingerprint in the descriptor"; fi
+if echo "$out" | grep -q 'Hash Type: *SHA-256'; then ok "arca's keyring signs with SHA-256 (as the reference)"; else notok "arca's keyring signs with SHA-256 (as the reference)"; fi
 
 cp "$I/two-groups.sif" "$T/sel.sif"
 expect_ok "sign selected objects (-i 1 -i 3)" "$A" sign --key "$K/ed25519-private.pem" -i 1 -i 3 "$T/sel.sif"
