@@ -12,6 +12,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_units,
 	rego_builtins_crypto,
 	rego_builtins_regex,
+	rego_builtins_net,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
