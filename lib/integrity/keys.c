@@ -15,6 +15,16 @@
 #define KEY_FILE_MAX (1u << 20)
 #define KEYS_MAX 16
 
+static int no_passphrase(char *pass, size_t size, size_t *len, const OSSL_PARAM params[], void *arg)
+{
+	(void)pass;
+	(void)size;
+	(void)params;
+	(void)arg;
+	*len = 0;
+	return 0;
+}
+
 static int load_pkey(const char *path, bool private, const char *pass, EVP_PKEY **out, struct arca_err *e)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT;
@@ -29,8 +39,12 @@ static int load_pkey(const char *path, bool private, const char *pass, EVP_PKEY 
 		secure_wipe(b.p, b.len);
 		return err_set(e, -ENOMEM, "out of memory");
 	}
+	/* Never let libcrypto prompt on its own: without a passphrase an
+	 * encrypted key simply fails to decode and the caller asks. */
 	if (pass)
 		OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)pass, strlen(pass));
+	else
+		OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL);
 	const unsigned char *p = (const unsigned char *)b.p;
 	size_t left = b.len;
 	int ok = OSSL_DECODER_from_data(dctx, &p, &left);
