@@ -205,8 +205,9 @@ void integrity_dsse_serialise(const struct integrity_dsse *d, struct buf *out)
 		b64_encode(d->sigs[i].sig, d->sigs[i].sig_len, true, out);
 		buf_addstr(out, "\"}");
 	}
-	/* json.Encoder terminates each value with a newline. */
-	buf_addstr(out, "]}\n");
+	/* No trailing newline: the reference's signature objects and
+	 * goldens end with the closing brace. */
+	buf_addstr(out, "]}");
 }
 
 void integrity_dsse_pae(const char *type, const uint8_t *payload, size_t n, struct buf *out)

@@ -243,8 +243,8 @@ struct integrity_dsse {
 };
 void integrity_dsse_release(struct integrity_dsse *d);
 int integrity_dsse_parse(const char *text, size_t len, struct integrity_dsse *out, struct arca_err *e) _wur_;
-/* Appends the envelope as the reference's json.Encoder writes it (fields in
- * struct order, with the trailing newline). */
+/* Appends the envelope byte for byte as the reference stores it (fields in
+ * struct order, HTML-escaped strings, no trailing newline). */
 void integrity_dsse_serialise(const struct integrity_dsse *d, struct buf *out);
 /* DSSEv1 pre-authentication encoding. */
 void integrity_dsse_pae(const char *type, const uint8_t *payload, size_t n, struct buf *out);

@@ -115,6 +115,18 @@ if echo "$out" | grep -q '"verified":true' && echo "$out" | grep -q '"fingerprin
 fi
 
 # ------------------------------------------------- arca's own signatures
+# Deterministic keys on deterministic images: arca reproduces the
+# reference's signed fixtures byte for byte.
+for img in one-group two-groups; do
+	cp "$I/$img.sif" "$T/repro.sif"
+	chmod u+w "$T/repro.sif"
+	"$A" -q sign --key "$K/ed25519-private.pem" --key "$K/rsa-private.pem" "$T/repro.sif"
+	if cmp -s "$T/repro.sif" "$I/$img-signed-dsse.sif"; then ok "arca sign reproduces $img-signed-dsse.sif byte for byte"; else
+		notok "arca sign reproduces $img-signed-dsse.sif byte for byte"
+		cmp -l "$T/repro.sif" "$I/$img-signed-dsse.sif" | head -5 | sed 's/^/# /'
+	fi
+done
+
 cp "$I/two-groups.sif" "$T/d.sif"
 expect_ok "sign with ed25519 + rsa + ecdsa PEM keys (DSSE)" "$A" sign --key "$K/ed25519-private.pem" --key "$K/rsa-private.pem" --key "$K/ecdsa-private.pem" "$T/d.sif"
 for k in ed25519 rsa ecdsa; do
