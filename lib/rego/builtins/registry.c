@@ -13,6 +13,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_crypto,
 	rego_builtins_regex,
 	rego_builtins_net,
+	rego_builtins_time,
 };
 
 const struct builtin_decl *builtin_find(const char *name)

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * time.* builtins on nanoseconds since the Unix epoch (int64, as OPA).
+ * The current time comes from the evaluation context (ev->now_ns), fixed
+ * for one query. Only UTC and fixed offsets are supported as time zones;
+ * named zones are refused with a builtin error rather than guessed.
+ */
+#include "../internal.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#define A0 args[0]
+#define A1 args[1]
+#define A2 args[2]
+#define A3 args[3]
+
+#define NS_PER_S 1000000000LL
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp + (mp < 10 ? 3 : -9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floordiv(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+struct tm_parts {
+	int64_t year, month, day, hour, min, sec, nsec, yday;
+	int wday;
+};
+
+static void split_ns(int64_t ns, int64_t off_s, struct tm_parts *t)
+{
+	int64_t secs = floordiv(ns, NS_PER_S) + off_s;
+	t->nsec = ns - floordiv(ns, NS_PER_S) * NS_PER_S;
+	int64_t days = floordiv(secs, 86400), rem = secs - days * 86400;
+	civil_from_days(days, &t->year, &t->month, &t->day);
+	t->hour = rem / 3600;
+	t->min = (rem / 60) % 60;
+	t->sec = rem % 60;
+	t->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+	t->yday = days - days_from_civil(t->year, 1, 1) + 1;
+}
+
+static bool to_ns(struct ev *ev, const char *fn, struct val *v, int64_t *ns, int64_t *off)
+{
+	*off = 0;
+	struct val *n = v;
+	if (v->kind == VAL_ARRAY && v->arr.n == 2 && v->arr.items[1]->kind == VAL_STRING) {
+		const char *tz = v->arr.items[1]->str.s;
+		if (*tz && strcmp(tz, "UTC") != 0) {
+			ev_error(ev, -EINVAL, EC_BUILTIN, "%s: time zone %s is not supported", fn, tz);
+			return false;
+		}
+		n = v->arr.items[0];
+	}
+	if (n->kind != VAL_NUMBER) {
+		bi_type_err(ev, fn, 1, "number", n);
+		return false;
+	}
+	if (!num_is_int(n, ns)) {
+		double d = num_d(n);
+		if (d > 9.2e18 || d < -9.2e18) {
+			ev_error(ev, -EINVAL, EC_BUILTIN, "%s: timestamp too big", fn);
+			return false;
+		}
+		*ns = (int64_t)d;
+	}
+	return true;
+}
+
+static int ret(struct val **out, struct val *v)
+{
+	*out = v;
+	return v ? 0 : -ENOMEM;
+}
+
+static struct val *arr3(int64_t a, int64_t b, int64_t c)
+{
+	struct val *x = val_array_new(3);
+	if (x && (val_array_push(x, val_int(a)) < 0 || val_array_push(x, val_int(b)) < 0 || val_array_push(x, val_int(c)) < 0)) {
+		val_unref(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int bi_date(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t ns, off;
+	struct tm_parts t;
+	if (!to_ns(ev, "time.date", A0, &ns, &off))
+		return -EINVAL;
+	split_ns(ns, off, &t);
+	return ret(out, arr3(t.year, t.month, t.day));
+}
+
+static int bi_clock(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t ns, off;
+	struct tm_parts t;
+	if (!to_ns(ev, "time.clock", A0, &ns, &off))
+		return -EINVAL;
+	split_ns(ns, off, &t);
+	return ret(out, arr3(t.hour, t.min, t.sec));
+}
+
+static const char *const wdays[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
+static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
+				      "August", "September", "October", "November", "December" };
+
+static int bi_weekday(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t ns, off;
+	struct tm_parts t;
+	if (!to_ns(ev, "time.weekday", A0, &ns, &off))
+		return -EINVAL;
+	split_ns(ns, off, &t);
+	return ret(out, val_cstr(wdays[t.wday]));
+}
+
+static int range_err(struct ev *ev, const char *fn)
+{
+	return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: time outside of valid range", fn);
+}
+
+/* Seconds/nanoseconds to int64 ns with overflow check. */
+static bool mk_ns(int64_t secs, int64_t nsec, int64_t *out)
+{
+	int64_t r;
+	if (__builtin_mul_overflow(secs, NS_PER_S, &r) || __builtin_add_overflow(r, nsec, &r))
+		return false;
+	*out = r;
+	return true;
+}
+
+static int bi_add_date(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t ns, y, m, d;
+	if (A0->kind != VAL_NUMBER || !num_is_int(A0, &ns))
+		return bi_type_err(ev, "time.add_date", 1, "number", A0);
+	if (!num_is_int(A1, &y) || !num_is_int(A2, &m) || !num_is_int(A3, &d))
+		return ev_error(ev, -EINVAL, EC_TYPE, "time.add_date: years, months and days must be integers");
+	struct tm_parts t;
+	split_ns(ns, 0, &t);
+	int64_t mm = t.month - 1 + m;
+	int64_t yy = t.year + y + floordiv(mm, 12);
+	mm = mm - floordiv(mm, 12) * 12 + 1;
+	/* Go normalises day overflow (Jan 31 + 1 month = Mar 3) */
+	int64_t days = days_from_civil(yy, mm, 1) + t.day - 1 + d;
+	int64_t secs = days * 86400 + t.hour * 3600 + t.min * 60 + t.sec, r;
+	if (!mk_ns(secs, t.nsec, &r))
+		return range_err(ev, "time.add_date");
+	return ret(out, val_int(r));
+}
+
+static int bi_diff(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t a, b, oa, ob;
+	if (!to_ns(ev, "time.diff", A0, &a, &oa) || !to_ns(ev, "time.diff", A1, &b, &ob))
+		return -EINVAL;
+	if (a > b) {
+		int64_t x = a;
+		a = b;
+		b = x;
+	}
+	struct tm_parts t1, t2;
+	split_ns(a, 0, &t1);
+	split_ns(b, 0, &t2);
+	int64_t Y = t2.year - t1.year, M = t2.month - t1.month, D = t2.day - t1.day;
+	int64_t h = t2.hour - t1.hour, mi = t2.min - t1.min, s = t2.sec - t1.sec;
+	if (t2.nsec < t1.nsec)
+		s--;
+	if (s < 0) {
+		s += 60;
+		mi--;
+	}
+	if (mi < 0) {
+		mi += 60;
+		h--;
+	}
+	if (h < 0) {
+		h += 24;
+		D--;
+	}
+	if (D < 0) {
+		/* days in the month before t2's month */
+		int64_t py = t2.year, pm = t2.month - 1;
+		if (pm == 0) {
+			pm = 12;
+			py--;
+		}
+		int64_t ny = pm == 12 ? py + 1 : py, nm = pm == 12 ? 1 : pm + 1;
+		D += days_from_civil(ny, nm, 1) - days_from_civil(py, pm, 1);
+		M--;
+	}
+	if (M < 0) {
+		M += 12;
+		Y--;
+	}
+	struct val *x = val_array_new(6);
+	int64_t parts[6] = { Y, M, D, h, mi, s };
+	for (int i = 0; x && i < 6; i++)
+		if (val_array_push(x, val_int(parts[i])) < 0) {
+			val_unref(x);
+			x = NULL;
+		}
+	return ret(out, x);
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+static bool digits(const char **p, const char *end, int n, int64_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (*p >= end || !isdigit((unsigned char)**p))
+			return false;
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+	}
+	return true;
+}
+
+/* Go reference layout subset: 2006 01 1 02 2 _2 15 03 3 04 4 05 5 PM pm
+ * Jan January Mon Monday MST Z07:00 -07:00 -0700 Z0700 .000 .999 ,000. */
+static int parse_layout(const char *lay, size_t ln, const char *s, size_t sn, int64_t *out)
+{
+	const char *p = s, *end = s + sn, *l = lay, *lend = lay + ln;
+	int64_t Y = 1, M = 1, D = 1, h = 0, mi = 0, sec = 0, ns = 0, off = 0;
+	bool pm = false, has_pm = false;
+#define LAY(str) (lend - l >= (long)strlen(str) && strncmp(l, str, strlen(str)) == 0 && (l += strlen(str), true))
+	while (l < lend) {
+		if (LAY("2006")) {
+			if (!digits(&p, end, 4, &Y))
+				return -EBADMSG;
+		} else if (LAY("January")) {
+			int i;
+			for (i = 0; i < 12; i++)
+				if (end - p >= (long)strlen(months[i]) && strncmp(p, months[i], strlen(months[i])) == 0)
+					break;
+			if (i == 12)
+				return -EBADMSG;
+			p += strlen(months[i]);
+			M = i + 1;
+		} else if (LAY("Jan")) {
+			int i;
+			for (i = 0; i < 12; i++)
+				if (end - p >= 3 && strncmp(p, months[i], 3) == 0)
+					break;
+			if (i == 12)
+				return -EBADMSG;
+			p += 3;
+			M = i + 1;
+		} else if (LAY("Monday")) {
+			int i;
+			for (i = 0; i < 7; i++)
+				if (end - p >= (long)strlen(wdays[i]) && strncmp(p, wdays[i], strlen(wdays[i])) == 0)
+					break;
+			if (i == 7)
+				return -EBADMSG;
+			p += strlen(wdays[i]);
+		} else if (LAY("Mon")) {
+			if (end - p < 3)
+				return -EBADMSG;
+			p += 3;
+		} else if (LAY("MST")) {
+			while (p < end && isupper((unsigned char)*p))
+				p++;
+		} else if (LAY("01")) {
+			if (!digits(&p, end, 2, &M))
+				return -EBADMSG;
+		} else if (LAY("02")) {
+			if (!digits(&p, end, 2, &D))
+				return -EBADMSG;
+		} else if (LAY("15")) {
+			if (!digits(&p, end, 2, &h))
+				return -EBADMSG;
+		} else if (LAY("03")) {
+			if (!digits(&p, end, 2, &h))
+				return -EBADMSG;
+		} else if (LAY("04")) {
+			if (!digits(&p, end, 2, &mi))
+				return -EBADMSG;
+		} else if (LAY("05")) {
+			if (!digits(&p, end, 2, &sec))
+				return -EBADMSG;
+		} else if (LAY("PM") || LAY("pm")) {
+			has_pm = true;
+			if (end - p < 2)
+				return -EBADMSG;
+			pm = toupper((unsigned char)p[0]) == 'P';
+			p += 2;
+		} else if (*l == '.' && l + 1 < lend && (l[1] == '0' || l[1] == '9')) {
+			char z = l[1];
+			int want = 0;
+			l++;
+			while (l < lend && *l == z) {
+				l++;
+				want++;
+			}
+			if (p < end && *p == '.') {
+				p++;
+				int got = 0;
+				int64_t f = 0;
+				while (p < end && isdigit((unsigned char)*p)) {
+					if (got < 9)
+						f = f * 10 + (*p - '0');
+					got++;
+					p++;
+				}
+				if (z == '0' && got != want)
+					return -EBADMSG;
+				for (int k = got; k < 9; k++)
+					f *= 10;
+				ns = f;
+			} else if (z == '0') {
+				return -EBADMSG;
+			}
+		} else if (LAY("Z07:00") || LAY("-07:00") || LAY("Z0700") || LAY("-0700") || LAY("Z07") || LAY("-07")) {
+			if (p < end && *p == 'Z') {
+				p++;
+			} else {
+				if (p >= end || (*p != '+' && *p != '-'))
+					return -EBADMSG;
+				int sign = *p == '-' ? -1 : 1;
+				int64_t oh, om = 0;
+				p++;
+				if (!digits(&p, end, 2, &oh))
+					return -EBADMSG;
+				if (p < end && *p == ':')
+					p++;
+				if (p < end && isdigit((unsigned char)*p) && !digits(&p, end, 2, &om))
+					return -EBADMSG;
+				off = sign * (oh * 3600 + om * 60);
+			}
+		} else if (LAY("1")) {
+			if (!digits(&p, end, 1, &M))
+				return -EBADMSG;
+			if (p < end && isdigit((unsigned char)*p))
+				M = M * 10 + (*p++ - '0');
+		} else if (LAY("2")) {
+			if (!digits(&p, end, 1, &D))
+				return -EBADMSG;
+			if (p < end && isdigit((unsigned char)*p))
+				D = D * 10 + (*p++ - '0');
+		} else {
+			if (p >= end || *p != *l)
+				return -EBADMSG;
+			p++;
+			l++;
+		}
+	}
+#undef LAY
+	if (p != end)
+		return -EBADMSG;
+	if (has_pm && h < 12 && pm)
+		h += 12;
+	if (has_pm && h == 12 && !pm)
+		h = 0;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EBADMSG;
+	int64_t secs = (days_from_civil(Y, M, D) * 86400) + h * 3600 + mi * 60 + sec - off;
+	if (!mk_ns(secs, ns, out))
+		return -ERANGE;
+	return 0;
+}
+
+static int parse_common(struct ev *ev, const char *fn, const char *lay, size_t ln, struct val *v, struct val **out)
+{
+	if (v->kind != VAL_STRING)
+		return bi_type_err(ev, fn, lay ? 2 : 1, "string", v);
+	int64_t ns;
+	int rc = parse_layout(lay, ln, v->str.s, v->str.len, &ns);
+	if (rc == -ERANGE)
+		return range_err(ev, fn);
+	if (rc < 0)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: cannot parse \"%.*s\"", fn, (int)v->str.len, v->str.s);
+	return ret(out, val_int(ns));
+}
+
+static const char rfc3339[] = "2006-01-02T15:04:05.999999999Z07:00";
+
+static int bi_parse_rfc3339(struct ev *ev, struct val **args, struct val **out)
+{
+	return parse_common(ev, "time.parse_rfc3339_ns", rfc3339, strlen(rfc3339), A0, out);
+}
+
+static int bi_parse_ns(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, "time.parse_ns", 1, "string", A0);
+	const char *lay = A0->str.s;
+	size_t ln = A0->str.len;
+	/* Go's named layouts */
+	if (!strcmp(lay, "RFC3339") || !strcmp(lay, "RFC3339Nano")) {
+		lay = rfc3339;
+		ln = strlen(rfc3339);
+	}
+	return parse_common(ev, "time.parse_ns", lay, ln, A1, out);
+}
+
+static int bi_parse_duration(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, "time.parse_duration_ns", 1, "string", A0);
+	const char *p = A0->str.s, *end = p + A0->str.len;
+	double total = 0;
+	int sign = 1;
+	if (p < end && (*p == '-' || *p == '+')) {
+		sign = *p == '-' ? -1 : 1;
+		p++;
+	}
+	if (p == end)
+		goto bad;
+	if (end - p == 1 && *p == '0')
+		return ret(out, val_int(0));
+	while (p < end) {
+		char *e;
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			goto bad;
+		double v = strtod(p, &e);
+		if (e == p)
+			goto bad;
+		p = e;
+		static const struct {
+			const char *u;
+			double ns;
+		} units[] = { { "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "\xce\xbcs", 1e3 }, { "ms", 1e6 },
+			      { "s", 1e9 }, { "m", 6e10 }, { "h", 3.6e12 } };
+		size_t best = 0, bl = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].u);
+			if ((size_t)(end - p) >= l && strncmp(p, units[i].u, l) == 0 && l > bl) {
+				best = i;
+				bl = l;
+			}
+		}
+		if (!bl)
+			goto bad;
+		total += v * units[best].ns;
+		p += bl;
+	}
+	if (total > 9.2e18)
+		goto bad;
+	return ret(out, val_int(sign * (int64_t)llround(total)));
+bad:
+	return ev_error(ev, -EINVAL, EC_BUILTIN, "time.parse_duration_ns: time: invalid duration \"%.*s\"", (int)A0->str.len,
+			A0->str.s);
+}
+
+static int bi_format(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t ns, off;
+	if (!to_ns(ev, "time.format", A0, &ns, &off))
+		return -EINVAL;
+	struct tm_parts t;
+	split_ns(ns, off, &t);
+	char b[80];
+	int n = snprintf(b, sizeof(b), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)t.year, (long long)t.month,
+			 (long long)t.day, (long long)t.hour, (long long)t.min, (long long)t.sec);
+	if (t.nsec) {
+		char f[16];
+		snprintf(f, sizeof(f), ".%09lld", (long long)t.nsec);
+		size_t fl = strlen(f);
+		while (fl > 1 && f[fl - 1] == '0')
+			f[--fl] = 0;
+		n += snprintf(b + n, sizeof(b) - (size_t)n, "%s", f);
+	}
+	snprintf(b + n, sizeof(b) - (size_t)n, "Z");
+	return ret(out, val_cstr(b));
+}
+
+const struct builtin_decl rego_builtins_time[] = {
+	{ "time.date", 1, bi_date, "[year, month, day]" },
+	{ "time.clock", 1, bi_clock, "[hour, minute, second]" },
+	{ "time.weekday", 1, bi_weekday, "day of the week" },
+	{ "time.add_date", 4, bi_add_date, "add years, months, days" },
+	{ "time.diff", 2, bi_diff, "[y, m, d, h, min, s] between two times" },
+	{ "time.parse_rfc3339_ns", 1, bi_parse_rfc3339, "RFC 3339 to ns" },
+	{ "time.parse_ns", 2, bi_parse_ns, "Go layout parse to ns" },
+	{ "time.parse_duration_ns", 1, bi_parse_duration, "Go duration to ns" },
+	{ "time.format", 1, bi_format, "RFC 3339 (UTC) text" },
+	{ NULL, 0, NULL, NULL },
+};
