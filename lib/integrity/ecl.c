@@ -19,6 +19,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <libgen.h>
 
 /* Named limits for the configuration file. */
@@ -459,4 +460,72 @@ int integrity_ecl_check(const struct integrity_ecl *ecl, const char *image_path,
 	if (g->nkeys == 0)
 		return err_set(e, -EPERM, "ecl: execution group \"%s\" (whitestrict) lists no keys", tag);
 	return 0;
+}
+
+/* The administrators' PEM public keys: every file of pem/ that parses as
+ * one (private keys and other files are skipped). */
+static int add_global_pem_keys(struct integrity_verifier *v, struct arca_err *e)
+{
+	_cleanup_buf_ struct buf dir = BUF_INIT;
+	int rc = integrity_keydir(true, &dir, e);
+	if (rc < 0)
+		return rc;
+	buf_addstr(&dir, "/pem");
+	if (buf_error(&dir) < 0)
+		return err_set(e, -ENOMEM, "out of memory");
+	DIR *d = opendir(dir.p);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	size_t n = 0;
+	while ((de = readdir(d)) != NULL && n < 16) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_buf_ struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/%s", dir.p, de->d_name);
+		_cleanup_buf_ struct buf head = BUF_INIT;
+		if (buf_error(&path) < 0 || file_read_all(path.p, 1u << 20, &head, NULL) < 0)
+			continue;
+		bool pub = strstr(head.p, "PUBLIC KEY-----") != NULL;
+		secure_wipe(head.p, head.len);
+		if (pub && integrity_verifier_add_pem(v, path.p, NULL) == 0)
+			n++;
+	}
+	closedir(d);
+	return 0;
+}
+
+int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e)
+{
+	const char *path = config ? config : INTEGRITY_ECL_PATH;
+	struct integrity_ecl *ecl = NULL;
+	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
+	_cleanup_sif_ struct sif_image *img = NULL;
+	_cleanup_buf_ struct buf home = BUF_INIT;
+	int rc;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if ((rc = integrity_ecl_load(path, &ecl, e)) < 0)
+		return rc;
+	if (!ecl->activated) {
+		integrity_ecl_free(ecl);
+		return 0;
+	}
+	if ((rc = integrity_verifier_new(&v)) < 0) {
+		rc = err_set(e, rc, "out of memory");
+		goto out;
+	}
+	if ((rc = integrity_keydir_gnupg(true, false, &home, e)) < 0)
+		goto out;
+	if (access(home.p, F_OK) == 0 && (rc = integrity_verifier_set_gnupghome(v, home.p, e)) < 0)
+		goto out;
+	if ((rc = add_global_pem_keys(v, e)) < 0)
+		goto out;
+	if ((rc = sif_open(image, &img, e)) < 0)
+		goto out;
+	rc = integrity_ecl_check(ecl, image, img, v, e);
+out:
+	integrity_ecl_free(ecl);
+	return rc;
 }

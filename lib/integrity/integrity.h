@@ -328,6 +328,17 @@ void integrity_ecl_free(struct integrity_ecl *ecl);
 int integrity_ecl_check(const struct integrity_ecl *ecl, const char *image_path, const struct sif_image *img,
 			const struct integrity_verifier *v, struct arca_err *e) _wur_;
 
+/* Where administrators put the list: absent means no gate. */
+#define INTEGRITY_ECL_PATH "/etc/arca/ecl.toml"
+/*
+ * The launch-time gate in one call, for the runtime: loads @config (NULL:
+ * INTEGRITY_ECL_PATH; a missing file means no gate and returns 0), opens
+ * @image and checks it with the administrators' keys (the global keyring
+ * /etc/arca/keys/gnupg and the PEM public keys in /etc/arca/keys/pem).
+ * Any error, including an unreadable or malformed list, refuses (< 0).
+ */
+int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e) _wur_;
+
 /* ------------------------------------------------------------ key dirs */
 
 /* $ARCA_KEYDIR, else ~/.config/arca/keys; @global: /etc/arca/keys. */

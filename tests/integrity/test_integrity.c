@@ -296,8 +296,46 @@ static void ecl_parse(void)
 	}
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void ecl_gate(void)
+{
+	char dir[] = "/tmp/arca-ecl-XXXXXX";
+	REQUIRE(mkdtemp(dir));
+	char cfg[256], img[4096];
+	snprintf(cfg, sizeof(cfg), "%s/ecl.toml", dir);
+	snprintf(img, sizeof(img), "%s", tl_shared("fixtures/sif/test/images/one-group.sif"));
+	struct arca_err e = { 0 };
+	/* No list: no gate. */
+	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	write_file(cfg, "activated = false\n");
+	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	write_file(cfg, "activated = maybe\n");
+	CHECK(integrity_ecl_gate(cfg, img, &e) < 0);
+	write_file(cfg, "activated = true\n[[execgroup]]\nmode = \"whitelist\"\ndirpath = \"\"\n"
+			"keyfp = [\"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84\"]\n");
+	CHECK_RC(integrity_ecl_gate(cfg, img, &e), -EPERM);
+	CHECK(strstr(e.msg, "signature not found") != NULL);
+	write_file(cfg, "activated = true\n[[execgroup]]\nmode = \"blacklist\"\ndirpath = \"\"\n"
+			"keyfp = [\"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84\"]\n");
+	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	snprintf(img, sizeof(img), "%s", tl_shared("fixtures/sif/test/images/one-group-signed-pgp.sif"));
+	CHECK_RC(integrity_ecl_gate(cfg, img, &e), -EPERM);
+	CHECK(strstr(e.msg, "blacklist") != NULL);
+	unlink(cfg);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	RUN(ecl_gate);
 	RUN(ecl_parse);
 	RUN(golden_digest_json);
 	RUN(golden_header_metadata);
