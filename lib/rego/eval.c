@@ -1205,7 +1205,8 @@ static int with_rest(struct ev *ev, void *arg)
 	struct wover *tmp = malloc((n ? n : 1) * sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
-	memcpy(tmp, ev->wo + w->nwo_before, n * sizeof(*tmp));
+	if (n)
+		memcpy(tmp, ev->wo + w->nwo_before, n * sizeof(*tmp));
 	ev->nwo = w->nwo_before;
 	struct val **im = ev->memo;
 	bool *ib = ev->busy;
@@ -1217,7 +1218,8 @@ static int with_rest(struct ev *ev, void *arg)
 	ev->memo = im;
 	ev->busy = ib;
 	ev->input = ii;
-	memcpy(ev->wo + w->nwo_before, tmp, n * sizeof(*tmp));
+	if (n)
+		memcpy(ev->wo + w->nwo_before, tmp, n * sizeof(*tmp));
 	ev->nwo = w->nwo_before + n;
 	free(tmp);
 	return rc;

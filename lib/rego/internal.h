@@ -291,6 +291,7 @@ extern const struct builtin_decl rego_builtins_crypto[];
 extern const struct builtin_decl rego_builtins_regex[];
 extern const struct builtin_decl rego_builtins_net[];
 extern const struct builtin_decl rego_builtins_time[];
+extern const struct builtin_decl rego_builtins_jwt[];
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);

@@ -14,6 +14,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_regex,
 	rego_builtins_net,
 	rego_builtins_time,
+	rego_builtins_jwt,
 };
 
 const struct builtin_decl *builtin_find(const char *name)

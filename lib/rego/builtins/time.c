@@ -55,7 +55,9 @@ struct tm_parts {
 static void split_ns(int64_t ns, int64_t off_s, struct tm_parts *t)
 {
 	int64_t secs = floordiv(ns, NS_PER_S) + off_s;
-	t->nsec = ns - floordiv(ns, NS_PER_S) * NS_PER_S;
+	t->nsec = ns % NS_PER_S;
+	if (t->nsec < 0)
+		t->nsec += NS_PER_S;
 	int64_t days = floordiv(secs, 86400), rem = secs - days * 86400;
 	civil_from_days(days, &t->year, &t->month, &t->day);
 	t->hour = rem / 3600;
