@@ -68,6 +68,14 @@ static char *prompt_passphrase(const char *prompt)
 	return p;
 }
 
+static char *ask_passphrase(void *ctx, const char *what)
+{
+	(void)ctx;
+	char prompt[256];
+	snprintf(prompt, sizeof(prompt), "Enter the passphrase of %s: ", what);
+	return prompt_passphrase(prompt);
+}
+
 static void free_pass(char *p)
 {
 	if (p) {
@@ -176,6 +184,7 @@ int cmd_sign(int argc, char **argv)
 		}
 		if (integrity_signer_set_pgp(s, home.p, fpr, keyidx, env_pass, &e) < 0)
 			return cmd_fail(&e, e.code, "sign");
+		integrity_signer_set_prompt(s, ask_passphrase, NULL);
 	}
 	struct integrity_sign_opts o = { .groups = groups, .ngroups = ngroups, .objects = objects, .nobjects = nobjects };
 	if (integrity_sign(image, s, &o, &e) < 0)

@@ -123,6 +123,11 @@ void integrity_signer_set_rsa_pss(struct integrity_signer *s, bool pss);
  */
 int integrity_signer_set_pgp(struct integrity_signer *s, const char *home, const char *fpr, size_t idx,
 			     const char *pass, struct arca_err *e);
+/* Asked for an OpenPGP key's passphrase only when gpg needs one and none
+ * was given: returns a malloc'd string (wiped and freed by arca) or NULL
+ * to give up. Lets the command line prompt; the library never does. */
+typedef char *(*integrity_prompt_fn)(void *ctx, const char *what);
+void integrity_signer_set_prompt(struct integrity_signer *s, integrity_prompt_fn fn, void *ctx);
 
 int integrity_verifier_new(struct integrity_verifier **out);
 void integrity_verifier_free(struct integrity_verifier *v);

@@ -25,6 +25,8 @@ struct integrity_signer {
 	char *pgp_fpr;
 	size_t pgp_idx;
 	char *pgp_pass;
+	integrity_prompt_fn prompt;
+	void *prompt_ctx;
 };
 
 struct integrity_verifier {

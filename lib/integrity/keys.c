@@ -140,6 +140,12 @@ int integrity_signer_set_hash(struct integrity_signer *s, enum integrity_hash h,
 
 void integrity_signer_set_rsa_pss(struct integrity_signer *s, bool pss) { s->rsa_pss = pss; }
 
+void integrity_signer_set_prompt(struct integrity_signer *s, integrity_prompt_fn fn, void *ctx)
+{
+	s->prompt = fn;
+	s->prompt_ctx = ctx;
+}
+
 int integrity_signer_set_pgp(struct integrity_signer *s, const char *home, const char *fpr, size_t idx,
 			     const char *pass, struct arca_err *e)
 {

@@ -232,16 +232,28 @@ static int fpr_bin(const char *hex, uint8_t fp[SIF_FINGERPRINT_LEN])
 	return 0;
 }
 
+/* gpg asks (loopback pinentry) only for protected keys: the given
+ * passphrase, else the caller's prompt, else give up. No retries. */
 static gpgme_error_t pass_cb(void *hook, const char *uid_hint, const char *info, int prev_bad, int fd)
 {
-	(void)uid_hint;
 	(void)info;
-	const char *pass = hook;
-	if (prev_bad || !pass)
+	struct integrity_signer *s = hook;
+	if (prev_bad)
 		return gpgme_error(GPG_ERR_BAD_PASSPHRASE);
+	char *asked = NULL;
+	const char *pass = s->pgp_pass;
+	if (!pass && s->prompt)
+		pass = asked = s->prompt(s->prompt_ctx, uid_hint ? uid_hint : "OpenPGP key");
+	if (!pass)
+		return gpgme_error(GPG_ERR_NO_PASSPHRASE);
+	gpgme_error_t err = 0;
 	if (fd_write_full(fd, pass, strlen(pass)) < 0 || fd_write_full(fd, "\n", 1) < 0)
-		return gpgme_error(GPG_ERR_CANCELED);
-	return 0;
+		err = gpgme_error(GPG_ERR_CANCELED);
+	if (asked) {
+		secure_wipe(asked, strlen(asked));
+		free(asked);
+	}
+	return err;
 }
 
 /* The secret key chosen by fingerprint (primary or subkey) or by index. */
@@ -296,10 +308,8 @@ int pgp_clearsign(struct integrity_signer *s, const uint8_t *text, size_t n, str
 		return err_set(e, -EINVAL, "OpenPGP key has no v4 fingerprint");
 	gpgme_set_armor(ctx, 1);
 	gpgme_set_textmode(ctx, 1);
-	if (s->pgp_pass) {
-		gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
-		gpgme_set_passphrase_cb(ctx, pass_cb, s->pgp_pass);
-	}
+	gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+	gpgme_set_passphrase_cb(ctx, pass_cb, s);
 	if (gpgme_signers_add(ctx, key) || gpgme_data_new_from_mem(&in, (const char *)text, n, 0) ||
 	    gpgme_data_new(&sig))
 		return err_set(e, -ENOMEM, "gpgme: out of memory");

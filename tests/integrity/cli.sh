@@ -395,6 +395,15 @@ expect_ok "key remove" "$A" key remove "$fpr"
 expect_fail "removed key no longer verifies" "not in the keyring" "$A" verify "$T/k.sif"
 expect_ok "key import restores it" "$A" key import "$T/pub.asc"
 expect_ok "re-imported key verifies" "$A" verify "$T/k.sif"
+pfpr=$(ARCA_SIGN_PASSPHRASE=pw0rd "$A" key newpair --name "Protected" --algo ed25519 </dev/null 2>/dev/null)
+gpgconf --homedir "$ARCA_KEYDIR/gnupg" --kill gpg-agent >/dev/null 2>&1
+cp "$I/one-group.sif" "$T/prot.sif"
+expect_fail "protected OpenPGP key: wrong passphrase refused" "signing failed" \
+	env ARCA_SIGN_PASSPHRASE=wrong setsid "$A" sign --fingerprint "$pfpr" "$T/prot.sif"
+expect_fail "protected OpenPGP key: no passphrase and no terminal refused" "signing failed" \
+	env -u ARCA_SIGN_PASSPHRASE setsid "$A" sign --fingerprint "$pfpr" "$T/prot.sif"
+expect_ok "protected OpenPGP key signs with ARCA_SIGN_PASSPHRASE" env ARCA_SIGN_PASSPHRASE=pw0rd "$A" sign --fingerprint "$pfpr" "$T/prot.sif"
+expect_ok "protected key's signature verifies" "$A" verify "$T/prot.sif"
 expect_ok "key newpair --pem (encrypted)" env ARCA_SIGN_PASSPHRASE=s3cret "$A" key newpair --pem "$T/pem" --type rsa
 cp "$I/one-group.sif" "$T/pem.sif"
 expect_fail "encrypted PEM refused without its passphrase" "wrong passphrase" env ARCA_SIGN_PASSPHRASE=wrong "$A" sign --key "$T/pem.key" "$T/pem.sif"
