@@ -774,6 +774,15 @@ static int call_invoke(struct ev *ev, struct call_st *c)
 	int rc = dispatch(ev, c->t->name, c->t->fnode, c->t->bi, c->vals, c->nin, &res, c->t->line, &found);
 	if (rc < 0 || !res)
 		return rc < 0 ? rc : 0;
+	const struct builtin_decl *bi = c->t->bi;
+	if (builtin_is_relation(bi) && res->kind == VAL_ARRAY) {
+		for (size_t i = 0; i < res->arr.n && rc == 0; i++) {
+			struct val *x = res->arr.items[i];
+			rc = c->out_term ? match(ev, c->out_term, x, call_out_matched, c) : c->k(ev, x, c->arg);
+		}
+		val_unref(res);
+		return rc;
+	}
 	if (c->out_term)
 		rc = match(ev, c->out_term, res, call_out_matched, c);
 	else

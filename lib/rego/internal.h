@@ -280,6 +280,8 @@ struct builtin_decl {
 };
 
 const struct builtin_decl *builtin_find(const char *name);
+/* Relations (walk) return an array whose elements are separate results. */
+bool builtin_is_relation(const struct builtin_decl *d);
 
 /* Family registration tables (one per file under builtins/). */
 extern const struct builtin_decl rego_builtins_core[];
@@ -292,6 +294,7 @@ extern const struct builtin_decl rego_builtins_regex[];
 extern const struct builtin_decl rego_builtins_net[];
 extern const struct builtin_decl rego_builtins_time[];
 extern const struct builtin_decl rego_builtins_jwt[];
+extern const struct builtin_decl rego_builtins_misc[];
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);

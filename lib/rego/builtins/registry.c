@@ -15,6 +15,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_net,
 	rego_builtins_time,
 	rego_builtins_jwt,
+	rego_builtins_misc,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
@@ -24,6 +25,11 @@ const struct builtin_decl *builtin_find(const char *name)
 			if (strcmp(d->name, name) == 0)
 				return d;
 	return NULL;
+}
+
+bool builtin_is_relation(const struct builtin_decl *d)
+{
+	return d && strcmp(d->name, "walk") == 0;
 }
 
 const char *val_type_name(const struct val *v)
