@@ -1140,11 +1140,12 @@ static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
 	} else if (cur(p)->kind == TK_ASSIGN || cur(p)->kind == TK_UNIFY) {
 		adv(p);
 		r->value = parse_term(p);
-	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && r->nstatic == 1 && !r->is_default) {
+	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && !r->is_default) {
 		/* v0: p[x] { ... } is a partial set */
 		r->kind = R_MULTI;
 		r->key = r->path[1];
 		r->npath = 1;
+		r->nstatic = 1;
 	}
 	if (p->rc < 0)
 		return p->rc;

@@ -294,7 +294,12 @@ static int flatten(struct val *dst, const struct val *a, unsigned depth)
 		return -E2BIG;
 	for (size_t i = 0; i < a->arr.n; i++) {
 		struct val *x = a->arr.items[i];
-		int rc = x->kind == VAL_ARRAY ? flatten(dst, x, depth + 1) : val_array_push(dst, val_ref(x));
+		int rc = 0;
+		if (x->kind == VAL_ARRAY && depth == 0) /* OPA flattens one level */
+			for (size_t j = 0; j < x->arr.n && rc == 0; j++)
+				rc = val_array_push(dst, val_ref(x->arr.items[j]));
+		else
+			rc = val_array_push(dst, val_ref(x));
 		if (rc < 0)
 			return rc;
 	}

@@ -2,6 +2,8 @@
 /* Encoding builtins: base64, base64url, hex, urlquery, json text. */
 #include "../internal.h"
 
+#include <ctype.h>
+
 #define A0 args[0]
 #define A1 args[1]
 
@@ -141,7 +143,13 @@ static int bi_hex_dec(struct ev *ev, struct val **args, struct val **out)
 		return -ENOMEM;
 	if (hex_decode(A0->str.s, n, p, n / 2 + 1, &got) < 0) {
 		free(p);
-		return ev_error(ev, -EINVAL, EC_BUILTIN, "hex.decode: invalid byte in hex string");
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)A0->str.s[i];
+			if (!isxdigit(c))
+				return ev_error(ev, -EINVAL, EC_BUILTIN, "hex.decode: encoding/hex: invalid byte: U+%04X '%c'", c,
+						c >= 0x20 && c < 0x7f ? c : '?');
+		}
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "hex.decode: encoding/hex: odd length hex string");
 	}
 	struct val *v = val_string((const char *)p, got);
 	free(p);

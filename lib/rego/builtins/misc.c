@@ -292,7 +292,7 @@ static int bi_range_step(struct ev *ev, struct val **args, struct val **out)
 		return ev_error(ev, -EINVAL, EC_TYPE, "numbers.range_step: operand 3 must be integer number but got %s",
 				A2->kind == VAL_NUMBER ? "floating-point number" : val_type_name(A2));
 	if (s <= 0)
-		return ev_error(ev, -EINVAL, EC_BUILTIN, "numbers.range_step: step must be a positive number above zero");
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "numbers.range_step: step must be a positive integer");
 	uint64_t span = (uint64_t)(a < b ? b - a : a - b);
 	if (span / (uint64_t)s > 10000000)
 		return ev_error(ev, -E2BIG, EC_BUILTIN, "numbers.range_step: range too large");
