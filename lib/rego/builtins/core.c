@@ -9,8 +9,80 @@
 #include <math.h>
 #include <strings.h>
 
+#include <openssl/bn.h>
+
 #define A0 args[0]
 #define A1 args[1]
+
+/* ------------------------------------------------ arbitrary precision */
+
+/* An integer value (int64 or integral JSON text without fraction or
+ * exponent) as a BIGNUM; NULL when @v is not such an integer. */
+static BIGNUM *int_bn(const struct val *v)
+{
+	BIGNUM *bn = NULL;
+	if (v->kind != VAL_NUMBER)
+		return NULL;
+	if (v->is_int) {
+		char t[24];
+		snprintf(t, sizeof(t), "%lld", (long long)v->i);
+		return BN_dec2bn(&bn, t) ? bn : NULL;
+	}
+	const char *t = v->num.text;
+	for (const char *c = t; *c; c++)
+		if (*c == '.' || *c == 'e' || *c == 'E')
+			return NULL;
+	return BN_dec2bn(&bn, t) ? bn : NULL;
+}
+
+static struct val *bn_val(const BIGNUM *bn)
+{
+	char *t = BN_bn2dec(bn);
+	if (!t)
+		return NULL;
+	struct val *v = val_number_text(t, strlen(t));
+	OPENSSL_free(t);
+	return v;
+}
+
+/* Exact integer arithmetic beyond int64. Returns 1 when not applicable
+ * (non-integers or inexact division), 0 with *out set, -ENOMEM. */
+static int bn_arith(const struct val *a, const struct val *b, int op, struct val **out)
+{
+	BIGNUM *x = int_bn(a), *y = int_bn(b), *r = BN_new(), *rem = BN_new();
+	BN_CTX *ctx = BN_CTX_new();
+	int rc = 1;
+	if (!x || !y || !r || !rem || !ctx)
+		goto out;
+	switch (op) {
+	case 0: rc = BN_add(r, x, y) ? 0 : -ENOMEM; break;
+	case 1: rc = BN_sub(r, x, y) ? 0 : -ENOMEM; break;
+	case 2: rc = BN_mul(r, x, y, ctx) ? 0 : -ENOMEM; break;
+	case 3:
+		if (BN_is_zero(y) || !BN_div(r, rem, x, y, ctx) || !BN_is_zero(rem))
+			goto out;
+		rc = 0;
+		break;
+	case 4:
+		/* Go's big.Int Rem: sign follows the dividend */
+		if (BN_is_zero(y) || !BN_div(NULL, r, x, y, ctx))
+			goto out;
+		rc = 0;
+		break;
+	}
+	if (rc == 0) {
+		*out = bn_val(r);
+		if (!*out)
+			rc = -ENOMEM;
+	}
+out:
+	BN_free(x);
+	BN_free(y);
+	BN_free(r);
+	BN_free(rem);
+	BN_CTX_free(ctx);
+	return rc;
+}
 
 static int bi_cmp(struct val **args, struct val **out, int op)
 {
@@ -75,6 +147,11 @@ static int arith(struct ev *ev, const char *fn, struct val **args, struct val **
 			*out = val_int(r);
 			return *out ? 0 : -ENOMEM;
 		}
+	}
+	if (!(op >= 3 && num_d(A1) == 0)) {
+		int brc = bn_arith(A0, A1, op, out);
+		if (brc <= 0)
+			return brc;
 	}
 	double x = num_d(A0), y = num_d(A1), z = 0;
 	switch (op) {
@@ -212,6 +289,36 @@ static int agg(struct ev *ev, const char *fn, struct val **args, struct val **ou
 		}
 		*out = val_ref(best);
 		return 0;
+	}
+	bool allint = true;
+	for (size_t i = 0; i < n && allint; i++) {
+		if (it[i]->kind != VAL_NUMBER)
+			break;
+		BIGNUM *t = it[i]->is_int ? NULL : int_bn(it[i]);
+		allint = it[i]->is_int || t;
+		BN_free(t);
+	}
+	if (allint && n > 0) {
+		bool ok = true;
+		for (size_t i = 0; i < n; i++)
+			ok = ok && it[i]->kind == VAL_NUMBER;
+		if (ok) {
+			struct val *acc = val_int(op == 0 ? 0 : 1);
+			for (size_t i = 0; acc && i < n; i++) {
+				struct val *nx = NULL;
+				struct val *pair[2] = { acc, it[i] };
+				int64_t r;
+				if (acc->is_int && it[i]->is_int &&
+				    (op == 0 ? !__builtin_add_overflow(acc->i, it[i]->i, &r) : !__builtin_mul_overflow(acc->i, it[i]->i, &r)))
+					nx = val_int(r);
+				else if (bn_arith(pair[0], pair[1], op == 0 ? 0 : 2, &nx) != 0)
+					nx = NULL;
+				val_unref(acc);
+				acc = nx;
+			}
+			*out = acc;
+			return acc ? 0 : -ENOMEM;
+		}
 	}
 	int64_t acc = op == 0 ? 0 : 1;
 	double dacc = (double)acc;
