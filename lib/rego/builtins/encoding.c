@@ -308,6 +308,81 @@ static int bi_json_marshal(struct ev *ev, struct val **args, struct val **out)
 	return ret(out, buf_val(&b));
 }
 
+/* JSON with Go's MarshalIndent layout: each line starts with @prefix
+ * followed by one @indent per nesting level. */
+static void json_indent(struct buf *b, const struct val *v, const char *prefix, const char *indent, unsigned depth)
+{
+	bool set = v->kind == VAL_SET;
+	size_t n = v->kind == VAL_OBJECT ? v->obj.n : (v->kind == VAL_ARRAY || set) ? v->arr.n : 0;
+	if ((v->kind != VAL_OBJECT && v->kind != VAL_ARRAY && !set) || n == 0) {
+		val_to_json(v, b, 0);
+		return;
+	}
+	buf_addch(b, v->kind == VAL_OBJECT ? '{' : '[');
+	for (size_t i = 0; i < n; i++) {
+		buf_addch(b, '\n');
+		buf_addstr(b, prefix);
+		for (unsigned d = 0; d <= depth; d++)
+			buf_addstr(b, indent);
+		if (v->kind == VAL_OBJECT) {
+			const struct val *k = v->obj.keys[i];
+			if (k->kind == VAL_STRING)
+				json_quote(b, k->str.s, k->str.len, 0);
+			else {
+				struct buf kb = BUF_INIT;
+				val_to_json(k, &kb, 0);
+				json_quote(b, kb.p, kb.len, 0);
+				buf_release(&kb);
+			}
+			buf_addstr(b, ": ");
+			json_indent(b, v->obj.vals[i], prefix, indent, depth + 1);
+		} else {
+			json_indent(b, v->arr.items[i], prefix, indent, depth + 1);
+		}
+		if (i + 1 < n)
+			buf_addch(b, ',');
+	}
+	buf_addch(b, '\n');
+	buf_addstr(b, prefix);
+	for (unsigned d = 0; d < depth; d++)
+		buf_addstr(b, indent);
+	buf_addch(b, v->kind == VAL_OBJECT ? '}' : ']');
+}
+
+static int bi_json_marshal_opts(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A1->kind != VAL_OBJECT)
+		return bi_type_err(ev, "json.marshal_with_options", 2, "object", A1);
+	const char *prefix = "", *indent = "\t";
+	bool pretty = false, explicit_off = false;
+	for (size_t i = 0; i < A1->obj.n; i++) {
+		const char *k = val_str(A1->obj.keys[i]);
+		struct val *v = A1->obj.vals[i];
+		if (k && !strcmp(k, "pretty") && v->kind == VAL_BOOL) {
+			pretty = v->b;
+			explicit_off = !v->b;
+		} else if (k && !strcmp(k, "indent") && v->kind == VAL_STRING) {
+			indent = v->str.s;
+			pretty = true;
+		} else if (k && !strcmp(k, "prefix") && v->kind == VAL_STRING) {
+			prefix = v->str.s;
+			pretty = true;
+		} else {
+			return ev_error(ev, -EINVAL, EC_TYPE, "json.marshal_with_options: operand 2 must be object with optional keys pretty (boolean), prefix (string), indent (string)");
+		}
+	}
+	if (explicit_off)
+		pretty = false;
+	struct buf b = BUF_INIT;
+	if (pretty) {
+		buf_addstr(&b, prefix);
+		json_indent(&b, A0, prefix, indent, 0);
+	} else {
+		val_to_json(A0, &b, 0);
+	}
+	return ret(out, buf_val(&b));
+}
+
 static int bi_json_unmarshal(struct ev *ev, struct val **args, struct val **out)
 {
 	int rc = need_str(ev, "json.unmarshal", A0);
@@ -347,6 +422,7 @@ const struct builtin_decl rego_builtins_encoding[] = {
 	{ "urlquery.decode_object", 1, bi_urlquery_dec_obj, "query string to object of arrays" },
 	{ "json.marshal", 1, bi_json_marshal, "value to JSON text" },
 	{ "json.unmarshal", 1, bi_json_unmarshal, "JSON text to value" },
+	{ "json.marshal_with_options", 2, bi_json_marshal_opts, "value to JSON text, optionally indented" },
 	{ "json.is_valid", 1, bi_json_is_valid, "is valid JSON text" },
 	{ NULL, 0, NULL, NULL },
 };

@@ -243,7 +243,102 @@ out:
 	return 0;
 }
 
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct prefix *x = a, *y = b;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	int c = memcmp(x->a, y->a, 16);
+	if (c)
+		return c;
+	return x->bits < y->bits ? -1 : x->bits > y->bits ? 1 : 0;
+}
+
+/* Is @p the lower half of a network whose upper half is @q? */
+static bool siblings(const struct prefix *p, const struct prefix *q)
+{
+	if (p->family != q->family || p->bits != q->bits || p->bits == 0)
+		return false;
+	struct prefix a = *p, b = *q;
+	a.bits = b.bits = p->bits - 1;
+	mask(&a);
+	mask(&b);
+	if (memcmp(a.a, b.a, 16) != 0)
+		return false;
+	unsigned bit = p->bits - 1;
+	return !(p->a[bit / 8] & (0x80 >> (bit % 8))) && (q->a[bit / 8] & (0x80 >> (bit % 8)));
+}
+
+#define NET_MAX_MERGE 65536
+
+static int bi_cidr_merge(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind != VAL_ARRAY && A0->kind != VAL_SET)
+		return bi_type_err(ev, "net.cidr_merge", 1, "one of {array, set}", A0);
+	size_t n = A0->arr.n;
+	if (n > NET_MAX_MERGE)
+		return ev_error(ev, -E2BIG, EC_BUILTIN, "net.cidr_merge: too many prefixes");
+	struct prefix *ps = calloc(n ? n : 1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct val *x = A0->arr.items[i];
+		if (x->kind != VAL_STRING) {
+			free(ps);
+			return bi_type_err(ev, "net.cidr_merge", 1, "one of {array, set} of strings", x);
+		}
+		if (!parse_prefix(x, true, &ps[i])) {
+			free(ps);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "net.cidr_merge: IP address %.*s invalid", (int)x->str.len, x->str.s);
+		}
+		if (ps[i].family == 6 && !memchr(x->str.s, '/', x->str.len)) {
+			free(ps);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "net.cidr_merge: IPv6 invalid: needs prefix length");
+		}
+		mask(&ps[i]);
+	}
+	/* repeat: sort, drop contained prefixes, join sibling halves */
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		qsort(ps, n, sizeof(*ps), cmp_prefix);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (m && contains(&ps[m - 1], &ps[i])) {
+				changed = changed || true;
+				continue;
+			}
+			if (m && siblings(&ps[m - 1], &ps[i])) {
+				ps[m - 1].bits--;
+				changed = true;
+				continue;
+			}
+			ps[m++] = ps[i];
+		}
+		if (m != n)
+			changed = true;
+		n = m;
+		if (!changed)
+			break;
+		changed = false;
+		/* another pass only if something merged */
+		for (size_t i = 0; i + 1 < n; i++)
+			if (contains(&ps[i], &ps[i + 1]) || siblings(&ps[i], &ps[i + 1]))
+				changed = true;
+	}
+	struct val *s = val_set_new(n);
+	for (size_t i = 0; s && i < n; i++)
+		if (val_set_add(s, addr_text(&ps[i], true)) < 0) {
+			val_unref(s);
+			s = NULL;
+		}
+	free(ps);
+	*out = s;
+	return s ? 0 : -ENOMEM;
+}
+
 const struct builtin_decl rego_builtins_net[] = {
+	{ "net.cidr_merge", 1, bi_cidr_merge, "smallest set of covering prefixes" },
 	{ "net.cidr_contains", 2, bi_cidr_contains, "network contains address or network" },
 	{ "net.cidr_intersects", 2, bi_cidr_intersects, "networks overlap" },
 	{ "net.cidr_overlap", 2, bi_cidr_contains, "deprecated alias of net.cidr_contains" },

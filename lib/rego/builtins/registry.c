@@ -29,7 +29,7 @@ const struct builtin_decl *builtin_find(const char *name)
 
 bool builtin_is_relation(const struct builtin_decl *d)
 {
-	return d && strcmp(d->name, "walk") == 0;
+	return d && d->name[0] == 'w' && strcmp(d->name, "walk") == 0;
 }
 
 const char *val_type_name(const struct val *v)
