@@ -137,6 +137,54 @@ static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s)
 	return rc < 0 ? rc : 0;
 }
 
+/* Merges two virtual documents produced for the same path by different
+ * rules: objects key by key, sets by union; anything else must be equal. */
+static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **out, unsigned depth)
+{
+	if (depth > REGO_MAX_CALL_DEPTH)
+		return ev_error(ev, -E2BIG, EC_LIMIT, "documents nested too deeply");
+	if (a->kind == VAL_OBJECT && b->kind == VAL_OBJECT) {
+		struct val *o = val_object_new(a->obj.n + b->obj.n);
+		int rc = o ? 0 : -ENOMEM;
+		for (size_t i = 0; i < a->obj.n && rc == 0; i++)
+			rc = val_object_put(o, val_ref(a->obj.keys[i]), val_ref(a->obj.vals[i]));
+		for (size_t i = 0; i < b->obj.n && rc == 0; i++) {
+			struct val *x = val_object_get(o, b->obj.keys[i]), *m = NULL;
+			if (!x) {
+				rc = val_object_put(o, val_ref(b->obj.keys[i]), val_ref(b->obj.vals[i]));
+				continue;
+			}
+			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1);
+			if (rc == 0)
+				rc = val_object_put(o, val_ref(b->obj.keys[i]), m);
+		}
+		if (rc < 0) {
+			val_unref(o);
+			return rc;
+		}
+		*out = o;
+		return 0;
+	}
+	if (a->kind == VAL_SET && b->kind == VAL_SET) {
+		struct val *u = val_set_new(a->arr.n + b->arr.n);
+		int rc = u ? 0 : -ENOMEM;
+		for (size_t i = 0; i < a->arr.n && rc == 0; i++)
+			rc = val_set_add(u, val_ref(a->arr.items[i]));
+		for (size_t i = 0; i < b->arr.n && rc == 0; i++)
+			rc = val_set_add(u, val_ref(b->arr.items[i]));
+		if (rc < 0) {
+			val_unref(u);
+			return rc;
+		}
+		*out = u;
+		return 0;
+	}
+	if (!val_equal(a, b))
+		return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
+	*out = val_ref(a);
+	return 0;
+}
+
 static int node_compute(struct ev *ev, struct node *n, struct val *base, struct val **out)
 {
 	int rc = 0;
@@ -171,6 +219,32 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 			val_unref(s.value);
 			val_unref(s.coll);
 			return rc;
+		}
+		if (coll && s.coll->kind == VAL_OBJECT) {
+			/* rules at deeper static paths contribute to the same object */
+			for (size_t i = 0; i < n->nkids && rc == 0; i++) {
+				struct node *c = n->kids[i];
+				struct val *cv = NULL;
+				if (c->has_func)
+					continue;
+				rc = rego_eval_node_value(ev, c, NULL, &cv);
+				if (rc < 0 || !cv)
+					break;
+				struct val *old = val_object_get(s.coll, c->key);
+				if (!old) {
+					rc = val_object_put(s.coll, val_ref(c->key), cv);
+					continue;
+				}
+				struct val *m = NULL;
+				rc = merge_docs(ev, old, cv, &m, 0);
+				val_unref(cv);
+				if (rc == 0)
+					rc = val_object_put(s.coll, val_ref(c->key), m);
+			}
+			if (rc < 0) {
+				val_unref(s.coll);
+				return rc;
+			}
 		}
 		if (coll) {
 			*out = s.coll;
