@@ -112,6 +112,7 @@ struct rego *rego_new(void)
 		return NULL;
 	f->r.lim.max_steps = REGO_DEFAULT_MAX_STEPS;
 	f->r.lim.timeout_ms = REGO_DEFAULT_TIMEOUT_MS;
+	f->r.re_cache = NULL;
 	f->r.a_data = rego_intern(&f->r, "data", 4);
 	f->r.a_input = rego_intern(&f->r, "input", 5);
 	if (!f->r.a_data || !f->r.a_input) {
@@ -151,6 +152,7 @@ void rego_free(struct rego *r)
 	free(r->mods);
 	node_free(r->root);
 	val_unref(r->data);
+	rego_re_cache_free(r->re_cache);
 	free(r);
 }
 

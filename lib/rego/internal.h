@@ -194,6 +194,7 @@ struct rego {
 	bool compiled;
 	unsigned wild;
 	const char *a_data, *a_input; /* interned "data", "input" */
+	struct re_cache *re_cache;   /* compiled regex patterns (builtins/regex.c) */
 };
 
 struct node *node_child(struct node *n, const char *name);
@@ -282,6 +283,7 @@ struct builtin_decl {
 const struct builtin_decl *builtin_find(const char *name);
 /* Relations (walk) return an array whose elements are separate results. */
 bool builtin_is_relation(const struct builtin_decl *d);
+void rego_re_cache_free(struct re_cache *c);
 
 /* Family registration tables (one per file under builtins/). */
 extern const struct builtin_decl rego_builtins_core[];

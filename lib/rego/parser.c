@@ -288,6 +288,31 @@ static struct term *parse_template(struct parser *p, struct tok *tk);
 static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll);
 static struct term *parse_rel(struct parser *p, bool allow_or);
 
+static int const_value(struct term *t, struct val **out);
+
+/* Ground composite literals become constants so evaluation does not
+ * rebuild them every time. */
+static struct term *fold_const(struct parser *p, struct term *t)
+{
+	if (!t || (t->kind != T_ARRAY && t->kind != T_SET && t->kind != T_OBJECT))
+		return t;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items[i]->kind != T_VALUE)
+			return t;
+	struct val *v = NULL;
+	if (const_value(t, &v) < 0)
+		return t;
+	if (rego_hold(p->r, v) < 0) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	t->kind = T_VALUE;
+	t->v = v;
+	t->items = NULL;
+	t->n = 0;
+	return t;
+}
+
 static struct term *parse_primary(struct parser *p)
 {
 	struct tok *t = cur(p);
@@ -497,6 +522,7 @@ static struct term *parse_primary(struct parser *p)
 	}
 	if (p->rc < 0)
 		return NULL;
+	res = fold_const(p, res);
 	res = parse_ref_ops(p, res);
 	p->depth--;
 	return res;

@@ -11,16 +11,142 @@
 #define A2 args[2]
 
 #define REGEX_MAX_GROUPS 64
+#define REGEX_CACHE_SIZE 64 /* compiled patterns kept per engine */
+
+#include <pthread.h>
+
+/* A small per-engine cache of compiled patterns: RE2 compilation costs
+ * microseconds, matching nanoseconds, and policies reuse a few patterns.
+ * Entries are refcounted so one can be evicted while another evaluation
+ * still matches with it; the mutex makes the cache safe to share between
+ * threads evaluating the same engine. */
+struct re_entry {
+	char *pat;
+	size_t len;
+	struct rego_re *re;
+	unsigned refs;
+	uint64_t used;
+};
+
+struct re_cache {
+	pthread_mutex_t lock;
+	struct re_entry e[REGEX_CACHE_SIZE];
+	uint64_t tick;
+};
+
+static pthread_mutex_t cache_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void rego_re_cache_free(struct re_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+		free(c->e[i].pat);
+		rego_re_free(c->e[i].re);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+struct re_handle {
+	struct re_cache *c;
+	struct re_entry *ent; /* NULL: not cached, free re */
+	struct rego_re *re;
+};
+
+static void handle_release(struct re_handle *h)
+{
+	if (!h->re)
+		return;
+	if (!h->ent) {
+		rego_re_free(h->re);
+	} else {
+		pthread_mutex_lock(&h->c->lock);
+		if (--h->ent->refs == 0 && !h->ent->pat) {
+			rego_re_free(h->ent->re);
+			h->ent->re = NULL;
+		}
+		pthread_mutex_unlock(&h->c->lock);
+	}
+	h->re = NULL;
+}
 
 static void re_freep(struct rego_re **r) { rego_re_free(*r); }
 
-static int compile(struct ev *ev, const char *fn, struct val *pat, struct rego_re **out)
+static int compile_raw(struct ev *ev, const char *fn, struct val *pat, struct rego_re **out)
 {
 	char err[256] = "";
 	int rc = rego_re_compile(pat->str.s, pat->str.len, out, err, sizeof(err));
 	if (rc == -EBADMSG)
 		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: error parsing regexp: %s", fn, err);
 	return rc;
+}
+
+static int compile_cached(struct ev *ev, const char *fn, struct val *pat, struct re_handle *h)
+{
+	struct rego *r = ev->r;
+	h->c = NULL;
+	h->ent = NULL;
+	h->re = NULL;
+	pthread_mutex_lock(&cache_init_lock);
+	if (!r->re_cache) {
+		struct re_cache *c = calloc(1, sizeof(*c));
+		if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+			free(c);
+			c = NULL;
+		}
+		r->re_cache = c;
+	}
+	pthread_mutex_unlock(&cache_init_lock);
+	struct re_cache *c = r->re_cache;
+	if (!c)
+		return compile_raw(ev, fn, pat, &h->re);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+		struct re_entry *e = &c->e[i];
+		if (e->pat && e->len == pat->str.len && memcmp(e->pat, pat->str.s, e->len) == 0) {
+			e->refs++;
+			e->used = ++c->tick;
+			h->c = c;
+			h->ent = e;
+			h->re = e->re;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	struct rego_re *re = NULL;
+	int rc = compile_raw(ev, fn, pat, &re);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	struct re_entry *victim = NULL;
+	for (size_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+		struct re_entry *e = &c->e[i];
+		if (e->refs)
+			continue;
+		if (!victim || !e->pat || e->used < victim->used)
+			victim = e;
+		if (!e->pat)
+			break;
+	}
+	char *copy = victim ? malloc(pat->str.len + 1) : NULL;
+	if (victim && copy) {
+		free(victim->pat);
+		rego_re_free(victim->re);
+		memcpy(copy, pat->str.s, pat->str.len);
+		copy[pat->str.len] = 0;
+		victim->pat = copy;
+		victim->len = pat->str.len;
+		victim->re = re;
+		victim->refs = 1;
+		victim->used = ++c->tick;
+		h->c = c;
+		h->ent = victim;
+	}
+	pthread_mutex_unlock(&c->lock);
+	h->re = re;
+	return 0;
 }
 
 static int need_str(struct ev *ev, const char *fn, int pos, struct val *v)
@@ -35,11 +161,12 @@ static int bi_regex_match(struct ev *ev, struct val **args, struct val **out)
 		rc = need_str(ev, "regex.match", 2, A1);
 	if (rc)
 		return rc;
-	_cleanup_(re_freep) struct rego_re *re = NULL;
-	rc = compile(ev, "regex.match", A0, &re);
+	struct re_handle h;
+	rc = compile_cached(ev, "regex.match", A0, &h);
 	if (rc < 0)
 		return rc;
-	*out = val_bool(rego_re_match(re, A1->str.s, A1->str.len) == 1);
+	*out = val_bool(rego_re_match(h.re, A1->str.s, A1->str.len) == 1);
+	handle_release(&h);
 	return 0;
 }
 
@@ -124,7 +251,7 @@ static int find(struct ev *ev, const char *fn, struct val **args, struct val **o
 	if (A2->kind != VAL_NUMBER || !num_is_int(A2, &max))
 		return bi_type_err(ev, fn, 3, "number", A2);
 	_cleanup_(re_freep) struct rego_re *re = NULL;
-	rc = compile(ev, fn, A0, &re);
+	rc = compile_raw(ev, fn, A0, &re);
 	if (rc < 0)
 		return rc;
 	struct val *a = val_array_new(4);
@@ -171,7 +298,7 @@ static int bi_regex_split(struct ev *ev, struct val **args, struct val **out)
 	if (rc)
 		return rc;
 	_cleanup_(re_freep) struct rego_re *re = NULL;
-	rc = compile(ev, "regex.split", A0, &re);
+	rc = compile_raw(ev, "regex.split", A0, &re);
 	if (rc < 0)
 		return rc;
 	struct split_st st = { val_array_new(4), 0 };
@@ -248,7 +375,7 @@ static int bi_regex_replace(struct ev *ev, struct val **args, struct val **out)
 	if (rc)
 		return rc;
 	_cleanup_(re_freep) struct rego_re *re = NULL;
-	rc = compile(ev, "regex.replace", A1, &re);
+	rc = compile_raw(ev, "regex.replace", A1, &re);
 	if (rc < 0)
 		return rc;
 	struct buf b = BUF_INIT;
