@@ -348,6 +348,35 @@ static int do_bench(struct opts *o, struct load *l, const char *query)
 	return 0;
 }
 
+/* Shared with serve.c: loads policies (files or directories) and an
+ * optional data file into a compiled engine. Reports errors itself. */
+int cmd_policy_load(char *const *paths, size_t n, const char *data_path, unsigned flags, struct rego **out);
+int cmd_policy_load(char *const *paths, size_t n, const char *data_path, unsigned flags, struct rego **out)
+{
+	struct load l = { .r = rego_new(), .data = val_object_new(4), .flags = flags };
+	int rc = l.r && l.data ? 0 : -ENOMEM;
+	if (rc < 0)
+		cmd_error("out of memory");
+	if (rc == 0 && data_path) {
+		struct val *v = NULL;
+		rc = load_json(data_path, &v);
+		if (rc == 0)
+			rc = merge_data(&l, v, data_path);
+		val_unref(v);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = load_path(&l, paths[i], 0);
+	if (rc == 0)
+		rc = finish_load(&l);
+	val_unref(l.data);
+	if (rc < 0) {
+		rego_free(l.r);
+		return rc;
+	}
+	*out = l.r;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
