@@ -16,6 +16,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_time,
 	rego_builtins_jwt,
 	rego_builtins_misc,
+	rego_builtins_x509,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
