@@ -582,6 +582,79 @@ static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
 }
 
 
+/* ------------------------------------------------------- static checks */
+
+struct check {
+	struct rego *r;
+	struct module *m;
+	struct arca_err *e;
+	int rc;
+};
+
+static void check_body(struct check *c, struct body *b);
+
+/* Calls must name a builtin or a user function, with a known arity (one
+ * extra argument is the output). OPA reports these as rego_type_error. */
+static void check_term(struct check *c, struct term *t)
+{
+	if (!t || c->rc < 0)
+		return;
+	if (t->kind == T_CALL) {
+		size_t want = 0;
+		bool known = true;
+		if (t->fnode)
+			want = t->fnode->rules ? t->fnode->rules->nargs : t->fnode->dflt ? t->fnode->dflt->nargs : 0;
+		else if (t->bi)
+			want = t->bi->nargs;
+		else
+			known = false;
+		if (!known) {
+			c->rc = err_set(c->e, -EBADMSG, "%s:%d: rego_type_error: undefined function %s", c->m->name, t->line, t->name);
+			return;
+		}
+		if (t->n != want && t->n != want + 1) {
+			c->rc = err_set(c->e, -EBADMSG, "%s:%d: rego_type_error: %s: arity mismatch: have %zu, want %zu", c->m->name,
+					t->line, t->name, t->n, want);
+			return;
+		}
+	}
+	if (t->body)
+		check_body(c, t->body);
+	for (size_t i = 0; i < t->n; i++)
+		check_term(c, t->items[i]);
+}
+
+static void check_body(struct check *c, struct body *b)
+{
+	for (size_t i = 0; b && i < b->n && c->rc == 0; i++) {
+		struct expr *x = b->e[i];
+		/* a call whose function is replaced by `with` may name a function
+		 * that only the replacement provides */
+		if (x->nwith == 0) {
+			check_term(c, x->a);
+			check_term(c, x->b);
+			check_term(c, x->c);
+		}
+		check_body(c, x->body);
+		check_body(c, x->body2);
+	}
+}
+
+static int check_rules(struct rego *r, struct arca_err *e)
+{
+	struct check c = { .r = r, .e = e };
+	for (size_t i = 0; i < r->nmods && c.rc == 0; i++) {
+		c.m = r->mods[i];
+		for (size_t j = 0; j < c.m->nrules && c.rc == 0; j++)
+			for (struct rule *x = c.m->rules[j]; x && c.rc == 0; x = x->els) {
+				check_body(&c, x->body);
+				check_term(&c, x->value);
+				check_term(&c, x->key);
+			}
+	}
+	return c.rc;
+}
+
 int rego_compile(struct rego *r, struct arca_err *e)
 {
 	if (r->compiled)
@@ -632,6 +705,11 @@ int rego_compile(struct rego *r, struct arca_err *e)
 			if (rc < 0)
 				return err_set(e, rc, "out of memory");
 		}
+	}
+	{
+		int rc = check_rules(r, e);
+		if (rc < 0)
+			return rc;
 	}
 	if (!r->data) {
 		r->data = val_object_new(0);

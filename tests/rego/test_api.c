@@ -78,8 +78,48 @@ static void test_parse_error(void)
 	rego_free(r);
 }
 
+static void test_compile_checks(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package x\np if nosuch.fn(1)\nq if count(1, 2, 3)\n";
+	CHECK_RC(rego_add_module(r, "c.rego", src, strlen(src), 0, &e), 0);
+	CHECK(rego_compile(r, &e) == -EBADMSG);
+	CHECK(strstr(err_msg(&e), "c.rego:2: rego_type_error: undefined function nosuch.fn") != NULL);
+	rego_free(r);
+}
+
+static void test_many_inputs(void)
+{
+	/* one prepared query, many inputs: results must not leak between runs */
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package y\ndouble := input.n * 2\nbig if double > 10\n";
+	CHECK_RC(rego_add_module(r, "y.rego", src, strlen(src), 0, &e), 0);
+	struct rego_query *q = NULL;
+	CHECK_RC(rego_prepare(r, "data.y.double", 13, 0, &q, &e), 0);
+	REQUIRE(q);
+	for (int i = 0; i < 100; i++) {
+		char in[32];
+		snprintf(in, sizeof(in), "{\"n\": %d}", i);
+		struct val *iv = json(in), *out = NULL;
+		CHECK_RC(rego_query_value(q, iv, &out, &e), 0);
+		int64_t got = -1;
+		CHECK(out && val_get_int(out, &got) && got == 2 * i);
+		val_unref(out);
+		val_unref(iv);
+	}
+	struct val *out = NULL;
+	CHECK_RC(rego_query_value(q, NULL, &out, &e), 0);
+	CHECK(out == NULL); /* undefined without input */
+	rego_query_free(q);
+	rego_free(r);
+}
+
 int main(void)
 {
+	RUN(test_compile_checks);
+	RUN(test_many_inputs);
 	RUN(test_prepared);
 	RUN(test_step_limit);
 	RUN(test_parse_error);
