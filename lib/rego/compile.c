@@ -186,10 +186,18 @@ void rego_set_limits(struct rego *r, const struct rego_limits *lim) { r->lim = *
 
 struct node *node_child(struct node *n, const char *name)
 {
-	/* kids are few per level; linear scan on interned pointers */
-	for (size_t i = 0; i < n->nkids; i++)
-		if (strcmp(n->kids[i]->name, name) == 0)
-			return n->kids[i];
+	/* kids are kept sorted by name (node_get): binary search */
+	size_t lo = 0, hi = n->nkids;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(n->kids[mid]->name, name);
+		if (c == 0)
+			return n->kids[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
