@@ -552,7 +552,216 @@ static int bi_json_remove(struct ev *ev, struct val **args, struct val **out)
 	return ret(out, r);
 }
 
+/* ---------------------------------------------------------- json.patch */
+
+#define PATCH_MAX_DEPTH 256
+
+/* Path as segments: "/a/b" (JSON pointer) or an array. NULL when invalid. */
+static struct val *patch_path(const struct val *p)
+{
+	if (p && p->kind == VAL_ARRAY)
+		return val_ref((struct val *)p);
+	if (!p || p->kind != VAL_STRING)
+		return NULL;
+	if (p->str.len == 0)
+		return val_array_new(0);
+	/* JSON pointer; the leading '/' is optional, empty segments are keys */
+	struct val *segs = val_array_new(4);
+	const char *c = p->str.s, *end = c + p->str.len;
+	if (*c == '/')
+		c++;
+	for (;;) {
+		const char *q = memchr(c, '/', (size_t)(end - c));
+		const char *se = q ? q : end;
+		struct buf sb = BUF_INIT;
+		for (const char *x = c; x < se; x++) {
+			if (*x == '~' && x + 1 < se && (x[1] == '0' || x[1] == '1')) {
+				buf_addch(&sb, x[1] == '0' ? '~' : '/');
+				x++;
+			} else {
+				buf_addch(&sb, *x);
+			}
+		}
+		int rc = segs ? val_array_push(segs, val_string(sb.p, sb.len)) : -ENOMEM;
+		buf_release(&sb);
+		if (rc < 0) {
+			val_unref(segs);
+			return NULL;
+		}
+		if (!q)
+			break;
+		c = q + 1;
+	}
+	return segs;
+}
+
+static bool arr_index(const struct val *seg, size_t n, bool allow_end, size_t *out)
+{
+	if (seg->kind == VAL_STRING) {
+		if (allow_end && seg->str.len == 1 && seg->str.s[0] == '-') {
+			*out = n;
+			return true;
+		}
+		if (seg->str.len == 0 || seg->str.len > 18 || (seg->str.len > 1 && seg->str.s[0] == '0'))
+			return false;
+		size_t v = 0;
+		for (size_t i = 0; i < seg->str.len; i++) {
+			if (seg->str.s[i] < '0' || seg->str.s[i] > '9')
+				return false;
+			v = v * 10 + (size_t)(seg->str.s[i] - '0');
+		}
+		*out = v;
+	} else {
+		int64_t i;
+		if (!num_is_int(seg, &i) || i < 0)
+			return false;
+		*out = (size_t)i;
+	}
+	return *out < n || (allow_end && *out == n);
+}
+
+static struct val *patch_get(struct val *doc, struct val *path)
+{
+	struct val *cur = doc;
+	for (size_t i = 0; cur && i < path->arr.n; i++) {
+		struct val *seg = path->arr.items[i];
+		size_t idx;
+		if (cur->kind == VAL_OBJECT)
+			cur = val_object_get(cur, seg);
+		else if (cur->kind == VAL_ARRAY)
+			cur = arr_index(seg, cur->arr.n, false, &idx) ? cur->arr.items[idx] : NULL;
+		else if (cur->kind == VAL_SET)
+			cur = val_set_contains(cur, seg) ? seg : NULL;
+		else
+			cur = NULL;
+	}
+	return cur;
+}
+
+/* mode: 0 add, 1 replace, 2 remove. Returns a new document or NULL. */
+static struct val *patch_apply(struct val *doc, struct val *path, size_t i, struct val *v, int mode)
+{
+	if (i == path->arr.n)
+		return mode == 2 ? NULL : val_ref(v);
+	if (i > PATCH_MAX_DEPTH)
+		return NULL;
+	struct val *seg = path->arr.items[i];
+	bool last = i + 1 == path->arr.n;
+	if (doc->kind == VAL_OBJECT) {
+		struct val *child = val_object_get(doc, seg);
+		if (!child && (!last || mode != 0))
+			return NULL;
+		struct val *o = val_object_new(doc->obj.n + 1);
+		for (size_t k = 0; o && k < doc->obj.n; k++) {
+			if (last && mode == 2 && val_equal(doc->obj.keys[k], seg))
+				continue;
+			if (val_object_put(o, val_ref(doc->obj.keys[k]), val_ref(doc->obj.vals[k])) < 0) {
+				val_unref(o);
+				return NULL;
+			}
+		}
+		if (o && !(last && mode == 2)) {
+			struct val *nc = last ? val_ref(v) : patch_apply(child, path, i + 1, v, mode);
+			if (!nc || val_object_put(o, val_ref(seg), nc) < 0) {
+				val_unref(o);
+				return NULL;
+			}
+		}
+		return o;
+	}
+	if (doc->kind == VAL_ARRAY) {
+		size_t idx;
+		if (!arr_index(seg, doc->arr.n, last && mode == 0, &idx))
+			return NULL;
+		struct val *a = val_array_new(doc->arr.n + 1);
+		for (size_t k = 0; a && k <= doc->arr.n; k++) {
+			if (k == idx) {
+				if (last && mode == 0) {
+					if (val_array_push(a, val_ref(v)) < 0)
+						goto fail;
+				} else if (!(last && mode == 2)) {
+					struct val *nc = last ? val_ref(v) : patch_apply(doc->arr.items[k], path, i + 1, v, mode);
+					if (!nc || val_array_push(a, nc) < 0)
+						goto fail;
+					continue;
+				} else {
+					continue;
+				}
+			}
+			if (k < doc->arr.n && val_array_push(a, val_ref(doc->arr.items[k])) < 0)
+				goto fail;
+		}
+		return a;
+	fail:
+		val_unref(a);
+		return NULL;
+	}
+	if (doc->kind == VAL_SET && last) {
+		if (mode == 0 && !val_equal(seg, v))
+			return NULL;
+		if (mode != 0 && !val_set_contains(doc, seg))
+			return NULL;
+		struct val *st = val_set_new(doc->arr.n + 1);
+		for (size_t k = 0; st && k < doc->arr.n; k++)
+			if (!(mode == 2 && val_equal(doc->arr.items[k], seg)))
+				val_set_add(st, val_ref(doc->arr.items[k]));
+		if (st && mode == 0)
+			val_set_add(st, val_ref(v));
+		return st;
+	}
+	return NULL;
+}
+
+static int bi_json_patch(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A1->kind != VAL_ARRAY)
+		return bi_type_err(ev, "json.patch", 2, "array", A1);
+	struct val *doc = val_ref(A0);
+	for (size_t i = 0; doc && i < A1->arr.n; i++) {
+		struct val *op = A1->arr.items[i];
+		const char *name = val_str(val_object_get_cstr(op, "op"));
+		struct val *path = patch_path(val_object_get_cstr(op, "path"));
+		struct val *nd = NULL;
+		if (!name || !path) {
+			val_unref(path);
+			val_unref(doc);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "json.patch: invalid patch operation");
+		}
+		struct val *value = val_object_get_cstr(op, "value");
+		if (!strcmp(name, "add") || !strcmp(name, "replace")) {
+			if (value)
+				nd = patch_apply(doc, path, 0, value, name[0] == 'a' ? 0 : 1);
+		} else if (!strcmp(name, "remove")) {
+			if (path->arr.n)
+				nd = patch_apply(doc, path, 0, NULL, 2);
+		} else if (!strcmp(name, "test")) {
+			struct val *cur = patch_get(doc, path);
+			nd = cur && value && val_equal(cur, value) ? val_ref(doc) : NULL;
+		} else if (!strcmp(name, "move") || !strcmp(name, "copy")) {
+			struct val *from = patch_path(val_object_get_cstr(op, "from"));
+			struct val *cur = from ? patch_get(doc, from) : NULL;
+			if (cur) {
+				val_ref(cur);
+				struct val *tmp = name[0] == 'm' ? (from->arr.n ? patch_apply(doc, from, 0, NULL, 2) : NULL) : val_ref(doc);
+				if (tmp)
+					nd = patch_apply(tmp, path, 0, cur, 0);
+				val_unref(tmp);
+				val_unref(cur);
+			}
+			val_unref(from);
+		}
+		val_unref(path);
+		val_unref(doc);
+		doc = nd;
+	}
+	if (!doc)
+		return 1; /* a failing operation makes the result undefined */
+	*out = doc;
+	return 0;
+}
+
 const struct builtin_decl rego_builtins_collections[] = {
+	{ "json.patch", 2, bi_json_patch, "apply an RFC 6902 patch" },
 	{ "object.get", 3, bi_object_get, "value at key or path, else default" },
 	{ "object.keys", 1, bi_object_keys, "set of keys" },
 	{ "object.filter", 2, bi_object_filter, "keep the given keys" },
