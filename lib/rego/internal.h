@@ -298,6 +298,7 @@ extern const struct builtin_decl rego_builtins_time[];
 extern const struct builtin_decl rego_builtins_jwt[];
 extern const struct builtin_decl rego_builtins_misc[];
 extern const struct builtin_decl rego_builtins_x509[];
+extern const struct builtin_decl rego_builtins_uri[];
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);

@@ -17,6 +17,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_jwt,
 	rego_builtins_misc,
 	rego_builtins_x509,
+	rego_builtins_uri,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
