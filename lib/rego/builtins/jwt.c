@@ -491,7 +491,213 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 	return a ? 0 : -ENOMEM;
 }
 
+/* ------------------------------------------------------------ signing */
+
+static void b64url_enc(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		buf_addch(b, al[(v >> 18) & 63]);
+		buf_addch(b, al[(v >> 12) & 63]);
+		if (i + 1 < n)
+			buf_addch(b, al[(v >> 6) & 63]);
+		if (i + 2 < n)
+			buf_addch(b, al[v & 63]);
+	}
+}
+
+static EVP_PKEY *jwk_private(const struct val *k)
+{
+	const char *kty = val_str(val_object_get_cstr(k, "kty"));
+	EVP_PKEY *pk = NULL;
+	if (!kty)
+		return NULL;
+	if (!strcmp(kty, "RSA")) {
+		static const char *const names[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi" };
+		static const char *const params[] = { OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+						      OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+						      OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+						      OSSL_PKEY_PARAM_RSA_COEFFICIENT1 };
+		BIGNUM *bn[8] = { 0 };
+		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+		OSSL_PARAM *ps = NULL;
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+		bool ok = bld && ctx;
+		for (int i = 0; i < 8 && ok; i++) {
+			bn[i] = jwk_bn(k, names[i]);
+			if (bn[i])
+				ok = OSSL_PARAM_BLD_push_BN(bld, params[i], bn[i]) == 1;
+			else if (i < 3)
+				ok = false;
+		}
+		if (ok && (ps = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) > 0)
+			EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, ps);
+		OSSL_PARAM_free(ps);
+		OSSL_PARAM_BLD_free(bld);
+		EVP_PKEY_CTX_free(ctx);
+		for (int i = 0; i < 8; i++)
+			BN_clear_free(bn[i]);
+	} else if (!strcmp(kty, "EC")) {
+		const char *crv = val_str(val_object_get_cstr(k, "crv"));
+		const char *grp = !crv ? NULL : !strcmp(crv, "P-256") ? "prime256v1" : !strcmp(crv, "P-384") ? "secp384r1"
+							 : !strcmp(crv, "P-521") ? "secp521r1" : NULL;
+		size_t cl = !crv ? 0 : !strcmp(crv, "P-256") ? 32 : !strcmp(crv, "P-384") ? 48 : 66;
+		BIGNUM *x = jwk_bn(k, "x"), *y = jwk_bn(k, "y"), *d = jwk_bn(k, "d");
+		unsigned char pt[1 + 2 * 66];
+		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+		OSSL_PARAM *ps = NULL;
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		if (grp && x && y && d && bld && ctx && BN_bn2binpad(x, pt + 1, (int)cl) > 0 && BN_bn2binpad(y, pt + 1 + cl, (int)cl) > 0) {
+			pt[0] = 4;
+			if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, grp, 0) &&
+			    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * cl) &&
+			    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) && (ps = OSSL_PARAM_BLD_to_param(bld)) &&
+			    EVP_PKEY_fromdata_init(ctx) > 0)
+				EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, ps);
+		}
+		OSSL_PARAM_free(ps);
+		OSSL_PARAM_BLD_free(bld);
+		EVP_PKEY_CTX_free(ctx);
+		BN_free(x);
+		BN_free(y);
+		BN_clear_free(d);
+	} else if (!strcmp(kty, "OKP")) {
+		const char *ds = val_str(val_object_get_cstr(k, "d"));
+		struct buf b = BUF_INIT;
+		size_t bad;
+		if (ds && b64url_dec(ds, strlen(ds), &b, &bad) == 0)
+			pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, (const unsigned char *)b.p, b.len);
+		secure_wipe(b.p, b.len);
+		buf_release(&b);
+	}
+	return pk;
+}
+
+/* Signs @msg with @alg and the JWK @key; appends base64url(signature). */
+static int jws_sign(struct ev *ev, const char *fn, const char *alg, const struct val *key, const struct buf *msg, struct buf *out)
+{
+	unsigned char sig[1024];
+	size_t sl = sizeof(sig);
+	bool ok = false;
+	if (alg[0] == 'H' && strlen(alg) == 5 && alg_md(alg)) {
+		const char *ks = val_str(val_object_get_cstr(key, "k"));
+		struct buf kb = BUF_INIT;
+		size_t bad;
+		unsigned ml = 0;
+		if (ks && b64url_dec(ks, strlen(ks), &kb, &bad) == 0 && kb.len <= INT32_MAX)
+			ok = HMAC(alg_md(alg), kb.p, (int)kb.len, (const unsigned char *)msg->p, msg->len, sig, &ml) != NULL;
+		sl = ml;
+		secure_wipe(kb.p, kb.len);
+		buf_release(&kb);
+	} else {
+		EVP_PKEY *pk = jwk_private(key);
+		const EVP_MD *md = strcmp(alg, "EdDSA") == 0 ? NULL : strlen(alg) == 5 ? alg_md(alg) : NULL;
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		EVP_PKEY_CTX *pctx = NULL;
+		if (pk && ctx && (md || !strcmp(alg, "EdDSA")) && EVP_DigestSignInit(ctx, &pctx, md, NULL, pk) == 1 &&
+		    (alg[0] != 'P' || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+				       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)))
+			ok = EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg->p, msg->len) == 1;
+		if (ok && alg[0] == 'E' && strcmp(alg, "EdDSA") != 0) {
+			/* DER -> r||s with each half padded to the curve size */
+			const unsigned char *p = sig;
+			ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sl);
+			int bits = EVP_PKEY_get_bits(pk);
+			size_t half = (size_t)(bits + 7) / 8;
+			const BIGNUM *r, *s2;
+			ok = es != NULL && half <= sizeof(sig) / 2;
+			if (ok) {
+				ECDSA_SIG_get0(es, &r, &s2);
+				ok = BN_bn2binpad(r, sig, (int)half) > 0 && BN_bn2binpad(s2, sig + half, (int)half) > 0;
+				sl = 2 * half;
+			}
+			ECDSA_SIG_free(es);
+		}
+		EVP_MD_CTX_free(ctx);
+		EVP_PKEY_free(pk);
+	}
+	if (!ok)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: failed to sign with the given key", fn);
+	b64url_enc(out, sig, sl);
+	return 0;
+}
+
+static int encode_raw(struct ev *ev, const char *fn, const char *hdr, size_t hl, const char *pl, size_t pn,
+		      const struct val *key, struct val **out)
+{
+	struct val *h = NULL;
+	if (hl == 0)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string", fn);
+	if (val_from_json(hdr, hl, NULL, &h, NULL) < 0 || h->kind != VAL_OBJECT) {
+		val_unref(h);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: cannot parse JSON", fn);
+	}
+	const char *alg = val_str(val_object_get_cstr(h, "alg"));
+	const char *typ = val_str(val_object_get_cstr(h, "typ"));
+	int rc = 0;
+	if (!alg)
+		rc = ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: jwsbb: header \"alg\" not found", fn);
+	else if (strcmp(alg, "EdDSA") && !(strlen(alg) == 5 && strchr("HRPE", alg[0]) && alg_md(alg)))
+		rc = ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unknown JWS algorithm: %s", fn, alg);
+	if (rc == 0 && typ && !strcmp(typ, "JWT")) {
+		struct val *pv = NULL;
+		if (val_from_json(pl, pn, NULL, &pv, NULL) < 0 || pv->kind != VAL_OBJECT)
+			rc = ev_error(ev, -EINVAL, EC_BUILTIN, "%s: type is JWT but payload is not JSON", fn);
+		val_unref(pv);
+	}
+	struct buf t = BUF_INIT;
+	if (rc == 0) {
+		b64url_enc(&t, (const unsigned char *)hdr, hl);
+		buf_addch(&t, '.');
+		b64url_enc(&t, (const unsigned char *)pl, pn);
+		struct buf msg = BUF_INIT;
+		buf_add(&msg, t.p, t.len);
+		buf_addch(&t, '.');
+		rc = buf_error(&msg) ? -ENOMEM : jws_sign(ev, fn, alg, key, &msg, &t);
+		buf_release(&msg);
+	}
+	val_unref(h);
+	if (rc == 0)
+		*out = buf_error(&t) ? NULL : val_string(t.p, t.len);
+	buf_release(&t);
+	return rc < 0 ? rc : (*out ? 0 : -ENOMEM);
+}
+
+static int bi_encode_sign_raw(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char *const fn = "io.jwt.encode_sign_raw";
+	for (int i = 0; i < 3; i++)
+		if (args[i]->kind != VAL_STRING)
+			return bi_type_err(ev, fn, i + 1, "string", args[i]);
+	struct val *key = NULL;
+	if (val_from_json(args[2]->str.s, args[2]->str.len, NULL, &key, NULL) < 0 || key->kind != VAL_OBJECT) {
+		val_unref(key);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: failed to parse a JWK key (set)", fn);
+	}
+	int rc = encode_raw(ev, fn, A0->str.s, A0->str.len, A1->str.s, A1->str.len, key, out);
+	val_unref(key);
+	return rc;
+}
+
+static int bi_encode_sign(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char *const fn = "io.jwt.encode_sign";
+	for (int i = 0; i < 3; i++)
+		if (args[i]->kind != VAL_OBJECT)
+			return bi_type_err(ev, fn, i + 1, "object", args[i]);
+	struct buf h = BUF_INIT, p = BUF_INIT;
+	val_to_json(A0, &h, 0);
+	val_to_json(A1, &p, 0);
+	int rc = buf_error(&h) || buf_error(&p) ? -ENOMEM : encode_raw(ev, fn, h.p, h.len, p.p, p.len, args[2], out);
+	buf_release(&h);
+	buf_release(&p);
+	return rc;
+}
+
 const struct builtin_decl rego_builtins_jwt[] = {
+	{ "io.jwt.encode_sign", 3, bi_encode_sign, "signed JWT from header, payload and JWK" },
+	{ "io.jwt.encode_sign_raw", 3, bi_encode_sign_raw, "signed JWT from raw JSON texts and JWK" },
 	{ "io.jwt.decode", 1, bi_decode, "[header, payload, signature hex]" },
 	{ "io.jwt.decode_verify", 2, bi_decode_verify, "[valid, header, payload] under constraints" },
 	{ "io.jwt.verify_hs256", 2, bi_verify_hs256, "HMAC-SHA256 signature" },
