@@ -8,6 +8,7 @@
 #include "../internal.h"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -29,7 +30,16 @@ static int b64_std_dec(const char *s, size_t n, struct buf *out)
 	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	uint32_t acc = 0;
 	int bits = 0;
-	while (n > 0 && (s[n - 1] == '=' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+	size_t chars = 0;
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	/* Go's StdEncoding is strict: whole quanta of four, '=' padding only */
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\n' && s[i] != '\r')
+			chars++;
+	if (chars % 4 != 0)
+		return -EBADMSG;
+	while (n > 0 && s[n - 1] == '=')
 		n--;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n' || s[i] == '\r')
@@ -57,7 +67,7 @@ static int load_certs(struct ev *ev, const char *fn, const struct val *in, X509 
 	if (!memmem(p, len, "-----BEGIN", 10)) {
 		if (b64_std_dec(p, len, &raw) < 0) {
 			buf_release(&raw);
-			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: illegal base64 data", fn);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: illegal base64 data at input byte 0", fn);
 		}
 		p = raw.p;
 		len = raw.len;
@@ -314,7 +324,130 @@ static int bi_parse_and_verify(struct ev *ev, struct val **args, struct val **ou
 	return 0;
 }
 
+/* PEM text or base64(PEM)/base64(DER) into raw bytes for the readers below. */
+static int pem_or_b64(const struct val *in, struct buf *out, bool *is_pem)
+{
+	*is_pem = memmem(in->str.s, in->str.len, "-----BEGIN", 10) != NULL;
+	if (*is_pem) {
+		buf_add(out, in->str.s, in->str.len);
+		return buf_error(out);
+	}
+	int rc = b64_std_dec(in->str.s, in->str.len, out);
+	if (rc < 0)
+		return rc;
+	if (memmem(out->p, out->len, "-----BEGIN", 10))
+		*is_pem = true;
+	return rc;
+}
+
+static int bi_parse_csr(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char *const fn = "crypto.x509.parse_certificate_request";
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, fn, 1, "string", A0);
+	struct buf raw = BUF_INIT;
+	bool pem;
+	X509_REQ *req = NULL;
+	if (pem_or_b64(A0, &raw, &pem) < 0) {
+		buf_release(&raw);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: illegal base64 data at input byte 0", fn);
+	}
+	{
+		if (pem) {
+			BIO *bio = BIO_new_mem_buf(raw.p, (int)raw.len);
+			req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+			BIO_free(bio);
+		} else {
+			const unsigned char *q = (const unsigned char *)raw.p;
+			req = d2i_X509_REQ(NULL, &q, (long)raw.len);
+		}
+	}
+	buf_release(&raw);
+	if (!req)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: asn1: structure error: malformed certificate request", fn);
+	struct val *o = val_object_new(4);
+	if (o) {
+		val_object_put_cstr(o, "Subject", name_obj(X509_REQ_get_subject_name(req)));
+		val_object_put_cstr(o, "Version", val_int(X509_REQ_get_version(req)));
+	}
+	X509_REQ_free(req);
+	*out = o;
+	return o ? 0 : -ENOMEM;
+}
+
+static void put_b64url_bn(struct val *o, const char *k, const BIGNUM *bn)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	int n = bn ? BN_num_bytes(bn) : 0;
+	unsigned char *p = n > 0 ? malloc((size_t)n) : NULL;
+	if (!p)
+		return;
+	BN_bn2bin(bn, p);
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		buf_addch(&b, al[(v >> 18) & 63]);
+		buf_addch(&b, al[(v >> 12) & 63]);
+		if (i + 1 < n)
+			buf_addch(&b, al[(v >> 6) & 63]);
+		if (i + 2 < n)
+			buf_addch(&b, al[v & 63]);
+	}
+	secure_wipe(p, (size_t)n);
+	free(p);
+	if (!buf_error(&b))
+		put_str(o, k, b.p, b.len);
+	secure_wipe(b.p, b.len);
+	buf_release(&b);
+}
+
+/* An RSA private key (PKCS#1 or PKCS#8 PEM) as a JWK object. */
+static int bi_parse_rsa_key(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char *const fn = "crypto.x509.parse_rsa_private_key";
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, fn, 1, "string", A0);
+	struct buf raw = BUF_INIT;
+	bool pem;
+	EVP_PKEY *pk = NULL;
+	if (pem_or_b64(A0, &raw, &pem) < 0) {
+		buf_release(&raw);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: illegal base64 data at input byte 0", fn);
+	}
+	if (pem) {
+		BIO *bio = BIO_new_mem_buf(raw.p, (int)raw.len);
+		pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	}
+	secure_wipe(raw.p, raw.len);
+	buf_release(&raw);
+	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
+		EVP_PKEY_free(pk);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: failed to parse RSA private key", fn);
+	}
+	static const struct {
+		const char *k, *param;
+	} f[] = { { "n", OSSL_PKEY_PARAM_RSA_N }, { "e", OSSL_PKEY_PARAM_RSA_E }, { "d", OSSL_PKEY_PARAM_RSA_D },
+		  { "p", OSSL_PKEY_PARAM_RSA_FACTOR1 }, { "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
+		  { "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 }, { "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
+		  { "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 } };
+	struct val *o = val_object_new(9);
+	if (o)
+		put_str(o, "kty", "RSA", 3);
+	for (size_t i = 0; o && i < ARRAY_SIZE(f); i++) {
+		BIGNUM *bn = NULL;
+		if (EVP_PKEY_get_bn_param(pk, f[i].param, &bn) == 1)
+			put_b64url_bn(o, f[i].k, bn);
+		BN_clear_free(bn);
+	}
+	EVP_PKEY_free(pk);
+	*out = o;
+	return o ? 0 : -ENOMEM;
+}
+
 const struct builtin_decl rego_builtins_x509[] = {
+	{ "crypto.x509.parse_certificate_request", 1, bi_parse_csr, "certificate request subject" },
+	{ "crypto.x509.parse_rsa_private_key", 1, bi_parse_rsa_key, "RSA private key as a JWK" },
 	{ "crypto.x509.parse_certificates", 1, bi_parse_certificates, "certificates from PEM or base64 DER" },
 	{ "crypto.x509.parse_and_verify_certificates", 1, bi_parse_and_verify, "[valid, certs] for root..leaf chain" },
 	{ NULL, 0, NULL, NULL },
