@@ -153,6 +153,11 @@ static int range_err(struct ev *ev, const char *fn)
 static bool mk_ns(int64_t secs, int64_t nsec, int64_t *out)
 {
 	int64_t r;
+	if (secs < 0 && nsec > 0) {
+		/* borrow one second so the product stays in range at the low end */
+		secs += 1;
+		nsec -= NS_PER_S;
+	}
 	if (__builtin_mul_overflow(secs, NS_PER_S, &r) || __builtin_add_overflow(r, nsec, &r))
 		return false;
 	*out = r;

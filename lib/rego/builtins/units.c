@@ -11,7 +11,8 @@
 
 struct amount {
 	char digits[64]; /* mantissa digits without the dot, leading zeros kept */
-	int scale;       /* value = digits * 10^scale */
+	int scale;       /* value = (-)digits * 10^scale */
+	bool neg;
 };
 
 /* Splits "1.5e3Ki" into amount and suffix. Returns 0, -ENOENT (no number),
@@ -21,6 +22,11 @@ static int split_amount(const char *s, size_t n, struct amount *a, const char **
 	size_t i = 0, nd = 0;
 	bool dot = false, any = false;
 	a->scale = 0;
+	a->neg = false;
+	if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+		a->neg = s[0] == '-';
+		i++;
+	}
 	while (i < n && (isdigit((unsigned char)s[i]) || s[i] == '.')) {
 		if (s[i] == '.') {
 			if (dot)
@@ -42,7 +48,7 @@ static int split_amount(const char *s, size_t n, struct amount *a, const char **
 	if (i < n && s[i] == '.')
 		return -EBADMSG;
 	if (!any)
-		return (i > 0) ? -EBADMSG : -ENOENT;
+		return (i > (size_t)(s[0] == '-' || s[0] == '+')) ? -EBADMSG : -ENOENT;
 	if (i < n && (s[i] == 'e' || s[i] == 'E') && i + 1 < n &&
 	    (isdigit((unsigned char)s[i + 1]) || ((s[i + 1] == '-' || s[i + 1] == '+') && i + 2 < n && isdigit((unsigned char)s[i + 2])))) {
 		i++;
@@ -102,9 +108,21 @@ static struct val *amount_value(const struct amount *a, int p10, int p2, bool in
 			exact = false;
 	}
 	if (exact && v <= INT64_MAX)
-		return val_int((int64_t)v);
+		return val_int(a->neg ? -(int64_t)v : (int64_t)v);
+	if (exact) {
+		/* beyond int64: exact decimal text */
+		char t[64], *p = t + sizeof(t) - 1;
+		*p = 0;
+		do {
+			*--p = (char)('0' + (int)(v % 10));
+			v /= 10;
+		} while (v);
+		if (a->neg)
+			*--p = '-';
+		return val_number_text(p, strlen(p));
+	}
 	char text[160];
-	snprintf(text, sizeof(text), "%se%d", a->digits, e);
+	snprintf(text, sizeof(text), "%s%se%d", a->neg ? "-" : "", a->digits, e);
 	double d = strtod(text, NULL) * ldexp(1.0, p2);
 	if (integer)
 		d = floor(d);
@@ -145,8 +163,10 @@ static int bi_units_parse(struct ev *ev, struct val **args, struct val **out)
 		{ "Ei", 0, 60 },  { "g", 9, 0 },    { "t", 12, 0 },   { "p", 15, 0 },  { "e", 18, 0 },
 		{ "mi", 0, 20 },  { "gi", 0, 30 },  { "ti", 0, 40 },  { "pi", 0, 50 }, { "ei", 0, 60 },
 	};
+	/* OPA lower-cases the unit, except that a lone "m" is milli and a
+	 * lone "M" mega */
 	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
-		if (strlen(tab[i].s) == sl && memcmp(tab[i].s, suf, sl) == 0) {
+		if (strlen(tab[i].s) == sl && (sl == 1 ? memcmp(tab[i].s, suf, sl) == 0 : strncasecmp(tab[i].s, suf, sl) == 0)) {
 			*out = amount_value(&a, tab[i].p10, tab[i].p2, false);
 			return *out ? 0 : -ENOMEM;
 		}
