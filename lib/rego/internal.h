@@ -233,6 +233,7 @@ struct ev {
 	struct module *mod; /* module of the rule being evaluated */
 	const char *ecode; /* OPA code of the error in err */
 	int line;          /* line of the expression being evaluated */
+	struct val *bcache; /* per-query builtin results (uuid.rfc4122, rand.intn) */
 };
 
 typedef int (*cont_fn)(struct ev *ev, void *arg);
@@ -284,6 +285,10 @@ const struct builtin_decl *builtin_find(const char *name);
 /* Relations (walk) return an array whose elements are separate results. */
 bool builtin_is_relation(const struct builtin_decl *d);
 void rego_re_cache_free(struct re_cache *c);
+/* Per-query memo for builtins whose result must stay stable within one
+ * evaluation. get borrows; put takes ownership of @key and @v. */
+struct val *ev_cache_get(struct ev *ev, const struct val *key);
+int ev_cache_put(struct ev *ev, struct val *key, struct val *v);
 
 /* Family registration tables (one per file under builtins/). */
 extern const struct builtin_decl rego_builtins_core[];

@@ -577,6 +577,7 @@ out:
 		val_unref(ev.trail[i].v);
 	free(ev.trail);
 	free(ev.wo);
+	val_unref(ev.bcache);
 	val_unref(ev.input);
 	if (rc < 0) {
 		val_unref(qr.out);

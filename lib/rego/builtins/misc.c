@@ -310,20 +310,68 @@ static int bi_range_step(struct ev *ev, struct val **args, struct val **out)
 
 static int bi_uuid_rfc4122(struct ev *ev, struct val **args, struct val **out)
 {
-	/* Random v4 UUID. OPA keeps one value per key within a query; that
-	 * cache is not implemented, so repeated calls differ. */
+	/* Random v4 UUID, one per key within a query (as OPA). */
 	unsigned char b[16];
-	(void)ev;
-	(void)args;
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	struct val *key = val_array_new(2);
+	if (!key || val_array_push(key, val_cstr("uuid.rfc4122")) < 0 || val_array_push(key, val_ref(args[0])) < 0) {
+		val_unref(key);
+		return -ENOMEM;
+	}
+	struct val *hit = ev_cache_get(ev, key);
+	if (hit) {
+		val_unref(key);
+		*out = val_ref(hit);
+		return 0;
+	}
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		val_unref(key);
 		return ev_error(ev, -EIO, EC_BUILTIN, "uuid.rfc4122: no randomness");
+	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	char s[37];
 	snprintf(s, sizeof(s), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
 		 b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 	*out = val_cstr(s);
-	return *out ? 0 : -ENOMEM;
+	if (!*out) {
+		val_unref(key);
+		return -ENOMEM;
+	}
+	return ev_cache_put(ev, key, val_ref(*out));
+}
+
+static int bi_rand_intn(struct ev *ev, struct val **args, struct val **out)
+{
+	int64_t n;
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, "rand.intn", 1, "string", A0);
+	if (A1->kind != VAL_NUMBER || !num_is_int(A1, &n))
+		return bi_type_err(ev, "rand.intn", 2, "number", A1);
+	struct val *key = val_array_new(3);
+	if (!key || val_array_push(key, val_cstr("rand.intn")) < 0 || val_array_push(key, val_ref(A0)) < 0 ||
+	    val_array_push(key, val_ref(A1)) < 0) {
+		val_unref(key);
+		return -ENOMEM;
+	}
+	struct val *hit = ev_cache_get(ev, key);
+	if (hit) {
+		val_unref(key);
+		*out = val_ref(hit);
+		return 0;
+	}
+	uint64_t r = 0;
+	if (n < 0)
+		n = -n;
+	if (n > 0 && RAND_bytes((unsigned char *)&r, sizeof(r)) != 1) {
+		val_unref(key);
+		return ev_error(ev, -EIO, EC_BUILTIN, "rand.intn: no randomness");
+	}
+	*out = val_int(n > 0 ? (int64_t)(r % (uint64_t)n) : 0);
+	if (!*out) {
+		val_unref(key);
+		return -ENOMEM;
+	}
+	return ev_cache_put(ev, key, val_ref(*out));
 }
 
 static int bi_uuid_parse(struct ev *ev, struct val **args, struct val **out)
@@ -369,9 +417,12 @@ static int bi_uuid_parse(struct ev *ev, struct val **args, struct val **out)
 		/* 100 ns intervals since 1582-10-15 to Unix ns */
 		int64_t ns = ((int64_t)t - 122192928000000000LL) * 100;
 		char mac[18];
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[10], b[11], b[12], b[13], b[14], b[15]);
+		snprintf(mac, sizeof(mac), "%02x-%02x-%02x-%02x-%02x-%02x", b[10], b[11], b[12], b[13], b[14], b[15]);
 		int clock = ((b[8] & 0x3f) << 8) | b[9];
+		const char *macv = (b[10] & 2) ? ((b[10] & 1) ? "local:multicast" : "local:unicast")
+					       : ((b[10] & 1) ? "global:multicast" : "global:unicast");
 		if (val_object_put_cstr(o, "time", val_int(ns)) < 0 || val_object_put_cstr(o, "nodeid", val_cstr(mac)) < 0 ||
+		    val_object_put_cstr(o, "macvariables", val_cstr(macv)) < 0 ||
 		    val_object_put_cstr(o, "clocksequence", val_int(clock)) < 0) {
 			val_unref(o);
 			return -ENOMEM;
@@ -397,5 +448,6 @@ const struct builtin_decl rego_builtins_misc[] = {
 	{ "numbers.range_step", 3, bi_range_step, "integers from a to b by step" },
 	{ "uuid.rfc4122", 1, bi_uuid_rfc4122, "random version 4 UUID" },
 	{ "uuid.parse", 1, bi_uuid_parse, "UUID fields" },
+	{ "rand.intn", 2, bi_rand_intn, "random integer in [0, n), stable per query and arguments" },
 	{ NULL, 0, NULL, NULL },
 };

@@ -123,3 +123,18 @@ int val_to_text(const struct val *v, struct buf *b)
 }
 
 void rego_val_text(const struct val *v, struct buf *out) { text_rec(v, out); }
+
+struct val *ev_cache_get(struct ev *ev, const struct val *key)
+{
+	return ev->bcache ? val_object_get(ev->bcache, key) : NULL;
+}
+
+int ev_cache_put(struct ev *ev, struct val *key, struct val *v)
+{
+	if (!ev->bcache && !(ev->bcache = val_object_new(4))) {
+		val_unref(key);
+		val_unref(v);
+		return -ENOMEM;
+	}
+	return val_object_put(ev->bcache, key, v);
+}
