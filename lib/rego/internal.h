@@ -304,6 +304,7 @@ extern const struct builtin_decl rego_builtins_jwt[];
 extern const struct builtin_decl rego_builtins_misc[];
 extern const struct builtin_decl rego_builtins_x509[];
 extern const struct builtin_decl rego_builtins_uri[];
+extern const struct builtin_decl rego_builtins_aws[];
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);

@@ -18,6 +18,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_misc,
 	rego_builtins_x509,
 	rego_builtins_uri,
+	rego_builtins_aws,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
