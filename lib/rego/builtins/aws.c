@@ -54,7 +54,7 @@ static int bi_aws_sign(struct ev *ev, struct val **args, struct val **out)
 		return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 invalid value for 'disable_payload_signing' in AWS config", fn);
 	const char *token = val_str(val_object_get_cstr(A1, "aws_session_token"));
 	int64_t ns;
-	if (A2->kind != VAL_NUMBER || !num_is_int(A2, &ns))
+	if (A2->kind != VAL_NUMBER || !num_is_int(A2, &ns) || ns < 0)
 		return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 3 could not convert time_ns value into a unix timestamp", fn);
 	time_t secs = (time_t)(ns / 1000000000);
 	struct tm tm;
@@ -89,9 +89,10 @@ static int bi_aws_sign(struct ev *ev, struct val **args, struct val **out)
 	buf_release(&pay);
 	struct val *hdrs_in = val_object_get_cstr(A0, "headers");
 	const char *content_sha = (dps && dps->b) ? "UNSIGNED-PAYLOAD" : phash;
-	struct val *existing = hdrs_in ? val_object_get_cstr(hdrs_in, "x-amz-content-sha256") : NULL;
-	if (existing && existing->kind == VAL_STRING)
-		content_sha = existing->str.s;
+	/* a caller-supplied x-amz-content-sha256 is what gets signed (as OPA
+	 * does), but the request leaves with the real one */
+	struct val *existing = hdrs_in && hdrs_in->kind == VAL_OBJECT ? val_object_get_cstr(hdrs_in, "x-amz-content-sha256") : NULL;
+	const char *signed_sha = existing && existing->kind == VAL_STRING ? existing->str.s : content_sha;
 
 	/* headers to sign: request headers + host, x-amz-date, content sha, token */
 	struct val *h = val_object_new(8);
@@ -103,7 +104,7 @@ static int bi_aws_sign(struct ev *ev, struct val **args, struct val **out)
 	if (rc == 0)
 		rc = val_object_put_cstr(h, "x-amz-date", val_cstr(amzdate));
 	if (rc == 0)
-		rc = val_object_put_cstr(h, "x-amz-content-sha256", val_cstr(content_sha));
+		rc = val_object_put_cstr(h, "x-amz-content-sha256", val_cstr(signed_sha));
 	if (rc == 0 && token)
 		rc = val_object_put_cstr(h, "x-amz-security-token", val_cstr(token));
 	struct buf canon = BUF_INIT, signed_h = BUF_INIT, creq = BUF_INIT;
@@ -164,6 +165,8 @@ static int bi_aws_sign(struct ev *ev, struct val **args, struct val **out)
 		buf_addf(&auth, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request,SignedHeaders=%s,Signature=%s", cfg[0], date,
 			 cfg[3], cfg[2], signed_h.p, sighex);
 		rc = val_object_put_cstr(h, "Authorization", val_string(auth.p, auth.len));
+		if (rc == 0)
+			rc = val_object_put_cstr(h, "x-amz-content-sha256", val_cstr(content_sha));
 		buf_release(&auth);
 	}
 	buf_release(&canon);
