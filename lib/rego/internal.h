@@ -305,6 +305,7 @@ extern const struct builtin_decl rego_builtins_misc[];
 extern const struct builtin_decl rego_builtins_x509[];
 extern const struct builtin_decl rego_builtins_uri[];
 extern const struct builtin_decl rego_builtins_aws[];
+extern const struct builtin_decl rego_builtins_jsonschema[];
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);

@@ -19,6 +19,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_x509,
 	rego_builtins_uri,
 	rego_builtins_aws,
+	rego_builtins_jsonschema,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
