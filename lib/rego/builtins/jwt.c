@@ -7,6 +7,8 @@
  */
 #include "../internal.h"
 
+#include <strings.h>
+
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -53,10 +55,12 @@ struct jwt {
 	size_t lens[3];
 	struct val *header, *payload;
 	struct buf sig;
+	struct val *inner; /* nested token (header cty "JWT"), a string */
 };
 
 static void jwt_release(struct jwt *j)
 {
+	val_unref(j->inner);
 	val_unref(j->header);
 	val_unref(j->payload);
 	buf_release(&j->sig);
@@ -96,6 +100,13 @@ static int jwt_parse(struct ev *ev, const char *fn, struct val *tok, struct jwt 
 		if (i < 2) {
 			int rc = val_from_json(b.p, b.len, NULL, dst[i], NULL);
 			buf_release(&b);
+			if (rc == 0 && i == 1 && (*dst[i])->kind == VAL_STRING) {
+				const char *cty = val_str(val_object_get_cstr(j->header, "cty"));
+				if (cty && !strcasecmp(cty, "JWT")) {
+					j->inner = val_ref(*dst[i]);
+					continue;
+				}
+			}
 			if (rc < 0 || (*dst[i])->kind != VAL_OBJECT)
 				return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: JWT %s is not a JSON object", fn, what[i]);
 			if (i == 0 && val_object_get_cstr(j->header, "enc"))
@@ -109,6 +120,13 @@ static int bi_decode(struct ev *ev, struct val **args, struct val **out)
 {
 	struct jwt j;
 	int rc = jwt_parse(ev, "io.jwt.decode", A0, &j);
+	for (unsigned depth = 0; rc == 0 && j.inner; depth++) {
+		struct val *inner = val_ref(j.inner);
+		jwt_release(&j);
+		rc = depth < 8 ? jwt_parse(ev, "io.jwt.decode", inner, &j)
+			       : ev_error(ev, -E2BIG, EC_BUILTIN, "io.jwt.decode: JWT nested too deeply");
+		val_unref(inner);
+	}
 	if (rc < 0) {
 		jwt_release(&j);
 		return rc;
@@ -421,7 +439,6 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 		jwt_release(&j);
 		return rc;
 	}
-	const char *alg = val_str(val_object_get_cstr(j.header, "alg"));
 	struct val *cert = val_object_get_cstr(A1, "cert"), *secret = val_object_get_cstr(A1, "secret");
 	const char *want_alg = val_str(val_object_get_cstr(A1, "alg"));
 	for (size_t i = 0; i < A1->obj.n; i++) {
@@ -432,12 +449,28 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unknown token validation constraint: %s", fn, k ? k : "?");
 		}
 	}
-	if (!alg || (want_alg && strcmp(alg, want_alg) != 0)) {
+	/* each level of a nested token is verified with the same key */
+	for (unsigned depth = 0; rc == 0; depth++) {
+		const char *alg = val_str(val_object_get_cstr(j.header, "alg"));
+		struct val *crit = val_object_get_cstr(j.header, "crit");
 		ok = false;
-	} else if (alg[0] == 'H') {
-		ok = secret && secret->kind == VAL_STRING && verify_hmac(&j, alg, secret);
-	} else if (cert && cert->kind == VAL_STRING) {
-		rc = verify_key(ev, fn, &j, alg, cert, &ok);
+		if (!alg || (want_alg && strcmp(alg, want_alg) != 0) || (crit && !(crit->kind == VAL_ARRAY && crit->arr.n == 0))) {
+			ok = false; /* unknown critical header parameters are never understood */
+		} else if (alg[0] == 'H') {
+			ok = secret && secret->kind == VAL_STRING && verify_hmac(&j, alg, secret);
+		} else if (cert && cert->kind == VAL_STRING) {
+			rc = verify_key(ev, fn, &j, alg, cert, &ok);
+		}
+		if (rc < 0 || !ok || !j.inner)
+			break;
+		if (depth >= 8) {
+			ok = false;
+			break;
+		}
+		struct val *inner = val_ref(j.inner);
+		jwt_release(&j);
+		rc = jwt_parse(ev, fn, inner, &j);
+		val_unref(inner);
 	}
 	if (rc == 0 && ok) {
 		/* registered claims */
