@@ -98,15 +98,17 @@ static int jwt_parse(struct ev *ev, const char *fn, struct val *tok, struct jwt 
 					fn, what[i], bad);
 		}
 		if (i < 2) {
+			const char *cty = i == 1 ? val_str(val_object_get_cstr(j->header, "cty")) : NULL;
 			int rc = val_from_json(b.p, b.len, NULL, dst[i], NULL);
-			buf_release(&b);
-			if (rc == 0 && i == 1 && (*dst[i])->kind == VAL_STRING) {
-				const char *cty = val_str(val_object_get_cstr(j->header, "cty"));
-				if (cty && !strcasecmp(cty, "JWT")) {
-					j->inner = val_ref(*dst[i]);
-					continue;
-				}
+			if (cty && !strcasecmp(cty, "JWT") && (rc < 0 || (*dst[i])->kind == VAL_STRING)) {
+				/* nested token: a JSON string or the raw compact form */
+				j->inner = rc == 0 ? val_ref(*dst[i]) : val_string(b.p, b.len);
+				buf_release(&b);
+				if (!j->inner)
+					return -ENOMEM;
+				continue;
 			}
+			buf_release(&b);
 			if (rc < 0 || (*dst[i])->kind != VAL_OBJECT)
 				return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: JWT %s is not a JSON object", fn, what[i]);
 			if (i == 0 && val_object_get_cstr(j->header, "enc"))
@@ -449,12 +451,14 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unknown token validation constraint: %s", fn, k ? k : "?");
 		}
 	}
-	/* each level of a nested token is verified with the same key */
+	bool verified_outer = false;
 	for (unsigned depth = 0; rc == 0; depth++) {
 		const char *alg = val_str(val_object_get_cstr(j.header, "alg"));
 		struct val *crit = val_object_get_cstr(j.header, "crit");
 		ok = false;
-		if (!alg || (want_alg && strcmp(alg, want_alg) != 0) || (crit && !(crit->kind == VAL_ARRAY && crit->arr.n == 0))) {
+		if (verified_outer) {
+			ok = true;
+		} else if (!alg || (want_alg && strcmp(alg, want_alg) != 0) || (crit && !(crit->kind == VAL_ARRAY && crit->arr.n == 0))) {
 			ok = false; /* unknown critical header parameters are never understood */
 		} else if (alg[0] == 'H') {
 			ok = secret && secret->kind == VAL_STRING && verify_hmac(&j, alg, secret);
@@ -463,6 +467,11 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 		}
 		if (rc < 0 || !ok || !j.inner)
 			break;
+		/* the outer signature covers the nested token; inner levels are
+		 * decoded, not re-verified (as OPA) */
+		want_alg = NULL;
+		secret = cert = NULL;
+		verified_outer = true;
 		if (depth >= 8) {
 			ok = false;
 			break;
