@@ -1280,6 +1280,10 @@ static int push_wo(struct ev *ev, struct wover *w)
 	return 0;
 }
 
+/* Internal marker: a `with` value was undefined, so the expression is.
+ * Distinct from EV_STOP, which the continuation may return. */
+#define WITH_UNDEFINED 2
+
 static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 {
 	size_t before = ev->nwo;
@@ -1309,7 +1313,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 					ev->input = ni;
 				}
 			} else if (rc == 0) {
-				rc = 1; /* undefined replacement: expression undefined */
+				rc = WITH_UNDEFINED; /* undefined replacement: expression undefined */
 			}
 			val_unref(path);
 			continue;
@@ -1371,7 +1375,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 				o.v = v;
 				if (!v && rc == 0) {
 					val_unref(path);
-					rc = 1;
+					rc = WITH_UNDEFINED;
 					break;
 				}
 			}
@@ -1384,7 +1388,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 				rc = 0;
 			if (!v && rc == 0) {
 				val_unref(path);
-				rc = 1;
+				rc = WITH_UNDEFINED;
 				break;
 			}
 			o.v = v;
@@ -1422,7 +1426,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			ev->busy = ws.outer_busy;
 		}
 	}
-	if (rc == 1)
+	if (rc == WITH_UNDEFINED)
 		rc = 0;
 	while (ev->nwo > before) {
 		ev->nwo--;

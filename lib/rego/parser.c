@@ -866,6 +866,13 @@ static struct expr *parse_logic_and(struct parser *p)
 		x->body = one_body(p, l);
 		x->body2 = one_body(p, r);
 		x->line = l->line;
+		/* `a and b with ...` scopes the modifier over the whole expression */
+		if (r->nwith && r->kind != E_BODY && r->kind != E_AND && r->kind != E_OR) {
+			x->with = r->with;
+			x->nwith = r->nwith;
+			r->with = NULL;
+			r->nwith = 0;
+		}
 		l = x;
 	}
 	return l;
@@ -883,6 +890,13 @@ static struct expr *parse_logic_or(struct parser *p)
 		x->body = one_body(p, l);
 		x->body2 = one_body(p, r);
 		x->line = l->line;
+		/* `a and b with ...` scopes the modifier over the whole expression */
+		if (r->nwith && r->kind != E_BODY && r->kind != E_AND && r->kind != E_OR) {
+			x->with = r->with;
+			x->nwith = r->nwith;
+			r->with = NULL;
+			r->nwith = 0;
+		}
 		l = x;
 	}
 	return l;

@@ -116,8 +116,33 @@ static void test_many_inputs(void)
 	rego_free(r);
 }
 
+/* Regression: `with` inside not/every must not swallow early stops. */
+static void test_with_in_negation(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package w\nq if input.x == 1\n"
+			  "a if not q with input.x as 2\n"
+			  "b if not q with input.x as 1\n"
+			  "c if every v in [1] { q with input.x as v }\n";
+	CHECK_RC(rego_add_module(r, "w.rego", src, strlen(src), 0, &e), 0);
+	const char *names[] = { "data.w.a", "data.w.b", "data.w.c" };
+	const bool want[] = { true, false, true };
+	for (int i = 0; i < 3; i++) {
+		struct rego_query *q = NULL;
+		struct val *out = NULL;
+		CHECK_RC(rego_prepare(r, names[i], strlen(names[i]), 0, &q, &e), 0);
+		CHECK_RC(rego_query_value(q, NULL, &out, &e), 0);
+		CHECK((out != NULL) == want[i]);
+		val_unref(out);
+		rego_query_free(q);
+	}
+	rego_free(r);
+}
+
 int main(void)
 {
+	RUN(test_with_in_negation);
 	RUN(test_compile_checks);
 	RUN(test_many_inputs);
 	RUN(test_prepared);
