@@ -169,6 +169,17 @@ static int lex_string(struct lexer *lx, struct buf *b, bool keep_escapes)
 	return -EBADMSG;
 }
 
+/* Like strndup but keeps embedded NULs (raw strings may contain them). */
+static char *memdup0(const char *p, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, p, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
 static int push(struct tok **v, size_t *n, size_t *cap, struct tok t)
 {
 	if (*n == *cap) {
@@ -274,7 +285,7 @@ int rego_lex(const char *name, const char *src, size_t len, struct tok **out, si
 			}
 			t.kind = tmpl ? TK_TEMPLATE : TK_STRING;
 			t.raw = true;
-			t.text = strndup(src + s, lx.pos - s);
+			t.text = memdup0(src + s, lx.pos - s);
 			t.len = lx.pos - s;
 			lx.pos++;
 		} else {
