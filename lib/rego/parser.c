@@ -826,7 +826,8 @@ static struct expr *parse_logic_operand(struct parser *p)
 		size_t save = p->i;
 		adv(p);
 		struct expr *x = parse_logic_or(p);
-		if (p->rc == 0 && x && (x->kind == E_AND || x->kind == E_OR) && cur(p)->kind == TK_RPAREN) {
+		if (p->rc == 0 && x && (x->kind == E_AND || x->kind == E_OR || x->nwith || x->negated) &&
+		    cur(p)->kind == TK_RPAREN) {
 			adv(p);
 			return x;
 		}
