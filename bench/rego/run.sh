@@ -21,7 +21,21 @@ echo "== prepared evaluation (data.arca.admission.allow, 20000 runs)"
 "$arca" policy bench -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" -n 20000 \
 	data.arca.admission.allow
 
-echo "== one-shot CLI (parse, compile, evaluate; 50 runs)"
+echo "== one-shot in process (read+parse policy and data, compile, evaluate; 200 runs)"
+"$arca" policy bench --cold -n 200 -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" \
+	data.arca.admission.allow
+
+echo "== bare process start-up of arca (no work; 50 runs)"
+start=$(date +%s%N)
+i=0
+while [ $i -lt 50 ]; do
+	"$arca" > /dev/null 2>&1 || true
+	i=$((i + 1))
+done
+end=$(date +%s%N)
+echo "50 runs: $(( (end - start) / 50 / 1000 )) µs per start-up"
+
+echo "== one-shot CLI (process start-up, parse, compile, evaluate; 50 runs)"
 n=50
 start=$(date +%s%N)
 i=0

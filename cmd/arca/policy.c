@@ -6,7 +6,7 @@
  *                    [--format json|pretty|raw] [--v0] QUERY
  *   arca policy test [--v0] [-v] DIR|FILE...
  *   arca policy check [--v0] FILE|DIR...
- *   arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] QUERY
+ *   arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] [--cold] QUERY
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -127,6 +127,7 @@ static const struct option long_opts[] = {
 	{ "data", required_argument, NULL, 'D' },  { "input", required_argument, NULL, 'i' },
 	{ "format", required_argument, NULL, 'f' }, { "v0", no_argument, NULL, '0' },
 	{ "count", required_argument, NULL, 'n' },  { "verbose", no_argument, NULL, 'v' },
+	{ "cold", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 };
 
@@ -136,6 +137,8 @@ struct opts {
 	const char *input, *format;
 	long count;
 	bool verbose;
+	bool cold;
+	const char *data_path;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o, struct load *l)
@@ -156,6 +159,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct load *l)
 				o->paths[o->npaths++] = optarg;
 			} else {
 				struct val *v = NULL;
+				o->data_path = optarg;
 				if (load_json(optarg, &v) < 0)
 					return 1;
 				int rc = merge_data(l, v, optarg);
@@ -178,6 +182,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct load *l)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'C':
+			o->cold = true;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -320,8 +327,44 @@ static int do_test(struct opts *o, struct load *l)
 	return (fail || errs || !total) ? 1 : 0;
 }
 
+int cmd_policy_load(char *const *paths, size_t n, const char *data_path, unsigned flags, struct rego **out);
+
+/* --cold: the whole one-shot path in process (read and parse the policy and
+ * data files, compile, prepare, evaluate) without process start-up. */
+static int do_bench_cold(struct opts *o, struct load *l, const char *query)
+{
+	struct arca_err e = { 0 };
+	struct val *input = NULL;
+	if (o->input && load_json(o->input, &input) < 0)
+		return 1;
+	long n = o->count > 0 ? o->count : 100;
+	double t0 = now_s();
+	int rc = 0;
+	for (long i = 0; i < n && rc == 0; i++) {
+		struct rego *r = NULL;
+		struct rego_query *q = NULL;
+		struct val *v = NULL;
+		rc = cmd_policy_load((char *const *)o->paths, o->npaths, o->data_path, l->flags, &r);
+		if (rc == 0)
+			rc = rego_prepare(r, query, strlen(query), l->flags, &q, &e);
+		if (rc == 0)
+			rc = rego_query_value(q, input, &v, &e);
+		val_unref(v);
+		rego_query_free(q);
+		rego_free(r);
+	}
+	double dt = now_s() - t0;
+	val_unref(input);
+	if (rc < 0)
+		return cmd_fail(&e, rc, "eval");
+	printf("%ld cold evaluations in %.3f s: %.0f µs per load+compile+evaluate (in process)\n", n, dt, dt * 1e6 / (double)n);
+	return 0;
+}
+
 static int do_bench(struct opts *o, struct load *l, const char *query)
 {
+	if (o->cold)
+		return do_bench_cold(o, l, query);
 	struct arca_err e = { 0 };
 	struct val *input = NULL;
 	struct rego_query *q = NULL;
@@ -383,7 +426,7 @@ static void usage(void)
 		"usage: arca policy eval -d FILE|DIR [-i input.json] [--data data.json] [--format json|pretty|raw] [--v0] QUERY\n"
 		"       arca policy test [--v0] [-v] DIR|FILE...\n"
 		"       arca policy check [--v0] FILE|DIR...\n"
-		"       arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] QUERY\n");
+		"       arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] [--cold] QUERY\n");
 }
 
 int cmd_policy(int argc, char **argv)
