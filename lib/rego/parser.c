@@ -609,7 +609,9 @@ static struct term *parse_rel(struct parser *p, bool allow_or)
 
 static bool in_kw(struct parser *p)
 {
-	return cur(p)->kind == TK_IDENT && strcmp(cur(p)->text, "in") == 0;
+	/* a newline ends the expression: "in" on the next line starts a new
+	 * rule or expression (e.g. a rule named in.foo) */
+	return cur(p)->kind == TK_IDENT && strcmp(cur(p)->text, "in") == 0 && !cur(p)->nlb;
 }
 
 static struct term *parse_in(struct parser *p, bool allow_or)
