@@ -610,6 +610,14 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 	if (key->kind == VAL_STRING && dk->n)
 		c = node_child(dk->n, key->str.s);
 	struct val *b = dk->base ? child(dk->base, key) : NULL;
+	int64_t ik;
+	if (!b && !c && dk->base && dk->base->kind == VAL_OBJECT && key->kind == VAL_NUMBER && num_is_int(key, &ik)) {
+		/* base documents come from JSON, whose keys are strings: data[2]
+		 * finds the key "2" (as OPA) */
+		char t[24];
+		snprintf(t, sizeof(t), "%lld", (long long)ik);
+		b = val_object_get_cstr(dk->base, t);
+	}
 	if (c && !c->has_func)
 		return ev_data(ev, c, b, dk->o, dk->i + 1);
 	if (c && c->has_func)
