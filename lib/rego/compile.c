@@ -509,7 +509,9 @@ static void resolve_term(struct scope *s, struct term *t)
 				buf_add(&full, im->ref->items[i]->v->str.s, im->ref->items[i]->v->str.len);
 			}
 			buf_addstr(&full, t->name + first);
-		} else if (fname && pkg_has_rule(s, fname) && !builtin_find(t->name)) {
+		} else if (fname && pkg_has_rule(s, fname)) {
+			/* a function of the package wins over a builtin of the same name
+			 * (v1 policies may define any/all, which are v0-only builtins) */
 			buf_addstr(&full, "data");
 			for (size_t i = 0; i < s->m->pkg->arr.n; i++) {
 				buf_addch(&full, '.');

@@ -553,7 +553,83 @@ static int bi_bits_neg(struct ev *ev, struct val **args, struct val **out) { ret
 static int bi_bits_lsh(struct ev *ev, struct val **args, struct val **out) { return bits(ev, "bits.lsh", args, out, 4); }
 static int bi_bits_rsh(struct ev *ev, struct val **args, struct val **out) { return bits(ev, "bits.rsh", args, out, 5); }
 
+/* Deprecated v0 builtins still found in older policies. */
+static int anyall(struct ev *ev, const char *fn, struct val **args, struct val **out, bool all)
+{
+	if (A0->kind != VAL_ARRAY && A0->kind != VAL_SET)
+		return bi_type_err(ev, fn, 1, "one of {array, set}", A0);
+	bool r = all;
+	for (size_t i = 0; i < A0->arr.n; i++) {
+		bool t = A0->arr.items[i]->kind == VAL_BOOL && A0->arr.items[i]->b;
+		if (all && !t)
+			r = false;
+		if (!all && t)
+			r = true;
+	}
+	*out = val_bool(r);
+	return 0;
+}
+static int bi_any(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "any", args, out, false); }
+static int bi_all(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "all", args, out, true); }
+
+static int bi_cast_array(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind == VAL_ARRAY) {
+		*out = val_ref(A0);
+		return 0;
+	}
+	if (A0->kind != VAL_SET)
+		return bi_type_err(ev, "cast_array", 1, "one of {array, set}", A0);
+	struct val *a = val_array_new(A0->arr.n);
+	for (size_t i = 0; a && i < A0->arr.n; i++)
+		if (val_array_push(a, val_ref(A0->arr.items[i])) < 0) {
+			val_unref(a);
+			a = NULL;
+		}
+	*out = a;
+	return a ? 0 : -ENOMEM;
+}
+
+static int bi_cast_set(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind == VAL_SET) {
+		*out = val_ref(A0);
+		return 0;
+	}
+	if (A0->kind != VAL_ARRAY)
+		return bi_type_err(ev, "cast_set", 1, "one of {array, set}", A0);
+	struct val *st = val_set_new(A0->arr.n);
+	for (size_t i = 0; st && i < A0->arr.n; i++)
+		if (val_set_add(st, val_ref(A0->arr.items[i])) < 0) {
+			val_unref(st);
+			st = NULL;
+		}
+	*out = st;
+	return st ? 0 : -ENOMEM;
+}
+
+#define CAST_SAME(nm, k, want)                                                        \
+	static int bi_cast_##nm(struct ev *ev, struct val **args, struct val **out)     \
+	{                                                                               \
+		if (A0->kind != (k))                                                        \
+			return bi_type_err(ev, "cast_" #nm, 1, want, A0);                       \
+		*out = val_ref(A0);                                                         \
+		return 0;                                                                   \
+	}
+CAST_SAME(string, VAL_STRING, "string")
+CAST_SAME(boolean, VAL_BOOL, "boolean")
+CAST_SAME(null, VAL_NULL, "null")
+CAST_SAME(object, VAL_OBJECT, "object")
+
 const struct builtin_decl rego_builtins_core[] = {
+	{ "any", 1, bi_any, "deprecated: some element is true" },
+	{ "all", 1, bi_all, "deprecated: every element is true" },
+	{ "cast_array", 1, bi_cast_array, "deprecated: set or array to array" },
+	{ "cast_set", 1, bi_cast_set, "deprecated: array or set to set" },
+	{ "cast_string", 1, bi_cast_string, "deprecated: identity on strings" },
+	{ "cast_boolean", 1, bi_cast_boolean, "deprecated: identity on booleans" },
+	{ "cast_null", 1, bi_cast_null, "deprecated: identity on null" },
+	{ "cast_object", 1, bi_cast_object, "deprecated: identity on objects" },
 	{ "equal", 2, bi_equal, "a == b" },
 	{ "neq", 2, bi_neq, "a != b" },
 	{ "lt", 2, bi_lt, "a < b" },
