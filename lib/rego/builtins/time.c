@@ -2,8 +2,8 @@
 /*
  * time.* builtins on nanoseconds since the Unix epoch (int64, as OPA).
  * The current time comes from the evaluation context (ev->now_ns), fixed
- * for one query. Only UTC and fixed offsets are supported as time zones;
- * named zones are refused with a builtin error rather than guessed.
+ * for one query. Named time zones are read from the system's zoneinfo
+ * files (tz_offset); unknown zones are builtin errors, never guessed.
  */
 #include "../internal.h"
 
@@ -67,16 +67,83 @@ static void split_ns(int64_t ns, int64_t off_s, struct tm_parts *t)
 	t->yday = days - days_from_civil(t->year, 1, 1) + 1;
 }
 
+#define TZ_MAX_FILE (1u << 20) /* bytes of one zoneinfo file */
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+/*
+ * UTC offset (seconds) of zone @name at Unix time @t, from the system's
+ * TZif files (RFC 8536). Only the transition table is used, which covers
+ * the years the zoneinfo files list explicitly (through 2037 in the
+ * "fat" files Debian ships); later times keep the last known offset.
+ */
+static int tz_offset(const char *name, int64_t t, int64_t *off)
+{
+	char path[256];
+	if (!strcmp(name, "Local"))
+		snprintf(path, sizeof(path), "/etc/localtime");
+	else {
+		/* zone names are plain relative paths: no "..", no leading '/' */
+		if (!*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 128)
+			return -EINVAL;
+		for (const char *c = name; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c))
+				return -EINVAL;
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	}
+	struct buf b = BUF_INIT;
+	int rc = file_read_all(path, TZ_MAX_FILE, &b, NULL);
+	if (rc < 0) {
+		buf_release(&b);
+		return -ENOENT;
+	}
+	struct rd r = rd_make(b.p, b.len);
+	const uint8_t *h;
+	rc = -EBADMSG;
+	if (rd_bytes(&r, 44, &h) < 0 || memcmp(h, "TZif", 4) != 0)
+		goto out;
+	uint32_t cnt[6];
+	for (int i = 0; i < 6; i++)
+		cnt[i] = be32(h + 20 + 4 * i);
+	size_t tsz = 4;
+	if (h[4] >= '2') {
+		/* skip the 32-bit block; use the 64-bit one */
+		uint64_t skip = (uint64_t)cnt[3] * 5 + (uint64_t)cnt[4] * 6 + cnt[5] + (uint64_t)cnt[2] * 8 + cnt[1] + cnt[0];
+		if (skip > r.left || rd_skip(&r, (size_t)skip) < 0 || rd_bytes(&r, 44, &h) < 0 || memcmp(h, "TZif", 4) != 0)
+			goto out;
+		for (int i = 0; i < 6; i++)
+			cnt[i] = be32(h + 20 + 4 * i);
+		tsz = 8;
+	}
+	uint32_t timecnt = cnt[3], typecnt = cnt[4];
+	const uint8_t *times, *idx, *types;
+	if (typecnt == 0 || (uint64_t)timecnt * tsz > r.left || rd_bytes(&r, timecnt * tsz, &times) < 0 ||
+	    rd_bytes(&r, timecnt, &idx) < 0 || (uint64_t)typecnt * 6 > r.left || rd_bytes(&r, typecnt * 6, &types) < 0)
+		goto out;
+	uint32_t ti = 0; /* before the first transition: the first type */
+	for (uint32_t i = 0; i < timecnt; i++) {
+		int64_t tt = tsz == 8 ? (int64_t)((uint64_t)be32(times + 8 * i) << 32 | be32(times + 8 * i + 4))
+				      : (int64_t)(int32_t)be32(times + 4 * i);
+		if (tt > t)
+			break;
+		ti = idx[i];
+	}
+	if (ti >= typecnt)
+		goto out;
+	*off = (int32_t)be32(types + 6 * ti);
+	rc = 0;
+out:
+	buf_release(&b);
+	return rc;
+}
+
 static bool to_ns(struct ev *ev, const char *fn, struct val *v, int64_t *ns, int64_t *off)
 {
 	*off = 0;
 	struct val *n = v;
+	const char *tz = NULL;
 	if (v->kind == VAL_ARRAY && v->arr.n == 2 && v->arr.items[1]->kind == VAL_STRING) {
-		const char *tz = v->arr.items[1]->str.s;
-		if (*tz && strcmp(tz, "UTC") != 0) {
-			ev_error(ev, -EINVAL, EC_BUILTIN, "%s: time zone %s is not supported", fn, tz);
-			return false;
-		}
+		tz = v->arr.items[1]->str.s;
 		n = v->arr.items[0];
 	}
 	if (n->kind != VAL_NUMBER) {
@@ -90,6 +157,13 @@ static bool to_ns(struct ev *ev, const char *fn, struct val *v, int64_t *ns, int
 			return false;
 		}
 		*ns = (int64_t)d;
+	}
+	if (tz && *tz && strcmp(tz, "UTC") != 0) {
+		int64_t secs = *ns / NS_PER_S - (*ns % NS_PER_S < 0);
+		if (tz_offset(tz, secs, off) < 0) {
+			ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unknown time zone %s", fn, tz);
+			return false;
+		}
 	}
 	return true;
 }
