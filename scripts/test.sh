@@ -32,7 +32,7 @@ run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype
 fuzz_pass=0; fuzz_fail=0
 if command -v clang >/dev/null; then
   if [ ! -f build-fuzz/build.ninja ]; then
-    CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
       -Dbuildtype=debug -Dwerror=false >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; status=1; }
   fi
   if ninja -C build-fuzz -j"$jobs" >build-fuzz.ninja.log 2>&1; then
