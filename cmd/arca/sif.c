@@ -728,16 +728,54 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *help;
+	const char *usage;
+	const char *const flags[3]; /* accepted flags; add parses its own */
 } sif_verbs[] = {
-	{ "add", do_add, "Add data object" },
-	{ "del", do_del, "Delete data object" },
-	{ "dump", do_dump, "Dump data object" },
-	{ "header", do_header, "Display global header" },
-	{ "info", do_info, "Display data object info" },
-	{ "list", do_list, "List data objects" },
-	{ "new", do_new, "Create SIF image" },
-	{ "setprim", do_setprim, "Set primary system partition" },
+	{ "add", do_add, "Add data object", NULL, { NULL } },
+	{ "del", do_del, "Delete data object", "del [--zero] [--compact] <id> <sif_path>", { "--zero", "--compact" } },
+	{ "dump", do_dump, "Dump data object", "dump <id> <sif_path>", { NULL } },
+	{ "header", do_header, "Display global header", "header [--json] <sif_path>", { "--json" } },
+	{ "info", do_info, "Display data object info", "info [--json] <id> <sif_path>", { "--json" } },
+	{ "list", do_list, "List data objects", "list [--json] <sif_path>", { "--json" } },
+	{ "new", do_new, "Create SIF image", "new <sif_path>", { NULL } },
+	{ "setprim", do_setprim, "Set primary system partition", "setprim <id> <sif_path>", { NULL } },
 };
+
+/*
+ * Flags are checked before a verb runs: a mistyped flag or --help must never
+ * be taken for a path (`arca sif new --help` would otherwise create a file
+ * named "--help"). "--" ends flags so that such paths stay reachable.
+ */
+static int check_flags(size_t v, int *argc, char **argv)
+{
+	int o = 1;
+	bool flags_done = false;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (!flags_done && !strcmp(a, "--")) {
+			flags_done = true;
+			continue;
+		}
+		if (flags_done || a[0] != '-' || a[1] == '\0') {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("Usage:\n  arca sif %s\n", sif_verbs[v].usage);
+			return 0;
+		}
+		bool known = false;
+		for (size_t f = 0; f < ARRAY_SIZE(sif_verbs[v].flags) && sif_verbs[v].flags[f]; f++)
+			known |= !strcmp(a, sif_verbs[v].flags[f]);
+		if (!known) {
+			cmd_error("unknown flag %s for 'sif %s'", a, sif_verbs[v].name);
+			return usage_err(sif_verbs[v].usage);
+		}
+		argv[o++] = argv[i];
+	}
+	*argc = o;
+	return -1;
+}
 
 static void sif_usage(FILE *f)
 {
@@ -756,7 +794,13 @@ int cmd_sif(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(sif_verbs); i++)
 		if (!strcmp(argv[1], sif_verbs[i].name)) {
 			optind = 1;
-			return sif_verbs[i].fn(argc - 1, argv + 1);
+			int n = argc - 1;
+			if (sif_verbs[i].usage) {
+				int r = check_flags(i, &n, argv + 1);
+				if (r >= 0)
+					return r;
+			}
+			return sif_verbs[i].fn(n, argv + 1);
 		}
 	cmd_error("unknown sif command '%s'", argv[1]);
 	sif_usage(stderr);

@@ -140,6 +140,11 @@ int sif_edit(const char *path, struct sif_writer **out, struct arca_err *e)
 		return err_setsys(e, -errno, "stat '%s'", path);
 	if (!S_ISREG(st.st_mode))
 		return err_set(e, -EINVAL, "'%s' is not a regular file", path);
+	/* The edit replaces the file by rename, which only needs a writable
+	 * directory; the reference opens the image for writing, so a file the
+	 * caller may not write must be refused here as it would be there. */
+	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
+		return err_setsys(e, -errno, "cannot open '%s' for writing", path);
 	uint64_t len = (uint64_t)st.st_size;
 	if (len < SIF_HEADER_SIZE)
 		return err_set(e, -EBADMSG, "'%s': file of %" PRIu64 " bytes is too small for a SIF header", path, len);
@@ -167,6 +172,13 @@ int sif_edit(const char *path, struct sif_writer **out, struct arca_err *e)
 		free(w->d);
 		free(w);
 		return rc;
+	}
+	/* Keep the image's owner when an administrator edits a user's image;
+	 * an unprivileged caller's temporary file is its own already. */
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(w->af.fd, st.st_uid, st.st_gid) < 0 &&
+	    errno != EPERM) {
+		sif_writer_free(w);
+		return err_setsys(e, -errno, "chown temporary copy of '%s'", path);
 	}
 	rc = clone_into(fd, w->af.fd, len);
 	if (rc < 0) {
