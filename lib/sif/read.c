@@ -48,8 +48,9 @@ int sif_validate(const struct sif_header *h, const struct sif_descr *descr, uint
 	uint64_t meta_end = (uint64_t)h->descriptors_offset + table;
 	if (h->data_offset < 0 || (uint64_t)h->data_offset > file_len)
 		return err_set(e, -EBADMSG, "data offset %" PRId64 " lies outside the file", h->data_offset);
-	if (h->data_size < 0)
-		return err_set(e, -EBADMSG, "negative data size %" PRId64, h->data_size);
+	if (h->data_size < 0 || !range_ok((uint64_t)h->data_offset, (uint64_t)h->data_size, file_len))
+		return err_set(e, -EBADMSG, "data region (offset %" PRId64 ", size %" PRId64 ") extends past the end of the file",
+			       h->data_offset, h->data_size);
 
 	size_t used = 0;
 	struct span *spans = calloc((size_t)h->descriptors_total + 1, sizeof(*spans));
@@ -73,6 +74,12 @@ int sif_validate(const struct sif_header *h, const struct sif_descr *descr, uint
 			rc = err_set(e, -EBADMSG,
 				     "object %" PRIu32 " (offset %" PRId64 ", size %" PRId64 ") extends past the end of the file (%" PRIu64 " bytes)",
 				     d->id, d->offset, d->size, file_len);
+			goto out;
+		}
+		/* Padding comes before the data: the padded size is never smaller. */
+		if (d->size_with_padding < d->size) {
+			rc = err_set(e, -EBADMSG, "object %" PRIu32 " has padded size %" PRId64 " below its size %" PRId64,
+				     d->id, d->size_with_padding, d->size);
 			goto out;
 		}
 		if (d->size > 0 && (uint64_t)d->offset < meta_end) {

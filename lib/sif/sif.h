@@ -204,7 +204,8 @@ struct sif_create_opts {
 	uint8_t id[SIF_ID_LEN];
 	bool has_time;
 	int64_t time;
-	int64_t descriptor_capacity; /* 0: 48 */
+	int64_t descriptor_capacity; /* 0: 48, unless has_capacity */
+	bool has_capacity;           /* descriptor_capacity is exact, even 0 */
 };
 
 /* Fills the data region of a new object directly in the image file: writes

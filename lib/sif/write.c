@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -38,7 +39,7 @@ int sif_create(const char *path, const struct sif_create_opts *opts, struct sif_
 	struct sif_create_opts def = { 0 };
 	if (!opts)
 		opts = &def;
-	int64_t cap = opts->descriptor_capacity ? opts->descriptor_capacity : SIF_DEFAULT_CAPACITY;
+	int64_t cap = opts->descriptor_capacity || opts->has_capacity ? opts->descriptor_capacity : SIF_DEFAULT_CAPACITY;
 	if (cap < 0 || cap > SIF_MAX_DESCRIPTORS)
 		return err_set(e, -E2BIG, "descriptor capacity %" PRId64 " is outside 0..%d", cap, SIF_MAX_DESCRIPTORS);
 	size_t launch_len = opts->launch_script ? strlen(opts->launch_script) : 0;
@@ -246,6 +247,37 @@ static int write_object_data(struct sif_writer *w, const struct sif_input *in, u
 	return 0;
 }
 
+static int oci_digest(int fd, uint64_t off, uint64_t size, uint8_t extra[SIF_EXTRA_LEN], struct arca_err *e)
+{
+	static const char prefix[] = "sha256:";
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return err_set(e, -ENOMEM, "sha256 unavailable");
+	}
+	uint8_t chunk[1 << 16];
+	int rc = 0;
+	while (size && rc == 0) {
+		size_t n = size > sizeof(chunk) ? sizeof(chunk) : (size_t)size;
+		rc = fd_pread_full(fd, chunk, n, off);
+		if (rc < 0)
+			rc = err_setsys(e, rc, "reading back OCI blob");
+		else if (!EVP_DigestUpdate(ctx, chunk, n))
+			rc = err_set(e, -EIO, "sha256 failed");
+		off += n;
+		size -= n;
+	}
+	uint8_t md[32];
+	if (rc == 0 && !EVP_DigestFinal_ex(ctx, md, NULL))
+		rc = err_set(e, -EIO, "sha256 failed");
+	EVP_MD_CTX_free(ctx);
+	if (rc < 0)
+		return rc;
+	memcpy(extra, prefix, sizeof(prefix) - 1);
+	hex_encode(md, sizeof(md), (char *)extra + sizeof(prefix) - 1);
+	return 0;
+}
+
 int sif_add(struct sif_writer *w, const struct sif_input *in, const struct sif_when *when, uint32_t *id_out,
 	    struct arca_err *e)
 {
@@ -297,6 +329,15 @@ int sif_add(struct sif_writer *w, const struct sif_input *in, const struct sif_w
 	if (in->name)
 		memcpy(d->name, in->name, strlen(in->name));
 	memcpy(d->extra, in->extra, SIF_EXTRA_LEN);
+	/* The reference digests OCI blobs while writing them unless a digest
+	 * was given; images are expected to carry it. */
+	if ((d->datatype == SIF_DATA_OCI_BLOB || d->datatype == SIF_DATA_OCI_ROOTINDEX) && d->extra[0] == 0) {
+		rc = oci_digest(w->af.fd, off, size, d->extra, e);
+		if (rc < 0) {
+			memset(d, 0, sizeof(*d));
+			return rc;
+		}
+	}
 	if (primary)
 		memcpy(w->h.arch, d->extra + 8, SIF_ARCH_LEN);
 	w->h.descriptors_free--;
@@ -433,6 +474,13 @@ int sif_writer_commit(struct sif_writer *w, struct arca_err *e)
 	rc = fd_pwrite_full(w->af.fd, hdr, sizeof(hdr), 0);
 	if (rc < 0)
 		return err_setsys(e, rc, "writing header");
+	/* The data region starts at data_offset even when the descriptor table
+	 * is empty; the reference's images always reach it. */
+	struct stat st;
+	if (fstat(w->af.fd, &st) < 0)
+		return err_setsys(e, -errno, "stat");
+	if (st.st_size < w->h.data_offset && ftruncate(w->af.fd, w->h.data_offset) < 0)
+		return err_setsys(e, -errno, "extending image");
 	return atomic_commit(&w->af, e);
 }
 
