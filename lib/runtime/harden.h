@@ -35,6 +35,10 @@ struct rt_blocksrc; /* reads bytes of the SquashFS partition; a decrypting sourc
 struct rt_blocksrc_ops {
 	int (*read_at)(void *ctx, uint64_t off, void *p, size_t n);
 	void (*free)(void *ctx);
+	/* Optional: the file descriptors the backend reads through, so a
+	 * forked server can close every other inherited descriptor. Returns
+	 * how many it wrote to @fds (at most @max). */
+	size_t (*fds)(void *ctx, int *fds, size_t max);
 };
 
 /* Wraps a backend. Takes ownership of @ctx even on failure. */
@@ -51,6 +55,8 @@ void rt_blocksrc_free(struct rt_blocksrc *src);
 uint64_t rt_blocksrc_size(const struct rt_blocksrc *src);
 /* Bounds-checked read of exactly @n bytes: -EIO when out of range or short. */
 int rt_blocksrc_read(struct rt_blocksrc *src, uint64_t off, void *p, size_t n);
+/* The descriptors the source needs (see rt_blocksrc_ops.fds). */
+size_t rt_blocksrc_fds(const struct rt_blocksrc *src, int *fds, size_t max);
 
 /* ------------------------------------------------------ FUSE squashfs root */
 

@@ -1,0 +1,1217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The unprivileged root filesystem: a read-only FUSE server for the image's
+ * SquashFS partition, built on libsquashfs (parsing, decompression) and
+ * libfuse3's low-level API.
+ *
+ * Why FUSE: the kernel refuses to mount squashfs inside a user namespace
+ * (it is not FS_USERNS_MOUNT: a crafted image could exploit the in-kernel
+ * parser), while fuse is allowed there since Linux 4.18. The parser then
+ * runs in a process of the user's own, unprivileged, not-dumpable.
+ *
+ * How it mounts: rt_fuse_mount() opens /dev/fuse and calls mount(2) itself
+ * with "fd=N,rootmode=...,user_id=,group_id=". No fusermount is needed: the
+ * caller holds CAP_SYS_ADMIN over its mount namespace (root, or the owner of
+ * the user namespace). The forked daemon hands the already-mounted fd to
+ * libfuse with fuse_session_mount(se, "/dev/fd/N"), which libfuse (>= 3.3)
+ * documents as "the fd is already mounted, just use it"; the alternative,
+ * fuse_session_custom_io(), would make us re-implement request I/O.
+ *
+ * Why the daemon goes away on its own: it moves into a private copy of the
+ * mount namespace *before* the FUSE mount exists, so it never holds a
+ * reference to the mount. When the container's namespace dies (or someone
+ * unmounts), the superblock goes, the kernel aborts the connection, reads
+ * on /dev/fuse fail with ENODEV and fuse_session_loop() returns.
+ *
+ * Corrupt images: libsquashfs checks table bounds and decompression; on top
+ * of that every computed offset, count and size here is checked, and every
+ * failure becomes EIO for the one request, never a crash of the server.
+ */
+#define FUSE_USE_VERSION 35
+
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqfs/block.h>
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/meta_reader.h>
+#include <sqfs/super.h>
+#include <sqfs/xattr.h>
+#include <sqfs/xattr_reader.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "harden.h"
+
+/* Named limits. */
+#define SQ_CACHE_BYTES (32u << 20)  /* decompressed data blocks kept */
+#define SQ_CACHE_MIN 8
+#define SQ_CACHE_MAX 512
+#define SQ_ICACHE_SLOTS 4096        /* inodes kept (direct-mapped) */
+#define SQ_MAX_DIR_ENTRIES (1u << 22) /* entries walked in one directory */
+#define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
+#define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
+#define SQ_MAX_XATTRS 1024          /* key/value pairs per inode */
+#define SQ_MAX_XATTR_LIST 65536     /* XATTR_LIST_MAX */
+#define SQ_MAX_XATTR_VALUE 65536    /* XATTR_SIZE_MAX */
+#define SQ_MAX_READ (8u << 20)      /* one FUSE read request */
+#define SQ_TIMEOUT 86400.0          /* the image never changes */
+#define SQ_KEEP_FDS 16
+#define SQ_NO_FRAGMENT 0xFFFFFFFFu
+#define SQ_NO_XATTR 0xFFFFFFFFu
+#define SQ_UNMOUNT_GRACE_MS 2000
+
+/* ------------------------------------------------- sqfs_file_t on blocksrc */
+
+struct sq_file {
+	sqfs_file_t base; /* first: libsquashfs casts */
+	struct rt_blocksrc *src;
+};
+
+static void sq_file_destroy(sqfs_object_t *o) { (void)o; /* embedded in struct sq */ }
+
+static int sq_file_read_at(sqfs_file_t *f, sqfs_u64 off, void *p, size_t n)
+{
+	struct sq_file *sf = (struct sq_file *)f;
+	if (!range_ok(off, n, rt_blocksrc_size(sf->src)))
+		return SQFS_ERROR_OUT_OF_BOUNDS;
+	return rt_blocksrc_read(sf->src, off, p, n) < 0 ? SQFS_ERROR_IO : 0;
+}
+
+/* The image is read-only: libsquashfs must never write to it. */
+static int sq_file_write_at(sqfs_file_t *f, sqfs_u64 off, const void *p, size_t n)
+{
+	(void)f, (void)off, (void)p, (void)n;
+	return SQFS_ERROR_IO;
+}
+
+static sqfs_u64 sq_file_size(const sqfs_file_t *f) { return rt_blocksrc_size(((const struct sq_file *)f)->src); }
+
+static int sq_file_truncate(sqfs_file_t *f, sqfs_u64 size)
+{
+	(void)f, (void)size;
+	return SQFS_ERROR_IO;
+}
+
+/* --------------------------------------------------------------- the image */
+
+struct bslot {
+	uint64_t ref, idx; /* idx == block count: the fragment tail */
+	uint64_t stamp;    /* 0: empty */
+	uint8_t *data;
+	size_t len;
+};
+
+struct islot {
+	uint64_t ref;
+	sqfs_inode_generic_t *ino; /* NULL: empty */
+};
+
+struct sq {
+	struct sq_file file;
+	sqfs_super_t super;
+	sqfs_compressor_t *cmp;
+	sqfs_id_table_t *ids;
+	sqfs_meta_reader_t *inodes;
+	sqfs_meta_reader_t *dirs;
+	sqfs_data_reader_t *data;
+	sqfs_xattr_reader_t *xattr; /* NULL: image has no xattrs */
+	uint64_t root_ref;
+	struct islot icache[SQ_ICACHE_SLOTS];
+	struct bslot *bcache;
+	size_t nbcache;
+	uint64_t clock;
+	uint8_t *rbuf; /* reply buffer for read, grown up to SQ_MAX_READ */
+	size_t rbuf_cap;
+};
+
+static void sq_free(struct sq *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < SQ_ICACHE_SLOTS; i++)
+		free(s->icache[i].ino);
+	for (size_t i = 0; i < s->nbcache; i++)
+		free(s->bcache[i].data);
+	free(s->bcache);
+	free(s->rbuf);
+	sqfs_destroy(s->xattr);
+	sqfs_destroy(s->data);
+	sqfs_destroy(s->dirs);
+	sqfs_destroy(s->inodes);
+	sqfs_destroy(s->ids);
+	sqfs_destroy(s->cmp);
+	free(s);
+}
+
+static void sq_freep(struct sq **s) { sq_free(*s); }
+
+static const char *sq_strerror(int rc)
+{
+	switch (rc) {
+	case SQFS_ERROR_ALLOC: return "out of memory";
+	case SQFS_ERROR_IO: return "read error";
+	case SQFS_ERROR_COMPRESSOR: return "decompression failed";
+	case SQFS_ERROR_CORRUPTED: return "corrupted";
+	case SQFS_ERROR_UNSUPPORTED: return "unsupported feature";
+	case SQFS_ERROR_OVERFLOW: return "numeric overflow";
+	case SQFS_ERROR_OUT_OF_BOUNDS: return "location out of bounds";
+	case SFQS_ERROR_SUPER_MAGIC: /* sic: libsquashfs 1.2 spells it so */
+		return "not a squashfs (bad magic)";
+	case SFQS_ERROR_SUPER_VERSION: return "unsupported squashfs version";
+	case SQFS_ERROR_SUPER_BLOCK_SIZE: return "invalid block size";
+	default: return "invalid";
+	}
+}
+
+static int sq_fail(struct arca_err *e, int rc, const char *what)
+{
+	return err_set(e, rc == SQFS_ERROR_ALLOC ? -ENOMEM : -EBADMSG, "squashfs %s: %s", what, sq_strerror(rc));
+}
+
+static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out);
+
+/* Opens every table the server needs; the same checks decide whether
+ * rt_fuse_mount() mounts anything at all. */
+static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
+{
+	_cleanup_(sq_freep) struct sq *s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, -ENOMEM, "out of memory");
+	s->file.base.base.destroy = sq_file_destroy;
+	s->file.base.read_at = sq_file_read_at;
+	s->file.base.write_at = sq_file_write_at;
+	s->file.base.get_size = sq_file_size;
+	s->file.base.truncate = sq_file_truncate;
+	s->file.src = src;
+	sqfs_file_t *f = &s->file.base;
+
+	int rc = sqfs_super_read(&s->super, f);
+	if (rc)
+		return sq_fail(e, rc, "superblock");
+	const sqfs_super_t *sb = &s->super;
+	/* squashfs: every table lies within bytes_used, which lies within the
+	 * partition; the inode table precedes the directory table. */
+	if (sb->bytes_used > rt_blocksrc_size(src))
+		return err_set(e, -EBADMSG, "squashfs claims %llu bytes, partition holds %llu",
+			       (unsigned long long)sb->bytes_used, (unsigned long long)rt_blocksrc_size(src));
+	if (sb->inode_table_start >= sb->directory_table_start || sb->directory_table_start >= sb->bytes_used)
+		return err_set(e, -EBADMSG, "squashfs table locations are inconsistent");
+
+	sqfs_compressor_config_t cfg;
+	rc = sqfs_compressor_config_init(&cfg, (SQFS_COMPRESSOR)sb->compression_id, sb->block_size,
+					 SQFS_COMP_FLAG_UNCOMPRESS);
+	if (rc == 0)
+		rc = sqfs_compressor_create(&cfg, &s->cmp);
+	if (rc)
+		return err_set(e, -ENOTSUP, "squashfs compressor %u: %s", sb->compression_id, sq_strerror(rc));
+	if (sb->flags & SQFS_FLAG_COMPRESSOR_OPTIONS) {
+		rc = s->cmp->read_options(s->cmp, f);
+		if (rc)
+			return sq_fail(e, rc, "compressor options");
+	}
+
+	s->ids = sqfs_id_table_create(0);
+	if (!s->ids)
+		return err_set(e, -ENOMEM, "out of memory");
+	rc = sqfs_id_table_read(s->ids, f, sb, s->cmp);
+	if (rc)
+		return sq_fail(e, rc, "id table");
+
+	s->inodes = sqfs_meta_reader_create(f, s->cmp, sb->inode_table_start, sb->directory_table_start);
+	s->dirs = sqfs_meta_reader_create(f, s->cmp, sb->directory_table_start, sb->bytes_used);
+	s->data = sqfs_data_reader_create(f, sb->block_size, s->cmp, 0);
+	if (!s->inodes || !s->dirs || !s->data)
+		return err_set(e, -ENOMEM, "out of memory");
+	rc = sqfs_data_reader_load_fragment_table(s->data, sb);
+	if (rc)
+		return sq_fail(e, rc, "fragment table");
+
+	if (!(sb->flags & SQFS_FLAG_NO_XATTRS) && sb->xattr_id_table_start != UINT64_MAX) {
+		s->xattr = sqfs_xattr_reader_create(0);
+		if (!s->xattr)
+			return err_set(e, -ENOMEM, "out of memory");
+		rc = sqfs_xattr_reader_load(s->xattr, sb, f, s->cmp);
+		if (rc)
+			return sq_fail(e, rc, "xattr table");
+	}
+
+	size_t n = SQ_CACHE_BYTES / sb->block_size;
+	s->nbcache = n < SQ_CACHE_MIN ? SQ_CACHE_MIN : n > SQ_CACHE_MAX ? SQ_CACHE_MAX : n;
+	s->bcache = calloc(s->nbcache, sizeof(*s->bcache));
+	if (!s->bcache)
+		return err_set(e, -ENOMEM, "out of memory");
+
+	s->root_ref = sb->root_inode_ref;
+	const sqfs_inode_generic_t *root;
+	rc = sq_inode(s, s->root_ref, &root);
+	if (rc < 0)
+		return err_set(e, -EBADMSG, "squashfs root inode is unreadable");
+	if (root->base.type != SQFS_INODE_DIR && root->base.type != SQFS_INODE_EXT_DIR)
+		return err_set(e, -EBADMSG, "squashfs root inode is not a directory");
+	*out = TAKE_PTR(s);
+	return 0;
+}
+
+/* FUSE node ids: 1 is the root; every other node is its inode reference
+ * (block << 16 | offset) plus 2, so hard links share one node and no state
+ * per node is needed (forget is a no-op). */
+static uint64_t sq_nodeid(const struct sq *s, uint64_t ref) { return ref == s->root_ref ? FUSE_ROOT_ID : ref + 2; }
+
+static int sq_ref(const struct sq *s, fuse_ino_t ino, uint64_t *ref)
+{
+	if (ino == FUSE_ROOT_ID) {
+		*ref = s->root_ref;
+		return 0;
+	}
+	if (ino < 2)
+		return -EIO;
+	*ref = ino - 2;
+	return 0;
+}
+
+/*
+ * The inode at @ref, borrowed from the cache: valid until the next
+ * sq_inode() call. -EIO for anything malformed.
+ */
+static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out)
+{
+	struct islot *slot = &s->icache[(ref ^ (ref >> 16) * 0x9E3779B1u) % SQ_ICACHE_SLOTS];
+	if (slot->ino && slot->ref == ref) {
+		*out = slot->ino;
+		return 0;
+	}
+	/* squashfs: an inode reference is the metadata block's offset from
+	 * the inode table (48 bits) and a byte offset within the 8 KiB
+	 * uncompressed block (16 bits). */
+	uint64_t block = ref >> 16, off = ref & 0xFFFF, abs;
+	if (off >= SQFS_META_BLOCK_SIZE || !ck_add64(s->super.inode_table_start, block, &abs) ||
+	    abs >= s->super.directory_table_start)
+		return -EIO;
+	sqfs_inode_generic_t *ino = NULL;
+	/* libsquashfs adds the inode table start itself. */
+	if (sqfs_meta_reader_read_inode(s->inodes, &s->super, block, (size_t)off, &ino))
+		return -EIO;
+	free(slot->ino);
+	slot->ino = ino;
+	slot->ref = ref;
+	*out = ino;
+	return 0;
+}
+
+static bool sq_is_dir(const sqfs_inode_generic_t *i)
+{
+	return i->base.type == SQFS_INODE_DIR || i->base.type == SQFS_INODE_EXT_DIR;
+}
+static bool sq_is_file(const sqfs_inode_generic_t *i)
+{
+	return i->base.type == SQFS_INODE_FILE || i->base.type == SQFS_INODE_EXT_FILE;
+}
+static bool sq_is_link(const sqfs_inode_generic_t *i)
+{
+	return i->base.type == SQFS_INODE_SLINK || i->base.type == SQFS_INODE_EXT_SLINK;
+}
+
+static mode_t sq_type_bits(unsigned type)
+{
+	switch (type) {
+	case SQFS_INODE_DIR: case SQFS_INODE_EXT_DIR: return S_IFDIR;
+	case SQFS_INODE_FILE: case SQFS_INODE_EXT_FILE: return S_IFREG;
+	case SQFS_INODE_SLINK: case SQFS_INODE_EXT_SLINK: return S_IFLNK;
+	case SQFS_INODE_BDEV: case SQFS_INODE_EXT_BDEV: return S_IFBLK;
+	case SQFS_INODE_CDEV: case SQFS_INODE_EXT_CDEV: return S_IFCHR;
+	case SQFS_INODE_FIFO: case SQFS_INODE_EXT_FIFO: return S_IFIFO;
+	case SQFS_INODE_SOCKET: case SQFS_INODE_EXT_SOCKET: return S_IFSOCK;
+	default: return 0;
+	}
+}
+
+static int sq_stat(struct sq *s, const sqfs_inode_generic_t *i, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	mode_t type = sq_type_bits(i->base.type);
+	if (!type)
+		return -EIO;
+	/* The type comes from the inode type, never from the stored mode. */
+	st->st_mode = type | (i->base.mode & 07777);
+	st->st_ino = i->base.inode_number;
+	st->st_mtime = (time_t)i->base.mod_time;
+	st->st_atime = st->st_ctime = st->st_mtime;
+	st->st_blksize = (blksize_t)s->super.block_size;
+	sqfs_u32 uid, gid;
+	if (sqfs_id_table_index_to_id(s->ids, i->base.uid_idx, &uid) ||
+	    sqfs_id_table_index_to_id(s->ids, i->base.gid_idx, &gid))
+		return -EIO;
+	st->st_uid = uid;
+	st->st_gid = gid;
+	uint64_t size = 0;
+	unsigned nlink = 1, devno = 0;
+	switch (i->base.type) {
+	case SQFS_INODE_DIR: nlink = i->data.dir.nlink; size = i->data.dir.size; break;
+	case SQFS_INODE_EXT_DIR: nlink = i->data.dir_ext.nlink; size = i->data.dir_ext.size; break;
+	case SQFS_INODE_FILE: size = i->data.file.file_size; break;
+	case SQFS_INODE_EXT_FILE: nlink = i->data.file_ext.nlink; size = i->data.file_ext.file_size; break;
+	case SQFS_INODE_SLINK: nlink = i->data.slink.nlink; size = i->data.slink.target_size; break;
+	case SQFS_INODE_EXT_SLINK: nlink = i->data.slink_ext.nlink; size = i->data.slink_ext.target_size; break;
+	case SQFS_INODE_BDEV: case SQFS_INODE_CDEV:
+		nlink = i->data.dev.nlink; devno = i->data.dev.devno; break;
+	case SQFS_INODE_EXT_BDEV: case SQFS_INODE_EXT_CDEV:
+		nlink = i->data.dev_ext.nlink; devno = i->data.dev_ext.devno; break;
+	case SQFS_INODE_FIFO: case SQFS_INODE_SOCKET: nlink = i->data.ipc.nlink; break;
+	default: nlink = i->data.ipc_ext.nlink; break;
+	}
+	if (size > INT64_MAX)
+		return -EIO;
+	st->st_nlink = nlink;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	/* squashfs stores device numbers in the old 32-bit encoding:
+	 * minor's low byte, 12 bits of major, then minor's high bits. */
+	st->st_rdev = makedev((devno >> 8) & 0xFFF, (devno & 0xFF) | ((devno >> 12) & 0xFFF00));
+	return 0;
+}
+
+/* --------------------------------------------------------------- file data */
+
+/* Block layout of a regular file, cross-checked against what libsquashfs
+ * decoded: full blocks in the block list, the tail in a fragment or as a
+ * short last block. */
+struct flayout {
+	uint64_t size;
+	uint64_t nblocks; /* entries in the block list */
+	bool frag;
+};
+
+static int sq_layout(const struct sq *s, const sqfs_inode_generic_t *i, struct flayout *l)
+{
+	sqfs_u32 fidx, foff;
+	if (sqfs_inode_get_file_size(i, &l->size) || sqfs_inode_get_frag_location(i, &fidx, &foff))
+		return -EIO;
+	if (l->size > INT64_MAX)
+		return -EIO;
+	uint64_t bs = s->super.block_size;
+	l->frag = fidx != SQ_NO_FRAGMENT;
+	l->nblocks = sqfs_inode_get_file_block_count(i);
+	uint64_t want = l->frag ? l->size / bs : (l->size + bs - 1) / bs;
+	if (l->nblocks != want)
+		return -EIO;
+	return 0;
+}
+
+/* Decompressed block @idx of the file (idx == nblocks: the fragment tail),
+ * from the bounded LRU cache. The pointer is valid until the next call. */
+static int sq_block(struct sq *s, uint64_t ref, const sqfs_inode_generic_t *i, const struct flayout *l, uint64_t idx,
+		    const uint8_t **p, size_t *len)
+{
+	struct bslot *victim = &s->bcache[0];
+	for (size_t k = 0; k < s->nbcache; k++) {
+		struct bslot *b = &s->bcache[k];
+		if (b->stamp && b->ref == ref && b->idx == idx) {
+			b->stamp = ++s->clock;
+			*p = b->data;
+			*len = b->len;
+			return 0;
+		}
+		if (b->stamp < victim->stamp)
+			victim = b;
+	}
+	uint64_t bs = s->super.block_size;
+	uint64_t want;
+	if (idx < l->nblocks)
+		want = idx + 1 < l->nblocks || l->frag ? bs : l->size - idx * bs;
+	else
+		want = l->size - l->nblocks * bs;
+	size_t got = 0;
+	sqfs_u8 *data = NULL;
+	int rc = idx < l->nblocks ? sqfs_data_reader_get_block(s->data, i, (size_t)idx, &got, &data)
+				  : sqfs_data_reader_get_fragment(s->data, i, &got, &data);
+	if (rc || got != want) {
+		free(data);
+		return -EIO;
+	}
+	free(victim->data);
+	*victim = (struct bslot){ .ref = ref, .idx = idx, .stamp = ++s->clock, .data = data, .len = got };
+	*p = data;
+	*len = got;
+	return 0;
+}
+
+static int sq_read(struct sq *s, uint64_t ref, uint64_t off, size_t size, const uint8_t **out, size_t *outlen)
+{
+	const sqfs_inode_generic_t *i;
+	struct flayout l;
+	int rc = sq_inode(s, ref, &i);
+	if (rc < 0)
+		return rc;
+	if (!sq_is_file(i))
+		return -EIO;
+	rc = sq_layout(s, i, &l);
+	if (rc < 0)
+		return rc;
+	if (off >= l.size) {
+		*outlen = 0;
+		return 0;
+	}
+	if (size > l.size - off)
+		size = (size_t)(l.size - off);
+	if (size > SQ_MAX_READ)
+		size = SQ_MAX_READ;
+	if (size > s->rbuf_cap) {
+		uint8_t *nb = realloc(s->rbuf, size);
+		if (!nb)
+			return -ENOMEM;
+		s->rbuf = nb;
+		s->rbuf_cap = size;
+	}
+	uint64_t bs = s->super.block_size;
+	size_t done = 0;
+	while (done < size) {
+		uint64_t pos = off + done, idx = pos / bs, in = pos % bs;
+		const uint8_t *p;
+		size_t len;
+		/* sq_block() may evict the inode from its cache only through
+		 * sq_inode(), which it does not call: @i stays valid. */
+		rc = sq_block(s, ref, i, &l, idx, &p, &len);
+		if (rc < 0)
+			return rc;
+		if (in >= len)
+			return -EIO;
+		size_t n = len - (size_t)in;
+		if (n > size - done)
+			n = size - done;
+		memcpy(s->rbuf + done, p + in, n);
+		done += n;
+	}
+	*out = s->rbuf;
+	*outlen = size;
+	return 0;
+}
+
+/* ------------------------------------------------------------- directories */
+
+/* A directory entry as the server uses it: validated name, inode ref. */
+struct dent {
+	char name[SQ_MAX_NAME + 1];
+	size_t len;
+	uint64_t ref;
+	unsigned type;
+};
+
+/* Next entry of a directory listing; 1 at the end. Entries whose names the
+ * VFS cannot represent ("", ".", "..", containing '/' or NUL) make the
+ * listing corrupt. */
+static int sq_dir_next(struct sq *s, sqfs_readdir_state_t *st, struct dent *d)
+{
+	sqfs_dir_entry_t *ent = NULL;
+	sqfs_u32 inum;
+	sqfs_u64 iref;
+	int rc = sqfs_meta_reader_readdir(s->dirs, st, &ent, &inum, &iref);
+	if (rc > 0)
+		return 1;
+	if (rc < 0)
+		return -EIO;
+	size_t len = (size_t)ent->size + 1;
+	if (len > SQ_MAX_NAME || memchr(ent->name, '/', len) || memchr(ent->name, '\0', len) ||
+	    (len == 1 && ent->name[0] == '.') || (len == 2 && ent->name[0] == '.' && ent->name[1] == '.')) {
+		free(ent);
+		return -EIO;
+	}
+	memcpy(d->name, ent->name, len);
+	d->name[len] = '\0';
+	d->len = len;
+	d->ref = iref;
+	d->type = ent->type;
+	free(ent);
+	return 0;
+}
+
+static int sq_dir_open(struct sq *s, uint64_t ref, sqfs_readdir_state_t *st, uint32_t *parent_inum)
+{
+	const sqfs_inode_generic_t *i;
+	int rc = sq_inode(s, ref, &i);
+	if (rc < 0)
+		return rc;
+	if (!sq_is_dir(i))
+		return -ENOTDIR;
+	if (parent_inum)
+		*parent_inum = i->base.type == SQFS_INODE_DIR ? i->data.dir.parent_inode
+							      : i->data.dir_ext.parent_inode;
+	return sqfs_readdir_state_init(st, &s->super, i) ? -EIO : 0;
+}
+
+/* ------------------------------------------------------------- FUSE glue */
+
+static struct sq *sq_of(fuse_req_t req) { return fuse_req_userdata(req); }
+
+static void fill_entry(struct fuse_entry_param *ep)
+{
+	ep->attr_timeout = SQ_TIMEOUT;
+	ep->entry_timeout = SQ_TIMEOUT;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Immutable image: let the kernel cache symlink targets and never
+	 * drop page cache because of attribute changes. */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct sq *s = sq_of(req);
+	uint64_t pref;
+	sqfs_readdir_state_t st;
+	size_t nlen = strlen(name);
+	if (nlen > SQ_MAX_NAME) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	int rc = sq_ref(s, parent, &pref);
+	if (rc == 0)
+		rc = sq_dir_open(s, pref, &st, NULL);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	struct dent d;
+	for (uint32_t n = 0;; n++) {
+		if (n >= SQ_MAX_DIR_ENTRIES) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
+		rc = sq_dir_next(s, &st, &d);
+		if (rc < 0) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		if (rc > 0)
+			break;
+		if (d.len == nlen && memcmp(d.name, name, nlen) == 0) {
+			const sqfs_inode_generic_t *i;
+			struct fuse_entry_param ep = { 0 };
+			rc = sq_inode(s, d.ref, &i);
+			if (rc == 0)
+				rc = sq_stat(s, i, &ep.attr);
+			/* The entry's type must agree with the inode it names. */
+			if (rc == 0 && sq_type_bits(d.type) != (ep.attr.st_mode & S_IFMT))
+				rc = -EIO;
+			if (rc == 0 && d.ref + 2 < d.ref)
+				rc = -EIO;
+			if (rc < 0) {
+				fuse_reply_err(req, -rc);
+				return;
+			}
+			ep.ino = sq_nodeid(s, d.ref);
+			fill_entry(&ep);
+			fuse_reply_entry(req, &ep);
+			return;
+		}
+	}
+	/* A negative entry with a timeout: the kernel caches "no such file",
+	 * which matters for $PATH and library search. */
+	struct fuse_entry_param ep = { 0 };
+	fill_entry(&ep);
+	fuse_reply_entry(req, &ep);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct sq *s = sq_of(req);
+	uint64_t ref;
+	const sqfs_inode_generic_t *i;
+	struct stat st;
+	int rc = sq_ref(s, ino, &ref);
+	if (rc == 0)
+		rc = sq_inode(s, ref, &i);
+	if (rc == 0)
+		rc = sq_stat(s, i, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, SQ_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct sq *s = sq_of(req);
+	uint64_t ref;
+	const sqfs_inode_generic_t *i;
+	int rc = sq_ref(s, ino, &ref);
+	if (rc == 0)
+		rc = sq_inode(s, ref, &i);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (!sq_is_link(i)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	size_t n = i->base.type == SQFS_INODE_SLINK ? i->data.slink.target_size : i->data.slink_ext.target_size;
+	char target[SQ_MAX_SYMLINK + 1];
+	if (n == 0 || n > SQ_MAX_SYMLINK || n > i->payload_bytes_used || memchr(i->extra, '\0', n)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	memcpy(target, i->extra, n);
+	target[n] = '\0';
+	fuse_reply_readlink(req, target);
+}
+
+struct dirh {
+	uint64_t ref;
+	sqfs_readdir_state_t st;
+	uint64_t pos; /* 0 ".", 1 "..", 2.. entries */
+	uint32_t inum, parent_inum;
+};
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct sq *s = sq_of(req);
+	struct dirh *h = calloc(1, sizeof(*h));
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	const sqfs_inode_generic_t *i;
+	int rc = sq_ref(s, ino, &h->ref);
+	if (rc == 0)
+		rc = sq_dir_open(s, h->ref, &h->st, &h->parent_inum);
+	if (rc == 0)
+		rc = sq_inode(s, h->ref, &i);
+	if (rc < 0) {
+		free(h);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	h->inum = i->base.inode_number;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		free(h);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	free((struct dirh *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static unsigned dtype_of(unsigned sqtype) { return (unsigned)(sq_type_bits(sqtype) >> 12); }
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+{
+	(void)ino;
+	struct sq *s = sq_of(req);
+	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (size > SQ_MAX_READ)
+		size = SQ_MAX_READ;
+	/* Seeking back (rewinddir, or a restarted read) re-walks the listing:
+	 * squashfs has no stable cookies other than positions. */
+	if ((uint64_t)off != h->pos) {
+		sqfs_readdir_state_reset(&h->st);
+		h->pos = 0;
+	}
+	_cleanup_free_ char *buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t used = 0;
+	int rc = 0;
+	while (true) {
+		if (h->pos >= SQ_MAX_DIR_ENTRIES) {
+			rc = -EIO;
+			break;
+		}
+		struct dent d;
+		sqfs_readdir_state_t saved = h->st;
+		struct stat st = { 0 };
+		struct fuse_entry_param ep = { 0 };
+		if (h->pos < 2) {
+			strcpy(d.name, h->pos == 0 ? "." : "..");
+			st.st_mode = S_IFDIR;
+			st.st_ino = h->pos == 0 ? h->inum : h->parent_inum;
+		} else {
+			rc = sq_dir_next(s, &h->st, &d);
+			if (rc != 0)
+				break;
+		}
+		if (h->pos < (uint64_t)off) {
+			h->pos++; /* walking up to the requested position */
+			continue;
+		}
+		if (h->pos >= 2) {
+			st.st_mode = (mode_t)(dtype_of(d.type) << 12);
+			if (plus) {
+				const sqfs_inode_generic_t *i;
+				rc = sq_inode(s, d.ref, &i);
+				if (rc == 0)
+					rc = sq_stat(s, i, &ep.attr);
+				if (rc == 0 && d.ref + 2 < d.ref)
+					rc = -EIO;
+				if (rc < 0)
+					break;
+				st = ep.attr;
+				ep.ino = sq_nodeid(s, d.ref);
+				fill_entry(&ep);
+			}
+		}
+		size_t need;
+		if (plus) {
+			if (h->pos < 2)
+				ep.attr = st; /* ino 0: the kernel makes no dentry */
+			need = fuse_add_direntry_plus(req, buf + used, size - used, d.name, &ep, (off_t)(h->pos + 1));
+		} else {
+			need = fuse_add_direntry(req, buf + used, size - used, d.name, &st, (off_t)(h->pos + 1));
+		}
+		if (need > size - used) {
+			if (h->pos >= 2)
+				h->st = saved; /* not sent: read it again next time */
+			break;
+		}
+		used += need;
+		h->pos++;
+	}
+	if (rc < 0 && used == 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, used);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct sq *s = sq_of(req);
+	uint64_t ref;
+	const sqfs_inode_generic_t *i;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	int rc = sq_ref(s, ino, &ref);
+	if (rc == 0)
+		rc = sq_inode(s, ref, &i);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (!sq_is_file(i)) {
+		fuse_reply_err(req, sq_is_dir(i) ? EISDIR : EIO);
+		return;
+	}
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct sq *s = sq_of(req);
+	uint64_t ref;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	int rc = sq_ref(s, ino, &ref);
+	if (rc == 0)
+		rc = sq_read(s, ref, (uint64_t)off, size, &p, &n);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, (const char *)p, n);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)ino;
+	struct sq *s = sq_of(req);
+	struct statvfs sv = { 0 };
+	sv.f_bsize = s->super.block_size;
+	sv.f_frsize = s->super.block_size;
+	sv.f_blocks = (s->super.bytes_used + s->super.block_size - 1) / s->super.block_size;
+	sv.f_files = s->super.inode_count;
+	sv.f_namemax = SQ_MAX_NAME;
+	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+	fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * Walks the xattrs of @ino. With @name, finds that one (value into @out);
+ * without, appends every "name\0" to @out. -ENODATA when absent.
+ */
+static int sq_xattrs(struct sq *s, fuse_ino_t ino, const char *name, struct buf *out)
+{
+	uint64_t ref;
+	const sqfs_inode_generic_t *i;
+	int rc = sq_ref(s, ino, &ref);
+	if (rc == 0)
+		rc = sq_inode(s, ref, &i);
+	if (rc < 0)
+		return rc;
+	sqfs_u32 idx = SQ_NO_XATTR;
+	if (sqfs_inode_get_xattr_index(i, &idx) || idx == SQ_NO_XATTR || !s->xattr)
+		return name ? -ENODATA : 0;
+	sqfs_xattr_id_t desc;
+	if (sqfs_xattr_reader_get_desc(s->xattr, idx, &desc) || sqfs_xattr_reader_seek_kv(s->xattr, &desc))
+		return -EIO;
+	if (desc.count > SQ_MAX_XATTRS)
+		return -EIO;
+	for (uint32_t k = 0; k < desc.count; k++) {
+		sqfs_xattr_entry_t *key = NULL;
+		sqfs_xattr_value_t *val = NULL;
+		if (sqfs_xattr_reader_read_key(s->xattr, &key))
+			return -EIO;
+		/* libsquashfs returns the key with its namespace prefix
+		 * ("user.", "trusted.", "security.") already prepended, while
+		 * key->size still counts only the stored suffix. */
+		const char *prefix = sqfs_get_xattr_prefix((SQFS_XATTR_TYPE)(key->type & SQFS_XATTR_PREFIX_MASK));
+		size_t plen = prefix ? strlen(prefix) : 0;
+		size_t klen = plen + key->size;
+		if (!prefix || key->size == 0 || memcmp(key->key, prefix, plen) != 0 || memchr(key->key, '\0', klen)) {
+			free(key);
+			return -EIO;
+		}
+		bool match = name && strlen(name) == klen && memcmp(name, key->key, klen) == 0;
+		if (!name) {
+			buf_add(out, key->key, klen);
+			buf_addch(out, '\0');
+			if (out->len > SQ_MAX_XATTR_LIST) {
+				free(key);
+				return -E2BIG;
+			}
+		}
+		if (sqfs_xattr_reader_read_value(s->xattr, key, &val)) {
+			free(key);
+			return -EIO;
+		}
+		free(key);
+		if (match) {
+			if (val->size > SQ_MAX_XATTR_VALUE) {
+				free(val);
+				return -E2BIG;
+			}
+			buf_add(out, val->value, val->size);
+			free(val);
+			return buf_error(out);
+		}
+		free(val);
+	}
+	if (name)
+		return -ENODATA;
+	return buf_error(out);
+}
+
+static void reply_xattr(fuse_req_t req, int rc, const struct buf *b, size_t size)
+{
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, b->len);
+	else if (b->len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, b->p, b->len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc = sq_xattrs(sq_of(req), ino, name, &b);
+	reply_xattr(req, rc, &b, size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc = sq_xattrs(sq_of(req), ino, NULL, &b);
+	reply_xattr(req, rc, &b, size);
+}
+
+static const struct fuse_lowlevel_ops sq_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+};
+
+/* ------------------------------------------------------- mount and daemon */
+
+/* What the daemon tells rt_fuse_mount() once it is ready (or not). */
+struct hello {
+	int code;
+	char msg[256];
+};
+
+static int send_all(int fd, const void *p, size_t n)
+{
+	ssize_t w;
+	do
+		w = send(fd, p, n, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w == (ssize_t)n ? 0 : -EIO;
+}
+
+static int recv_all(int fd, void *p, size_t n)
+{
+	ssize_t r;
+	do
+		r = recv(fd, p, n, 0);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)n ? 0 : -EIO;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Closes every inherited descriptor but @keep: a daemon holding, say, the
+ * launcher's exec-status pipe open would make the launcher wait forever. */
+static void close_all_but(int *keep, size_t n)
+{
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	unsigned from = 3;
+	for (size_t k = 0; k < n; k++) {
+		if (keep[k] < (int)from)
+			continue;
+		if ((unsigned)keep[k] > from)
+			syscall(SYS_close_range, from, (unsigned)keep[k] - 1, 0);
+		from = (unsigned)keep[k] + 1;
+	}
+	syscall(SYS_close_range, from, ~0u, 0);
+}
+
+static _Noreturn void daemon_main(struct sq *s, struct rt_blocksrc *src, int fuse_fd, int sock)
+{
+	struct hello h = { 0 };
+	struct fuse_session *se = NULL;
+
+	/* Out of the launcher's process group, so a terminal's ^C does not
+	 * take the root filesystem away before the container sees it. */
+	setsid();
+	/* Same uid as the container: not dumpable keeps it from ptrace and
+	 * /proc/<pid>/mem of the server. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+
+	/* A private copy of the mount namespace taken before the FUSE mount
+	 * exists: the daemon then holds no reference to the mount, and the
+	 * container's namespace going away is what ends the daemon. Private
+	 * propagation keeps the later mount from appearing here. */
+	if (unshare(CLONE_NEWNS) < 0) {
+		h.code = -errno;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: unshare of mount namespace: %s", strerror(errno));
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		h.code = -errno;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: making mounts private: %s", strerror(errno));
+		goto fail;
+	}
+	if (chdir("/") < 0) {
+		h.code = -errno;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: chdir: %s", strerror(errno));
+		goto fail;
+	}
+
+	char *argv[] = { (char *)"arca-fuse", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	se = fuse_session_new(&args, &sq_ops, sizeof(sq_ops), s);
+	if (!se) {
+		h.code = -ENOMEM;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: fuse_session_new failed");
+		goto fail;
+	}
+	char fdpath[32];
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fuse_fd);
+	if (fuse_session_mount(se, fdpath) != 0) {
+		h.code = -EIO;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: libfuse refused the mounted fd");
+		goto fail;
+	}
+
+	if (send_all(sock, &h, sizeof(h)) < 0)
+		_exit(1);
+	/* Wait for rt_fuse_mount() to have mounted: reading /dev/fuse before
+	 * the mount exists fails with EPERM. EOF means it gave up. */
+	char go;
+	if (recv_all(sock, &go, 1) < 0)
+		_exit(1);
+	close(sock);
+
+	int keep[SQ_KEEP_FDS + 1];
+	size_t nkeep = rt_blocksrc_fds(src, keep, SQ_KEEP_FDS);
+	keep[nkeep++] = fuse_fd;
+	close_all_but(keep, nkeep);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (log_get_level() < LOG_DEBUG)
+			dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+
+	int rc = fuse_session_loop(se);
+	fuse_session_destroy(se);
+	_exit(rc == 0 ? 0 : 1);
+
+fail:
+	send_all(sock, &h, sizeof(h));
+	_exit(1);
+}
+
+int rt_fuse_mount(struct rt_blocksrc *src, const char *mountpoint, pid_t *daemon_pid, struct arca_err *e)
+{
+	_cleanup_(sq_freep) struct sq *s = NULL;
+	int rc = sq_open(src, &s, e);
+	if (rc < 0)
+		return rc;
+
+	_cleanup_close_ int fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse_fd < 0)
+		return err_setsys(e, -errno, "open /dev/fuse");
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_setsys(e, -errno, "socketpair");
+	_cleanup_close_ int sock = sp[0];
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sp[1]);
+		return err_setsys(e, -errno, "fork of fuse daemon");
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		daemon_main(s, src, fuse_fd, sp[1]);
+	}
+	close(sp[1]);
+
+	struct hello h;
+	if (recv_all(sock, &h, sizeof(h)) < 0) {
+		rc = err_set(e, -EIO, "fuse daemon died while starting");
+		goto kill;
+	}
+	if (h.code < 0) {
+		h.msg[sizeof(h.msg) - 1] = '\0';
+		rc = err_set(e, h.code, "%s", h.msg);
+		goto kill;
+	}
+
+	char opts[160];
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=%u,group_id=%u,default_permissions,allow_other",
+		 fuse_fd, (unsigned)getuid(), (unsigned)getgid());
+	if (mount("arca", mountpoint, "fuse", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) < 0) {
+		rc = err_setsys(e, -errno, "mount fuse at '%s'", mountpoint);
+		goto kill;
+	}
+	if (send_all(sock, "g", 1) < 0) {
+		umount2(mountpoint, MNT_DETACH);
+		rc = err_set(e, -EIO, "fuse daemon died while starting");
+		goto kill;
+	}
+	*daemon_pid = pid;
+	return 0;
+
+kill:
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/* Waits up to @ms for @pid to exit (reaping it when it is our child). */
+static bool wait_exit(pid_t pid, int ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH;
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	close(pfd);
+	if (r <= 0)
+		return false;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return true;
+}
+
+int rt_fuse_unmount(const char *mountpoint, pid_t daemon_pid, struct arca_err *e)
+{
+	int rc = 0;
+	if (mountpoint && umount2(mountpoint, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		rc = err_setsys(e, -errno, "unmount '%s'", mountpoint);
+	if (daemon_pid <= 0)
+		return rc;
+	if (wait_exit(daemon_pid, SQ_UNMOUNT_GRACE_MS))
+		return rc;
+	/* Still running: another namespace holds the mount. The caller asked
+	 * for it to go, so it goes. */
+	kill(daemon_pid, SIGTERM);
+	if (!wait_exit(daemon_pid, SQ_UNMOUNT_GRACE_MS / 2)) {
+		kill(daemon_pid, SIGKILL);
+		wait_exit(daemon_pid, -1);
+	}
+	return rc;
+}
