@@ -37,7 +37,7 @@ if command -v clang >/dev/null; then
   fi
   if ninja -C build-fuzz -j"$jobs" >build-fuzz.ninja.log 2>&1; then
     for f in build-fuzz/fuzz/fuzz_*; do
-      [ -x "$f" ] || continue
+      [ -f "$f" ] && [ -x "$f" ] || continue
       name=${f##*/fuzz_}
       work=$(mktemp -d)
       seeds=()
