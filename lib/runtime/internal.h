@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/runtime internal: shared between the launcher's files. Never installed. */
+#ifndef ARCA_RUNTIME_INTERNAL_H
+#define ARCA_RUNTIME_INTERNAL_H
+
+#include "runtime.h"
+#include "sif.h"
+
+/* ------------------------------------------------- squashfs (image.c) */
+
+/* Named limits for reading metadata files out of an untrusted image. */
+#define RT_SQFS_MAX_FILE (4u << 20)
+#define RT_SQFS_MAX_SYMLINKS 16
+#define RT_SQFS_MAX_DIRENTS 4096
+
+struct rt_sqfs;
+/* A read-only view of a SquashFS image held in memory (borrowed; it must
+ * outlive the view). -EBADMSG when it is not a readable squashfs. */
+int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struct arca_err *e);
+void rt_sqfs_close(struct rt_sqfs *fs);
+/* Appends the regular file at absolute @path (symlinks followed inside the
+ * image) to @out. -ENOENT absent, -EISDIR not a regular file, -E2BIG over @max. */
+int rt_sqfs_read_file(struct rt_sqfs *fs, const char *path, size_t max, struct buf *out, struct arca_err *e);
+/* The sorted names in the directory at @path (a NULL-terminated array the
+ * caller frees with rt_strv_free). -ENOENT absent. */
+int rt_sqfs_list_dir(struct rt_sqfs *fs, const char *path, char ***names, size_t *n, struct arca_err *e);
+
+void rt_strv_free(char **v);
+
+/* The primary squashfs partition of an open image, checked for launch:
+ * -ENOENT none, -ENOTSUP encrypted or not squashfs, -ENOEXEC other arch. */
+int rt_image_partition(const struct sif_image *img, const struct sif_descr **out, struct arca_err *e);
+
+/* ------------------------------------------------------ environment (env.c) */
+
+/* A growable NULL-terminated list of "K=V" strings, keyed by K. */
+struct rt_env {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+void rt_env_release(struct rt_env *env);
+/* Sets (replaces) K; @kv is "K=V". Copies. */
+void rt_env_put(struct rt_env *env, const char *kv);
+void rt_env_set(struct rt_env *env, const char *key, const char *val);
+const char *rt_env_get(const struct rt_env *env, const char *key);
+bool rt_env_key_ok(const char *kv, size_t keylen);
+
+/*
+ * The container's environment before the image's env scripts run, as
+ * Apptainer builds it: the host's variables (all but HOME, PATH,
+ * LD_LIBRARY_PATH and the APPTAINER/SINGULARITY controls; only TERM and
+ * proxies with cleanenv), PATH and LD_LIBRARY_PATH defaults, HOME, the
+ * image's environment descriptor, APPTAINER_* identification. @overrides
+ * receives what must win over the image's env scripts: the APPTAINERENV_ /
+ * SINGULARITYENV_ host variables and the --env values.
+ */
+int rt_env_build(const struct rt_opts *o, const struct sif_image *img, const char *home, struct rt_env *env,
+		 struct rt_env *overrides, struct arca_err *e);
+
+/* Appends @s to @b quoted for a POSIX shell ('...'). */
+void rt_shell_quote(struct buf *b, const char *s);
+
+/* ----------------------------------------------------------- mounts (mounts.c) */
+
+/* Where the container's tree is assembled inside the private mount
+ * namespace before pivot_root (shadowing it there hides nothing: host paths
+ * stay reachable through /oldroot during set-up). */
+#define RT_STAGE "/tmp"
+
+struct rt_mnt {
+	const struct rt_opts *o;
+	bool loop;   /* kernel loop device (root), else FUSE */
+	bool userns; /* inside a new user namespace */
+	bool netns;  /* inside a new network namespace */
+	int sif_fd;
+	uint64_t part_off, part_size;
+	const char *home; /* the user's home: host path and container path */
+	const char *cwd;  /* host working directory, or NULL */
+	/* results */
+	pid_t fuse_pid;
+	bool cwd_visible;  /* cwd exists in the container */
+	bool home_visible; /* home exists in the container */
+};
+
+/*
+ * Runs in the container's fresh mount namespace (as root or as the owner
+ * of its user namespace): mounts the image, assembles the tree and
+ * pivot_roots into it. On return the calling process's root is the
+ * container's, read-only unless writable_tmpfs, and no host path is
+ * reachable except through the binds.
+ */
+int rt_mount_container(struct rt_mnt *m, struct arca_err *e);
+
+#endif
