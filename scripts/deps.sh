@@ -9,7 +9,7 @@ packages=(
   libsquashfs-dev squashfs-tools-ng squashfs-tools libarchive-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   libfuse3-dev fuse3 libseccomp-dev libcap-dev libcryptsetup-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools
-  libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libre2-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libre2-dev libtomlplusplus-dev
   busybox-static bubblewrap tar gzip zstd util-linux
 )
 

@@ -444,6 +444,11 @@ bool val_get_int(const struct val *v, int64_t *out); /* exact integers only */
 int val_from_json(const char *text, size_t len, const struct json_limits *lim, struct val **out,
 		  struct arca_err *e);
 
+/* TOML text -> value (tables become objects, dates their RFC 3339 text;
+ * inf/nan refused). The parser is toml++'s, which bounds nesting; callers
+ * bound the size. Errors name the line and column. */
+int val_from_toml(const char *text, size_t len, struct val **out, struct arca_err *e);
+
 enum {
 	JSON_PRETTY = 1u << 0,    /* two-space indent, as `opa eval` prints */
 	JSON_ESCAPE_HTML = 1u << 1, /* escape < > & as Go's encoding/json does */

@@ -2,9 +2,8 @@
 /*
  * Execution control list: the signer gate applied before an image runs.
  *
- * The configuration is the reference runtime's ecl.toml, read by a small
- * bounded reader of exactly the TOML subset that file uses (there is no
- * maintained C TOML parser in Debian):
+ * The configuration is the reference runtime's ecl.toml, parsed as full
+ * TOML by toml++ (val_from_toml) and then checked field by field:
  *
  *   activated = true            # booleans: true / false
  *   legacyinsecure = false
@@ -14,8 +13,8 @@
  *     dirpath = "/srv/images"   # "" = any directory
  *     keyfp = ["7064B1D6...", "SHA256:..."]   # arrays may span lines
  *
- * Comments (#), blank lines and trailing commas are accepted; anything else
- * (unknown keys, other TOML types, duplicate keys) is refused.
+ * Unknown keys and values of the wrong type are refused, so that a typo
+ * cannot silently switch the gate off.
  */
 #include "internal.h"
 
@@ -43,184 +42,7 @@ void integrity_ecl_free(struct integrity_ecl *ecl)
 	free(ecl);
 }
 
-struct tp {
-	const char *p;
-	size_t left;
-	unsigned line;
-	struct arca_err *e;
-};
-
-static int tp_err(struct tp *t, const char *what)
-{
-	return err_set(t->e, -EBADMSG, "ecl: line %u: %s", t->line, what);
-}
-
-static void skip_ws(struct tp *t)
-{
-	while (t->left && (*t->p == ' ' || *t->p == '\t')) {
-		t->p++;
-		t->left--;
-	}
-}
-
-/* Skips whitespace, comments and newlines (inside arrays). */
-static void skip_ws_nl(struct tp *t)
-{
-	for (;;) {
-		skip_ws(t);
-		if (t->left && *t->p == '#') {
-			while (t->left && *t->p != '\n') {
-				t->p++;
-				t->left--;
-			}
-		}
-		if (t->left && (*t->p == '\n' || *t->p == '\r')) {
-			if (*t->p == '\n')
-				t->line++;
-			t->p++;
-			t->left--;
-			continue;
-		}
-		return;
-	}
-}
-
-/* End of a key/value line: whitespace, optional comment, newline or EOF. */
-static int end_line(struct tp *t)
-{
-	skip_ws(t);
-	if (t->left && *t->p == '#')
-		while (t->left && *t->p != '\n') {
-			t->p++;
-			t->left--;
-		}
-	if (t->left && *t->p == '\r') {
-		t->p++;
-		t->left--;
-	}
-	if (!t->left)
-		return 0;
-	if (*t->p != '\n')
-		return tp_err(t, "unexpected text after the value");
-	t->p++;
-	t->left--;
-	t->line++;
-	return 0;
-}
-
-static int parse_string(struct tp *t, char **out)
-{
-	if (!t->left || (*t->p != '"' && *t->p != '\''))
-		return tp_err(t, "string expected");
-	char q = *t->p;
-	t->p++;
-	t->left--;
-	struct buf b = BUF_INIT;
-	for (;;) {
-		if (!t->left || *t->p == '\n') {
-			buf_release(&b);
-			return tp_err(t, "unterminated string");
-		}
-		char c = *t->p++;
-		t->left--;
-		if (c == q)
-			break;
-		if ((unsigned char)c < 0x20 && c != '\t') {
-			buf_release(&b);
-			return tp_err(t, "control character in a string");
-		}
-		if (c == '\\' && q == '"') {
-			if (!t->left) {
-				buf_release(&b);
-				return tp_err(t, "unterminated escape");
-			}
-			char x = *t->p++;
-			t->left--;
-			switch (x) {
-			case '"': c = '"'; break;
-			case '\\': c = '\\'; break;
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			default: buf_release(&b); return tp_err(t, "unsupported escape in a string");
-			}
-		}
-		if (b.len >= ECL_MAX_STRING) {
-			buf_release(&b);
-			return err_set(t->e, -E2BIG, "ecl: line %u: string longer than %d bytes", t->line, ECL_MAX_STRING);
-		}
-		buf_addch(&b, c);
-	}
-	if (memchr(b.p, '\0', b.len)) {
-		buf_release(&b);
-		return tp_err(t, "NUL in a string");
-	}
-	*out = buf_detach(&b, NULL);
-	return *out ? 0 : err_set(t->e, -ENOMEM, "out of memory");
-}
-
-static int parse_bool(struct tp *t, bool *out)
-{
-	if (t->left >= 4 && !memcmp(t->p, "true", 4)) {
-		*out = true;
-		t->p += 4;
-		t->left -= 4;
-	} else if (t->left >= 5 && !memcmp(t->p, "false", 5)) {
-		*out = false;
-		t->p += 5;
-		t->left -= 5;
-	} else {
-		return tp_err(t, "true or false expected");
-	}
-	return 0;
-}
-
-static int parse_array(struct tp *t, struct integrity_ecl_group *g)
-{
-	if (!t->left || *t->p != '[')
-		return tp_err(t, "array expected");
-	t->p++;
-	t->left--;
-	for (;;) {
-		skip_ws_nl(t);
-		if (t->left && *t->p == ']') {
-			t->p++;
-			t->left--;
-			return 0;
-		}
-		if (g->nkeys >= ECL_MAX_KEYS)
-			return err_set(t->e, -E2BIG, "ecl: line %u: more than %d keys in a group", t->line, ECL_MAX_KEYS);
-		char *s;
-		int rc = parse_string(t, &s);
-		if (rc < 0)
-			return rc;
-		char **nk = realloc(g->keys, (g->nkeys + 1) * sizeof(*nk));
-		if (!nk) {
-			free(s);
-			return err_set(t->e, -ENOMEM, "out of memory");
-		}
-		g->keys = nk;
-		g->keys[g->nkeys++] = s;
-		skip_ws_nl(t);
-		if (t->left && *t->p == ',') {
-			t->p++;
-			t->left--;
-			continue;
-		}
-		if (t->left && *t->p == ']')
-			continue;
-		return tp_err(t, "',' or ']' expected in an array");
-	}
-}
-
-static bool is_key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-static int parse_mode(struct tp *t, const char *s, enum integrity_ecl_mode *m)
+static int parse_mode(const char *s, enum integrity_ecl_mode *m)
 {
 	if (!strcmp(s, "whitelist"))
 		*m = INTEGRITY_ECL_WHITELIST;
@@ -229,7 +51,7 @@ static int parse_mode(struct tp *t, const char *s, enum integrity_ecl_mode *m)
 	else if (!strcmp(s, "blacklist"))
 		*m = INTEGRITY_ECL_BLACKLIST;
 	else
-		return tp_err(t, "mode must be whitelist, whitestrict or blacklist");
+		return -EBADMSG;
 	return 0;
 }
 
@@ -246,127 +68,110 @@ static bool valid_key(const char *k)
 	return n > 7 && n < INTEGRITY_KEYID_MAX && !strncmp(k, "SHA256:", 7);
 }
 
-int integrity_ecl_parse(const char *text, size_t len, struct integrity_ecl **out, struct arca_err *e)
+/* A string field of bounded length, copied; absent is fine. */
+static int take_string(const struct val *v, const char *what, size_t gi, char **out, struct arca_err *e)
 {
-	struct tp t = { text, len, 1, e };
-	struct integrity_ecl *ecl = calloc(1, sizeof(*ecl));
-	bool seen_act = false, seen_leg = false;
-	unsigned seen = 0; /* per group: bit per key */
-	int rc = 0;
+	const char *s = val_str(v);
+	if (!s)
+		return err_set(e, -EBADMSG, "ecl: execution group %zu: %s must be a string", gi, what);
+	if (strlen(s) > ECL_MAX_STRING)
+		return err_set(e, -E2BIG, "ecl: execution group %zu: %s longer than %d bytes", gi, what, ECL_MAX_STRING);
+	*out = strdup(s);
+	return *out ? 0 : err_set(e, -ENOMEM, "out of memory");
+}
 
-	if (!ecl)
-		return err_set(e, -ENOMEM, "out of memory");
-	if (len > ECL_MAX_BYTES) {
-		rc = err_set(e, -E2BIG, "ecl: file larger than %u bytes", ECL_MAX_BYTES);
-		goto fail;
-	}
-	if (memchr(text, '\0', len)) {
-		rc = err_set(e, -EBADMSG, "ecl: NUL byte in the file");
-		goto fail;
-	}
-	for (;;) {
-		skip_ws_nl(&t);
-		if (!t.left)
-			break;
-		if (*t.p == '[') {
-			if (t.left < 13 || memcmp(t.p, "[[execgroup]]", 13) != 0) {
-				rc = tp_err(&t, "only [[execgroup]] tables are allowed");
-				goto fail;
-			}
-			t.p += 13;
-			t.left -= 13;
-			if ((rc = end_line(&t)) < 0)
-				goto fail;
-			if (ecl->n >= ECL_MAX_GROUPS) {
-				rc = err_set(e, -E2BIG, "ecl: more than %d execution groups", ECL_MAX_GROUPS);
-				goto fail;
-			}
-			struct integrity_ecl_group *ng = realloc(ecl->groups, (ecl->n + 1) * sizeof(*ng));
-			if (!ng) {
-				rc = err_set(e, -ENOMEM, "out of memory");
-				goto fail;
-			}
-			ecl->groups = ng;
-			memset(&ng[ecl->n++], 0, sizeof(*ng));
-			seen = 0;
-			continue;
-		}
-		const char *k = t.p;
-		while (t.left && is_key_char(*t.p)) {
-			t.p++;
-			t.left--;
-		}
-		size_t kl = (size_t)(t.p - k);
-		skip_ws(&t);
-		if (kl == 0 || !t.left || *t.p != '=') {
-			rc = tp_err(&t, "key = value expected");
-			goto fail;
-		}
-		t.p++;
-		t.left--;
-		skip_ws(&t);
-#define KEY_IS(s) (kl == strlen(s) && !memcmp(k, s, kl))
-		if (ecl->n == 0) {
-			if (KEY_IS("activated") && !seen_act) {
-				rc = parse_bool(&t, &ecl->activated);
-				seen_act = true;
-			} else if (KEY_IS("legacyinsecure") && !seen_leg) {
-				rc = parse_bool(&t, &ecl->legacy);
-				seen_leg = true;
-			} else {
-				rc = tp_err(&t, "unknown or repeated top-level key");
+static int parse_group(const struct val *gv, size_t gi, struct integrity_ecl_group *g, struct arca_err *e)
+{
+	if (gv->kind != VAL_OBJECT)
+		return err_set(e, -EBADMSG, "ecl: execution group %zu is not a table", gi);
+	for (size_t i = 0; i < gv->obj.n; i++) {
+		const char *k = val_str(gv->obj.keys[i]);
+		const struct val *v = gv->obj.vals[i];
+		int rc = 0;
+		if (!strcmp(k, "tagname")) {
+			rc = take_string(v, "tagname", gi, &g->tag, e);
+		} else if (!strcmp(k, "dirpath")) {
+			rc = take_string(v, "dirpath", gi, &g->dirpath, e);
+		} else if (!strcmp(k, "mode")) {
+			if (!val_str(v) || parse_mode(val_str(v), &g->mode) < 0)
+				return err_set(e, -EBADMSG,
+					       "ecl: execution group %zu: mode must be whitelist, whitestrict or blacklist", gi);
+			g->has_mode = true;
+		} else if (!strcmp(k, "keyfp")) {
+			if (v->kind != VAL_ARRAY)
+				return err_set(e, -EBADMSG, "ecl: execution group %zu: keyfp must be an array", gi);
+			if (v->arr.n > ECL_MAX_KEYS)
+				return err_set(e, -E2BIG, "ecl: execution group %zu: more than %d keys", gi, ECL_MAX_KEYS);
+			g->keys = calloc(v->arr.n + 1, sizeof(*g->keys));
+			if (!g->keys)
+				return err_set(e, -ENOMEM, "out of memory");
+			for (size_t j = 0; j < v->arr.n && rc == 0; j++) {
+				rc = take_string(v->arr.items[j], "keyfp entry", gi, &g->keys[j], e);
+				if (rc == 0 && !valid_key(g->keys[j]))
+					rc = err_set(e, -EBADMSG, "ecl: execution group %zu: bad key fingerprint \"%s\"", gi,
+						     g->keys[j]);
+				g->nkeys = j + 1;
 			}
 		} else {
-			struct integrity_ecl_group *g = &ecl->groups[ecl->n - 1];
-			unsigned bit = KEY_IS("tagname") ? 1 : KEY_IS("mode") ? 2 : KEY_IS("dirpath") ? 4 : KEY_IS("keyfp") ? 8 : 0;
-			if (!bit || (seen & bit)) {
-				rc = tp_err(&t, "unknown or repeated key in [[execgroup]]");
-			} else if (bit == 8) {
-				rc = parse_array(&t, g);
-			} else {
-				char *s = NULL;
-				rc = parse_string(&t, &s);
-				if (rc == 0 && bit == 1)
-					g->tag = s;
-				else if (rc == 0 && bit == 4)
-					g->dirpath = s;
-				else if (rc == 0) {
-					rc = parse_mode(&t, s, &g->mode);
-					g->has_mode = rc == 0;
-					free(s);
-				}
-			}
-			seen |= bit;
+			return err_set(e, -EBADMSG, "ecl: execution group %zu: unknown key \"%s\"", gi, k);
 		}
-#undef KEY_IS
-		if (rc < 0 || (rc = end_line(&t)) < 0)
-			goto fail;
+		if (rc < 0)
+			return rc;
 	}
-	/* Reference validation: every group has a mode, valid keys, and no
-	 * two groups share a directory. */
-	for (size_t i = 0; i < ecl->n; i++) {
-		struct integrity_ecl_group *g = &ecl->groups[i];
-		if (!g->has_mode) {
-			rc = err_set(e, -EBADMSG, "ecl: execution group %zu has no mode", i + 1);
-			goto fail;
+	if (!g->has_mode)
+		return err_set(e, -EBADMSG, "ecl: execution group %zu has no mode", gi);
+	return 0;
+}
+
+int integrity_ecl_parse(const char *text, size_t len, struct integrity_ecl **out, struct arca_err *e)
+{
+	if (len > ECL_MAX_BYTES)
+		return err_set(e, -E2BIG, "ecl: file larger than %u bytes", ECL_MAX_BYTES);
+	_cleanup_val_ struct val *doc = NULL;
+	int rc = val_from_toml(text, len, &doc, e);
+	if (rc < 0)
+		return err_wrap(e, rc, "ecl");
+	struct integrity_ecl *ecl = calloc(1, sizeof(*ecl));
+	if (!ecl)
+		return err_set(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < doc->obj.n && rc == 0; i++) {
+		const char *k = val_str(doc->obj.keys[i]);
+		const struct val *v = doc->obj.vals[i];
+		if (!strcmp(k, "activated") || !strcmp(k, "legacyinsecure")) {
+			if (v->kind != VAL_BOOL)
+				rc = err_set(e, -EBADMSG, "ecl: %s must be true or false", k);
+			else if (k[0] == 'a')
+				ecl->activated = v->b;
+			else
+				ecl->legacy = v->b;
+		} else if (!strcmp(k, "execgroup")) {
+			if (v->kind != VAL_ARRAY)
+				rc = err_set(e, -EBADMSG, "ecl: execgroup must be an array of tables ([[execgroup]])");
+			else if (v->arr.n > ECL_MAX_GROUPS)
+				rc = err_set(e, -E2BIG, "ecl: more than %d execution groups", ECL_MAX_GROUPS);
+			else if (!(ecl->groups = calloc(v->arr.n + 1, sizeof(*ecl->groups))))
+				rc = err_set(e, -ENOMEM, "out of memory");
+			for (size_t j = 0; rc == 0 && j < v->arr.n; j++) {
+				ecl->n = j + 1;
+				rc = parse_group(v->arr.items[j], j + 1, &ecl->groups[j], e);
+			}
+		} else {
+			rc = err_set(e, -EBADMSG, "ecl: unknown top-level key \"%s\"", k);
 		}
-		for (size_t k = 0; k < g->nkeys; k++)
-			if (!valid_key(g->keys[k])) {
-				rc = err_set(e, -EBADMSG, "ecl: execution group %zu: bad key fingerprint \"%s\"", i + 1, g->keys[k]);
-				goto fail;
-			}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(g->dirpath ? g->dirpath : "", ecl->groups[j].dirpath ? ecl->groups[j].dirpath : "") &&
-			    g->dirpath && g->dirpath[0]) {
-				rc = err_set(e, -EBADMSG, "ecl: two execution groups use the directory \"%s\"", g->dirpath);
-				goto fail;
-			}
+	}
+	/* Reference validation: no two groups share a directory. */
+	for (size_t i = 0; rc == 0 && i < ecl->n; i++) {
+		const char *d = ecl->groups[i].dirpath;
+		for (size_t j = 0; rc == 0 && j < i; j++)
+			if (d && d[0] && ecl->groups[j].dirpath && !strcmp(d, ecl->groups[j].dirpath))
+				rc = err_set(e, -EBADMSG, "ecl: two execution groups use the directory \"%s\"", d);
+	}
+	if (rc < 0) {
+		integrity_ecl_free(ecl);
+		return rc;
 	}
 	*out = ecl;
 	return 0;
-fail:
-	integrity_ecl_free(ecl);
-	return rc;
 }
 
 int integrity_ecl_load(const char *path, struct integrity_ecl **out, struct arca_err *e)

@@ -375,7 +375,14 @@ expect_ok "ecl: deactivated list allows" "$A" verify --ecl "$E/off.toml" "$E/non
 printf 'activated = true\n[[execgroup]]\n  mode = "greylist"\n' >"$E/bad.toml"
 expect_fail "ecl: unknown mode refused" "mode must be" "$A" verify --ecl "$E/bad.toml" "$E/none/pgp.sif"
 printf 'activated = yes\n' >"$E/bad2.toml"
-expect_fail "ecl: malformed value refused" "line 1: true or false expected" "$A" verify --ecl "$E/bad2.toml" "$E/none/pgp.sif"
+expect_fail "ecl: malformed value refused" "line 1, column" "$A" verify --ecl "$E/bad2.toml" "$E/none/pgp.sif"
+printf 'activated = "true"\n' >"$E/bad3.toml"
+expect_fail "ecl: value of the wrong type refused" "activated must be true or false" "$A" verify --ecl "$E/bad3.toml" "$E/none/pgp.sif"
+printf 'activated = true\nactivted = false\n' >"$E/bad4.toml"
+expect_fail "ecl: misspelt key refused" "unknown top-level key" "$A" verify --ecl "$E/bad4.toml" "$E/none/pgp.sif"
+# Any TOML spelling of the same list works: inline tables, literal strings.
+printf "activated = true\nexecgroup = [ { tagname = 'b', mode = 'blacklist', dirpath = '%s', keyfp = [ '%s', ] } ]\n" "$E/black" "$TFP" >"$E/inline.toml"
+expect_fail "ecl: inline-table spelling applies the same blacklist" "blacklist.*signed by" "$A" verify --ecl "$E/inline.toml" "$E/black/pgp.sif"
 
 # ---------------------------------------------------------- arca key
 export ARCA_KEYDIR="$T/kd"
