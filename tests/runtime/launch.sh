@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# arca run|exec|shell|inspect end to end, on an image this script builds
+# from busybox-static: exit status and signals, environment, binds,
+# writable-tmpfs, namespaces, hardening (capabilities, no_new_privs,
+# setuid, mount), inspect output, and that nothing leaks (loop devices,
+# mounts, processes), after a normal exit and after SIGKILL of arca. As
+# root, then as an unprivileged user (uid 65534 through setpriv) on the
+# FUSE path. Prints TAP.
+set -u
+
+A="$ARCA_BUILD/cmd/arca/arca"
+T=$(mktemp -d /tmp/arca-runtime.XXXXXX)
+chmod 755 "$T"
+MARK=$((700000 + RANDOM))
+BGPIDS=()
+cleanup() {
+	for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# check NAME WANT GOT
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		notok "$1"
+		echo "# want: $2" | head -5
+		echo "# got:  $3" | head -20 | sed '2,$s/^/# /'
+	fi
+}
+# contains NAME PATTERN TEXT
+contains() {
+	if echo "$3" | grep -q -- "$2"; then ok "$1"; else
+		notok "$1"
+		echo "$3" | head -20 | sed 's/^/# /'
+	fi
+}
+
+for tool in mksquashfs busybox setpriv; do
+	if ! command -v $tool >/dev/null; then
+		echo "1..0 # SKIP $tool missing"
+		exit 0
+	fi
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (it tests both the root and the unprivileged paths)"
+	exit 0
+fi
+
+# ---------------------------------------------------------------- the image
+R="$T/root"
+mkdir -p "$R"/{bin,etc,proc,dev,sys,tmp,home,root,var/tmp,.singularity.d/env,data}
+cp "$(command -v busybox)" "$R/bin/busybox"
+for a in $("$R/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"; done
+# a setuid-root shell: must not grant anything in the container
+cp "$R/bin/busybox" "$R/bin/busybox.suid"
+chmod 4755 "$R/bin/busybox.suid"
+cat >"$R/.singularity.d/runscript" <<'EOF'
+#!/bin/sh
+echo "runscript: $*"
+exit 3
+EOF
+chmod 755 "$R/.singularity.d/runscript"
+printf 'export FOO=from-image\nexport SPACED="a b"\n' >"$R/.singularity.d/env/90-environment.sh"
+echo '{"maintainer":"arca tests","version":"1.0"}' >"$R/.singularity.d/labels.json"
+echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
+mksquashfs "$R" "$T/img.sqfs" -noappend -quiet -no-progress -all-root -comp lz4 >/dev/null
+mksquashfs "$R" "$T/img-zstd.sqfs" -noappend -quiet -no-progress -all-root -comp zstd >/dev/null 2>&1 ||
+	cp "$T/img.sqfs" "$T/img-zstd.sqfs"
+echo '{"from.descriptor":"yes"}' >"$T/labels.json"
+echo 'export DESC=from-descriptor' >"$T/env.txt"
+mk() {
+	"$A" sif new "$1" &&
+		"$A" sif add "$1" "$2" --datatype 4 --parttype 2 --partfs 1 --partarch 2 &&
+		"$A" sif add "$1" "$T/labels.json" --datatype 3 &&
+		"$A" sif add "$1" "$T/env.txt" --datatype 2
+}
+mk "$T/img.sif" "$T/img.sqfs" >/dev/null || { echo "1..0 # SKIP cannot build the image"; exit 0; }
+mk "$T/img-zstd.sif" "$T/img-zstd.sqfs" >/dev/null
+chmod 644 "$T"/*.sif
+I="$T/img.sif"
+mkdir -p "$T/share" && echo shared >"$T/share/file" && chmod -R a+rX "$T/share"
+
+loops() { losetup -a 2>/dev/null | grep -c "$T/" ; }
+mounts() { grep -c . /proc/self/mountinfo; }
+# the workload's sleep itself, not arca's command line that names it
+procs() { pgrep -f "^(/bin/)?sleep $MARK\$" | wc -l; }
+LOOPS0=$(loops)
+MOUNTS0=$(mounts)
+
+# ---------------------------------------------------------------- as root
+cd "$T"
+out=$("$A" run "$I" x y 2>&1)
+check "root: run executes the runscript with its arguments, exit status 3" "runscript: x y/3" "$out/$?"
+"$A" exec "$I" /bin/sh -c 'exit 42'
+check "root: exec exit status propagates" 42 $?
+"$A" exec "$I" /bin/sh -c 'kill -TERM $$'
+check "root: death by signal is 128+N" 143 $?
+out=$("$A" exec "$I" /bin/nosuch 2>&1)
+check "root: a missing command exits 127" 127 $?
+out=$("$A" exec "$T/nosuch.sif" /bin/true 2>&1)
+check "root: a missing image exits 255" 255 $?
+out=$(HOSTVAR=h "$A" exec --env FOO=over "$I" /bin/sh -c 'echo "$FOO|$SPACED|$DESC|$HOSTVAR|$HOME"')
+check "root: env scripts, descriptor, host variables; --env wins" "over|a b|from-descriptor|h|/root" "$out"
+out=$(HOSTVAR=h APPTAINERENV_VIA=prefixed "$A" exec --cleanenv "$I" /bin/sh -c 'echo "$FOO|${HOSTVAR-unset}|$VIA"')
+check "root: --cleanenv drops host variables, keeps APPTAINERENV_" "from-image|unset|prefixed" "$out"
+out=$("$A" exec "$I" /bin/sh -c 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\t" " " | tr "\n" " "')
+check "root: no capabilities, no_new_privs" "CapInh: 0000000000000000 CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 CapAmb: 0000000000000000 NoNewPrivs: 1 " "$out"
+out=$("$A" exec "$I" /bin/sh -c 'echo x >/newfile' 2>&1)
+contains "root: the image root is read-only" "Read-only file system" "$out"
+out=$("$A" exec --writable-tmpfs "$I" /bin/sh -c 'echo written >/newfile && cat /newfile' 2>&1)
+check "root: --writable-tmpfs makes the root writable" "written" "$out"
+out=$("$A" exec -B "$T/share:/data:ro" "$I" /bin/sh -c 'cat /data/file; (echo x >/data/new) 2>/dev/null || echo refused')
+check "root: read-only bind" "shared
+refused" "$out"
+out=$("$A" exec -B "$T/share:/mnt/new/place" "$I" /bin/sh -c 'cat /mnt/new/place/file')
+check "root: bind to a path the image lacks" "shared" "$out"
+out=$("$A" exec --pwd /etc "$I" /bin/pwd)
+check "root: --pwd" "/etc" "$out"
+out=$("$A" exec "$I" /bin/pwd)
+check "root: the working directory is bound" "$T" "$out"
+out=$("$A" exec -C "$I" /bin/sh -c 'pwd; ls /root | wc -l')
+check "root: --containall starts in an empty home" "/root
+0" "$out"
+out=$("$A" exec "$I" /bin/sh -c 'echo $$; ls /proc | grep -c "^[0-9]"')
+contains "root: the workload sees its own pid namespace" "^[23]$" "$(echo "$out" | head -1)"
+out=$("$A" exec --net none "$I" /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
+check "root: --net none has only loopback" "lo" "$out"
+out=$("$A" exec "$I" /bin/sh -c 'mount -t tmpfs none /tmp 2>&1 || echo refused' 2>&1)
+contains "root: mount inside is refused" "refused" "$out"
+out=$("$A" exec -B "$T/share:/data" "$I" /bin/sh -c 'ls /dev | tr "\n" " "; test -c /dev/null && echo >/dev/null && echo devok')
+contains "root: minimal /dev" "null.*pts.*shm.*urandom.*devok" "$out"
+out=$("$A" exec "$T/img-zstd.sif" /bin/sh -c 'echo zstd ok')
+check "root: zstd image" "zstd ok" "$out"
+out=$("$A" inspect "$I")
+check "inspect: labels (image file and descriptor)" "from.descriptor: yes
+maintainer: arca tests
+version: 1.0" "$out"
+out=$("$A" inspect --json -r -e "$I")
+contains "inspect --json: runscript" '"runscript": "#!/bin/sh' "$out"
+contains "inspect --json: environment" 'export DESC=from-descriptor' "$out"
+contains "inspect --json: type container" '"type": "container"' "$out"
+
+# signals: SIGTERM to arca reaches the workload, which decides the status
+"$A" exec "$I" /bin/sh -c "trap 'echo caught; exit 7' TERM; sleep $MARK & wait" >"$T/sig.out" 2>&1 &
+apid=$!
+BGPIDS+=($apid)
+for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
+kill -TERM $apid
+wait $apid
+st=$?
+check "root: SIGTERM is forwarded, the workload's status returned" "caught/7" "$(cat "$T/sig.out")/$st"
+
+# SIGKILL of arca: nothing survives
+"$A" exec "$I" /bin/sleep $MARK &
+apid=$!
+BGPIDS+=($apid)
+for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
+kill -KILL $apid
+wait $apid 2>/dev/null
+for _ in $(seq 50); do [ "$(procs)" = 0 ] && [ "$(loops)" = "$LOOPS0" ] && break; sleep 0.1; done
+check "root: after SIGKILL of arca no process remains" 0 "$(procs)"
+check "root: no loop device remains" "$LOOPS0" "$(loops)"
+check "root: no mount remains" "$MOUNTS0" "$(mounts)"
+
+# ---------------------------------------------------------------- unprivileged
+U="setpriv --reuid 65534 --regid 65534 --clear-groups"
+if ! $U unshare -U true 2>/dev/null; then
+	skip "unprivileged launches" "user namespaces unavailable for uid 65534"
+else
+	cd /
+	out=$($U "$A" run "$I" a 2>&1)
+	check "user: run, exit status 3" "runscript: a/3" "$out/$?"
+	out=$($U "$A" exec "$I" /bin/sh -c 'id -u; grep -E "^CapEff|^NoNewPrivs" /proc/self/status | tr -s "\t" " "; echo $FOO')
+	check "user: same uid, no capabilities, env" "65534
+CapEff: 0000000000000000
+NoNewPrivs: 1
+from-image" "$out"
+	out=$($U "$A" exec "$I" /bin/sh -c 'stat -c %A /bin/busybox.suid; grep " / / " /proc/self/mountinfo | grep -c nosuid')
+	check "user: setuid-root binaries in the image are inert (nosuid root)" "-rwsr-xr-x
+1" "$out"
+	$U "$A" exec "$I" /bin/sh -c 'exit 5'
+	check "user: exit status" 5 $?
+	out=$($U "$A" exec --fakeroot "$I" /bin/sh -c 'id -u; (echo x >/etc/y) 2>/dev/null || echo ro')
+	check "user: --fakeroot is root inside, root stays read-only" "0
+ro" "$out"
+	out=$($U "$A" exec --fakeroot --writable-tmpfs "$I" /bin/sh -c 'echo x >/etc/y && cat /etc/y')
+	check "user: --fakeroot --writable-tmpfs" "x" "$out"
+	out=$($U "$A" exec -B "$T/share:/data:ro" "$I" /bin/cat /data/file)
+	check "user: bind" "shared" "$out"
+	out=$($U "$A" exec --net none "$I" /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
+	check "user: --net none" "lo" "$out"
+	out=$($U "$A" exec "$I" /bin/sh -c 'cat /proc/1/environ >/dev/null 2>&1 && echo readable || echo hidden')
+	check "user: the init is not readable by the workload" "hidden" "$out"
+
+	$U "$A" exec "$I" /bin/sleep $MARK &
+	apid=$!
+	BGPIDS+=($apid)
+	for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
+	arca_pid=$(pgrep -P $apid)
+	kill -KILL "${arca_pid:-$apid}"
+	wait $apid 2>/dev/null
+	for _ in $(seq 50); do [ "$(procs)" = 0 ] && break; sleep 0.1; done
+	check "user: after SIGKILL of arca no process (workload, FUSE server) remains" 0 "$(procs)"
+	check "user: no mount remains" "$MOUNTS0" "$(mounts)"
+fi
+
+echo "1..$n"
+[ $fails = 0 ]
