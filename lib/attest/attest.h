@@ -194,8 +194,9 @@ const struct attest_event *attest_evlog_event(const struct attest_evlog *l, size
 /* The header's algorithms (in header order). */
 size_t attest_evlog_algs(const struct attest_evlog *l, uint16_t *algs, size_t cap);
 /*
- * Replays every bank of the log into @out: PCRs with events (and PCR 0)
- * get mask bits. EV_NO_ACTION events are not extended; a StartupLocality
+ * Replays every bank of the log into @out: all 24 PCRs get values (their
+ * initial value when the log has no event for them, so a quoted PCR the
+ * log does not explain fails the comparison). EV_NO_ACTION events are not extended; a StartupLocality
  * event sets PCR 0's initial value.
  */
 int attest_evlog_replay(const struct attest_evlog *l, struct attest_pcrs *out, struct arca_err *e);

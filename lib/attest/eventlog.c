@@ -258,7 +258,7 @@ int attest_evlog_replay(const struct attest_evlog *l, struct attest_pcrs *out, s
 		 * is the last byte of PCR 0's initial value. */
 		if (l->locality > 0)
 			b->pcr[0][attest_alg_size(b->alg) - 1] = (uint8_t)l->locality;
-		b->mask = 1u;
+		b->mask = (1u << ATTEST_PCR_COUNT) - 1;
 	}
 	for (size_t i = 0; i < l->nev; i++) {
 		const struct attest_event *ev = &l->ev[i];
@@ -271,7 +271,6 @@ int attest_evlog_replay(const struct attest_evlog *l, struct attest_pcrs *out, s
 			int rc = attest_pcr_extend(b->alg, b->pcr[ev->pcr], ev->digest[d].d);
 			if (rc < 0)
 				return err_setsys(e, rc, "event log: extending event %zu", i);
-			b->mask |= 1u << ev->pcr;
 		}
 	}
 	return 0;
