@@ -6,6 +6,10 @@
 #include "runtime.h"
 #include "sif.h"
 
+/* Launch phases in the debug log (arca -v), with a monotonic timestamp in
+ * microseconds: where start-up time goes. */
+void rt_trace(const char *what);
+
 /* ------------------------------------------------- squashfs (image.c) */
 
 /* Named limits for reading metadata files out of an untrusted image. */

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <linux/securebits.h>
 
@@ -122,6 +123,15 @@ static int loopback_up(struct arca_err *e)
 	}
 	close(s);
 	return rc;
+}
+
+void rt_trace(const char *what)
+{
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	log_msg(LOG_DEBUG, "runtime: %lld.%06ld %d %s", (long long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(), what);
 }
 
 /* ------------------------------------------------------------ workload */
@@ -301,6 +311,7 @@ static _Noreturn void workload(struct launch *l)
 		child_fail(l, &e, e.code);
 #endif
 
+	rt_trace("workload: execve");
 	exec_search(argv, l->envp, env_value(l->envp, "PATH"));
 	int err = errno;
 	const char *what = wrap ? argv[4] : argv[0];
@@ -326,9 +337,11 @@ static _Noreturn void init_main(struct launch *l)
 		err_setsys(&e, -errno, "setting the hostname");
 		child_fail(l, &e, e.code);
 	}
+	rt_trace("init: namespaces ready");
 	int rc = rt_mount_container(&l->m, &e);
 	if (rc < 0)
 		child_fail(l, &e, rc);
+	rt_trace("init: container mounted");
 	close(l->m.sif_fd);
 
 	char go;
@@ -373,8 +386,10 @@ static _Noreturn void init_main(struct launch *l)
 			pid_t p = waitpid(-1, &st, WNOHANG);
 			if (p <= 0)
 				break;
-			if (p == w)
+			if (p == w) {
+				rt_trace("init: workload exited");
 				_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			}
 		}
 	}
 }
@@ -463,6 +478,7 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 
 int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e)
 {
+	rt_trace("launch: start");
 	/* the signer gate decides before anything of the image is used */
 	int rc = integrity_ecl_gate(o->ecl_config, o->image, e);
 	if (rc < 0)
@@ -515,6 +531,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		flags |= CLONE_NEWUSER;
 	if (l.netns)
 		flags |= CLONE_NEWNET;
+	rt_trace("launch: clone");
 	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		rc = err_setsys(e, -errno, "creating the container's namespaces");
@@ -571,6 +588,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		w = waitpid(pid, &st, 0);
 	while (w < 0 && errno == EINTR);
 
+	rt_trace("launch: init exited");
 	sigprocmask(SIG_BLOCK, &fwd, NULL);
 	fwd_pid = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)

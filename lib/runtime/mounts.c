@@ -387,9 +387,11 @@ int rt_mount_container(struct rt_mnt *m, struct arca_err *e)
 	if (mount("tmpfs", RT_STAGE "/ov", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
 		return err_setsys(e, -errno, "mounting the overlay tmpfs");
 
+	rt_trace("mounts: staging ready");
 	int rc = mount_image(m, RT_STAGE "/img", e);
 	if (rc < 0)
 		return rc;
+	rt_trace("mounts: image mounted");
 	int overlay = mount_root(m, e);
 	if (overlay < 0)
 		return overlay;
@@ -405,8 +407,10 @@ int rt_mount_container(struct rt_mnt *m, struct arca_err *e)
 	if (rootfd < 0)
 		return err_setsys(e, -errno, "opening the container root");
 	_cleanup_close_ int rootfd_c = rootfd;
+	rt_trace("mounts: overlay and first pivot");
 	if ((rc = populate(m, rootfd, overlay > 0, e)) < 0)
 		return rc;
+	rt_trace("mounts: populated");
 
 	/* the host goes away; then the container root replaces the staging
 	 * tmpfs, which is detached from under it */
