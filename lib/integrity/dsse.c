@@ -469,7 +469,7 @@ int dsse_verify(const struct integrity_verifier *v, enum integrity_hash h, const
 	int rc;
 
 	if (v->nkeys == 0)
-		return err_set(e, -EPERM, "no public key or certificate given for a DSSE signature");
+		return err_set(e, -ENOKEY, "no public key or certificate given for a DSSE signature");
 	if (h == INTEGRITY_HASH_NONE)
 		return err_set(e, -EPERM, "signature descriptor names an unsupported hash type");
 	rc = integrity_dsse_parse(text, len, &d, e);
@@ -499,7 +499,7 @@ int dsse_verify(const struct integrity_verifier *v, enum integrity_hash h, const
 		}
 	}
 	if (naccepted == 0) {
-		rc = err_set(e, -EPERM, "dsse: no signature in the envelope verifies with the given key(s)");
+		rc = err_set(e, -ENOKEY, "dsse: no signature in the envelope verifies with the given key(s)");
 		goto out;
 	}
 	if (strcmp(d.payload_type, INTEGRITY_DSSE_PAYLOAD_TYPE) != 0) {

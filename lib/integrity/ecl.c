@@ -300,13 +300,29 @@ static int add_global_pem_keys(struct integrity_verifier *v, struct arca_err *e)
 	return 0;
 }
 
+int integrity_verifier_global(struct integrity_verifier **out, struct arca_err *e)
+{
+	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
+	_cleanup_buf_ struct buf home = BUF_INIT;
+	int rc = integrity_verifier_new(&v);
+	if (rc < 0)
+		return err_set(e, rc, "out of memory");
+	if ((rc = integrity_keydir_gnupg(true, false, &home, e)) < 0)
+		return rc;
+	if (access(home.p, F_OK) == 0 && (rc = integrity_verifier_set_gnupghome(v, home.p, e)) < 0)
+		return rc;
+	if ((rc = add_global_pem_keys(v, e)) < 0)
+		return rc;
+	*out = TAKE_PTR(v);
+	return 0;
+}
+
 int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e)
 {
 	const char *path = config ? config : INTEGRITY_ECL_PATH;
 	struct integrity_ecl *ecl = NULL;
 	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
 	_cleanup_sif_ struct sif_image *img = NULL;
-	_cleanup_buf_ struct buf home = BUF_INIT;
 	int rc;
 
 	if (access(path, F_OK) < 0 && errno == ENOENT)
@@ -317,15 +333,7 @@ int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e
 		integrity_ecl_free(ecl);
 		return 0;
 	}
-	if ((rc = integrity_verifier_new(&v)) < 0) {
-		rc = err_set(e, rc, "out of memory");
-		goto out;
-	}
-	if ((rc = integrity_keydir_gnupg(true, false, &home, e)) < 0)
-		goto out;
-	if (access(home.p, F_OK) == 0 && (rc = integrity_verifier_set_gnupghome(v, home.p, e)) < 0)
-		goto out;
-	if ((rc = add_global_pem_keys(v, e)) < 0)
+	if ((rc = integrity_verifier_global(&v, e)) < 0)
 		goto out;
 	if ((rc = sif_open(image, &img, e)) < 0)
 		goto out;

@@ -186,6 +186,7 @@ struct integrity_sig_result {
 	enum integrity_sig_kind kind;
 	int32_t hashtype;
 	bool ok;
+	bool untrusted; /* !ok only because no trusted key could check it (-ENOKEY) */
 	char reason[INTEGRITY_REASON_MAX]; /* when !ok */
 	char fingerprint[2 * SIF_FINGERPRINT_LEN + 1]; /* OpenPGP primary key, "" otherwise */
 	char keyids[4][INTEGRITY_KEYID_MAX];           /* DSSE: accepted key IDs */
@@ -332,6 +333,10 @@ void integrity_ecl_free(struct integrity_ecl *ecl);
  */
 int integrity_ecl_check(const struct integrity_ecl *ecl, const char *image_path, const struct sif_image *img,
 			const struct integrity_verifier *v, struct arca_err *e) _wur_;
+
+/* A verifier holding the administrators' keys: the global OpenPGP keyring
+ * (/etc/arca/keys/gnupg) and the PEM public keys in /etc/arca/keys/pem. */
+int integrity_verifier_global(struct integrity_verifier **out, struct arca_err *e) _wur_;
 
 /* Where administrators put the list: absent means no gate. */
 #define INTEGRITY_ECL_PATH "/etc/arca/ecl.toml"

@@ -383,7 +383,7 @@ int pgp_verify_clearsigned(const char *home, const uint8_t *msg, size_t n, struc
 	gpgme_signature_t sig = res->signatures;
 	if (gpgme_err_code(sig->status) != GPG_ERR_NO_ERROR) {
 		if (gpgme_err_code(sig->status) == GPG_ERR_NO_PUBKEY)
-			rc = err_set(e, -EPERM, "OpenPGP: signing key %s is not in the keyring", sig->fpr ? sig->fpr : "?");
+			rc = err_set(e, -ENOKEY, "OpenPGP: signing key %s is not in the keyring", sig->fpr ? sig->fpr : "?");
 		else
 			rc = err_set(e, -EPERM, "OpenPGP: bad signature: %s", gpgme_strerror(sig->status));
 		goto out;

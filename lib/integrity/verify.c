@@ -143,6 +143,7 @@ static struct integrity_sig_result *new_result(struct ctx *c, const struct sif_d
 static int fail_result(struct ctx *c, struct integrity_sig_result *res, int rc, struct arca_err *e)
 {
 	res->ok = false;
+	res->untrusted = rc == -ENOKEY;
 	snprintf(res->reason, sizeof(res->reason), "%s", err_msg(e));
 	if (c->r->code == 0) {
 		c->r->code = rc == -ENOMEM ? rc : -EPERM;
