@@ -81,8 +81,10 @@ struct rt_mnt {
 	uint64_t part_off, part_size;
 	const char *home; /* the user's home: host path and container path */
 	const char *cwd;  /* host working directory, or NULL */
+	const bool *bind_dir; /* per bind: the source is a directory (stat'ed on the host) */
 	/* results */
 	pid_t fuse_pid;
+	bool cwd_in_image; /* the image itself has cwd (then it is not bound) */
 	bool cwd_visible;  /* cwd exists in the container */
 	bool home_visible; /* home exists in the container */
 };

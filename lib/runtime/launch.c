@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +59,7 @@ struct launch {
 	int err_wr;  /* init/workload -> arca: struct rt_msg */
 	char *home;
 	char *cwd;
+	bool *bind_dir;
 	struct rt_seccomp *seccomp;
 };
 
@@ -417,6 +419,7 @@ static void launch_release(struct launch *l)
 	}
 	free(l->home);
 	free(l->cwd);
+	free(l->bind_dir);
 #ifdef ARCA_RT_HAVE_SECCOMP
 	rt_seccomp_free(l->seccomp);
 #endif
@@ -443,6 +446,16 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 		l->cwd = strdup(cwd);
 	if (!l->home)
 		return err_set(e, -ENOMEM, "out of memory");
+	/* bind sources are checked here, where the host's paths are plain */
+	l->bind_dir = calloc(o->n_binds + 1, sizeof(bool));
+	if (!l->bind_dir)
+		return err_set(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < o->n_binds; i++) {
+		struct stat st;
+		if (stat(o->binds[i].src, &st) < 0)
+			return err_setsys(e, -errno, "bind source '%s'", o->binds[i].src);
+		l->bind_dir[i] = S_ISDIR(st.st_mode);
+	}
 
 	struct rt_env env = { 0 };
 	int rc = rt_env_build(o, img, l->home, &env, &l->ovr, e);
@@ -506,6 +519,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		.part_size = (uint64_t)part->size,
 		.home = l.home,
 		.cwd = l.cwd,
+		.bind_dir = l.bind_dir,
 	};
 
 	int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 };

@@ -24,6 +24,7 @@
 #endif
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/loop.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
@@ -219,12 +220,21 @@ static int mount_image(struct rt_mnt *m, const char *target, struct arca_err *e)
  * Returns 1 with the overlay, 0 when the kernel refused it (a plain bind
  * of the image then; missing mount points are skipped).
  */
-static int mount_root(const struct rt_mnt *m, struct arca_err *e)
+static int premake_all(struct rt_mnt *m, struct arca_err *e);
+
+static int mount_root(struct rt_mnt *m, struct arca_err *e)
 {
 	static const char opts[] = "lowerdir=" RT_STAGE "/img,upperdir=" RT_STAGE "/ov/upper,workdir=" RT_STAGE
 				   "/ov/work";
 	if (mkdir(RT_STAGE "/ov/upper", 0755) < 0 || mkdir(RT_STAGE "/ov/work", 0755) < 0)
 		return err_setsys(e, -errno, "creating the overlay directories");
+	struct stat st;
+	/* the merged root takes the upper root's attributes: the image's */
+	if (stat(RT_STAGE "/img", &st) == 0)
+		chmod(RT_STAGE "/ov/upper", st.st_mode & 07777);
+	int rc = premake_all(m, e);
+	if (rc < 0)
+		return rc;
 	/* in a user namespace overlayfs may only use user.* xattrs */
 	if (m->userns && mount("overlay", RT_STAGE "/newroot", "overlay", MS_NOSUID | MS_NODEV,
 			       "userxattr,lowerdir=" RT_STAGE "/img,upperdir=" RT_STAGE "/ov/upper,workdir=" RT_STAGE
@@ -278,6 +288,115 @@ static int setup_dev(int rootfd, bool userns, struct arca_err *e)
 	return 0;
 }
 
+/* ------------------------------------------------------------ mount points */
+
+/*
+ * Mount points the image lacks are created in the overlay's upper layer
+ * before the overlay is mounted: inside the overlay, creating them under a
+ * directory the image gives to root would need a copy-up that a user
+ * namespace cannot do (root's files have no owner there). The path is
+ * first resolved in the image as the container will resolve it (symlinks
+ * inside the image root), so the new entries land where lookups find them.
+ */
+static int premake(const char *path, bool dir, bool *existed)
+{
+	*existed = false;
+	if (path[0] != '/' || strstr(path, "/../") || strstr(path, "/./"))
+		return -EINVAL;
+	_cleanup_close_ int imgfd = open(RT_STAGE "/img", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (imgfd < 0)
+		return -errno;
+	char canon[PATH_MAX] = ""; /* canonical existing prefix, relative to the image root */
+	const char *rest = path;
+	for (;;) {
+		while (*rest == '/')
+			rest++;
+		if (!*rest) {
+			*existed = true;
+			return 0;
+		}
+		const char *slash = strchr(rest, '/');
+		size_t prefix = slash ? (size_t)(slash - path) : strlen(path);
+		char try[PATH_MAX];
+		if (prefix >= sizeof(try))
+			return -ENAMETOOLONG;
+		memcpy(try, path, prefix);
+		try[prefix] = '\0';
+		int fd = open_in_root(imgfd, try, O_PATH);
+		if (fd == -ENOENT)
+			break;
+		if (fd < 0)
+			return fd;
+		char link[64], real[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, real, sizeof(real) - 1);
+		close(fd);
+		if (n < 0)
+			return -errno;
+		real[n] = '\0';
+		size_t base = strlen(RT_STAGE "/img");
+		if (strncmp(real, RT_STAGE "/img", base) || (real[base] && real[base] != '/'))
+			return -EXDEV;
+		snprintf(canon, sizeof(canon), "%s", real + base);
+		rest = slash ? slash : path + strlen(path);
+	}
+	/* mirror the existing directories in the upper layer, then the new part */
+	char up[PATH_MAX], low[PATH_MAX];
+	int w = snprintf(up, sizeof(up), RT_STAGE "/ov/upper%s/%s", canon, rest);
+	if (w < 0 || (size_t)w >= sizeof(up))
+		return -ENAMETOOLONG;
+	size_t upbase = strlen(RT_STAGE "/ov/upper");
+	size_t canon_end = upbase + strlen(canon);
+	for (char *p = up + upbase + 1;; p++) {
+		bool last = *p == '\0';
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		mode_t mode = 0755;
+		struct stat st;
+		if ((size_t)(p - up) <= canon_end) {
+			snprintf(low, sizeof(low), RT_STAGE "/img%s", up + upbase);
+			if (stat(low, &st) == 0)
+				mode = st.st_mode & 07777;
+		}
+		if (last && !dir) {
+			int f = open(up, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+			if (f < 0 && errno != EEXIST)
+				return -errno;
+			if (f >= 0)
+				close(f);
+			return 0;
+		}
+		if (mkdir(up, mode) < 0 && errno != EEXIST)
+			return -errno;
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+static int premake_all(struct rt_mnt *m, struct arca_err *e)
+{
+	bool existed;
+	static const char *const std_dirs[] = { "/proc", "/sys", "/dev", "/tmp" };
+	for (size_t i = 0; i < ARRAY_SIZE(std_dirs); i++)
+		if (premake(std_dirs[i], true, &existed) < 0)
+			log_debug("runtime: cannot prepare '%s'", std_dirs[i]);
+	if (m->home && strcmp(m->home, "/") != 0 && premake(m->home, true, &existed) < 0)
+		log_debug("runtime: cannot prepare home '%s'", m->home);
+	if (m->cwd && !m->o->containall) {
+		int rc = premake(m->cwd, true, &existed);
+		m->cwd_in_image = rc == 0 && existed;
+	}
+	for (size_t i = 0; i < m->o->n_binds; i++) {
+		const struct rt_bind *b = &m->o->binds[i];
+		int rc = premake(b->dst, m->bind_dir[i], &existed);
+		if (rc < 0)
+			return err_setsys(e, rc, "bind destination '%s'", b->dst);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ assembly */
 
 static bool exists_in(int rootfd, const char *path)
@@ -322,39 +441,35 @@ static int populate(struct rt_mnt *m, int rootfd, bool overlay, struct arca_err 
 	    (rc = mount_in(rootfd, "tmpfs", "/var/tmp", true, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", e)) < 0)
 		return rc;
 
-	/* home: the user's own (or an empty tmpfs with --containall) */
+	/* home: the user's own (or an empty tmpfs with --containall); a home
+	 * that cannot be placed is left out rather than failing the launch */
 	bool can_create = overlay;
-	if (m->home && strcmp(m->home, "/") != 0) {
+	struct arca_err soft = { 0 };
+	if (m->home && strcmp(m->home, "/") != 0 && (can_create || exists_in(rootfd, m->home))) {
 		if (o->containall) {
-			if (can_create || exists_in(rootfd, m->home)) {
-				rc = mount_in(rootfd, "tmpfs", m->home, true, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", e);
-				if (rc < 0)
-					return rc;
-				m->home_visible = true;
-			}
+			m->home_visible = mount_in(rootfd, "tmpfs", m->home, true, "tmpfs", MS_NOSUID | MS_NODEV,
+						   "mode=0755", &soft) == 0;
 		} else {
 			_cleanup_free_ char *src = NULL;
 			struct stat st;
 			if (asprintf(&src, OLDROOT "%s", m->home) < 0)
 				return err_set(e, -ENOMEM, "out of memory");
-			if (stat(src, &st) == 0 && S_ISDIR(st.st_mode) && (can_create || exists_in(rootfd, m->home))) {
-				if ((rc = bind_in(rootfd, src, m->home, false, e)) < 0)
-					return rc;
-				m->home_visible = true;
-			}
+			if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+				m->home_visible = bind_in(rootfd, src, m->home, false, &soft) == 0;
 		}
+		if (!m->home_visible)
+			log_debug("runtime: home '%s' left out: %s", m->home, err_msg(&soft));
 	}
 	/* the working directory, when the image does not have it already */
 	if (m->cwd && !o->containall) {
-		if (exists_in(rootfd, m->cwd) || (m->home_visible && path_under(m->cwd, m->home))) {
+		if (m->cwd_in_image || (m->home_visible && path_under(m->cwd, m->home))) {
 			m->cwd_visible = exists_in(rootfd, m->cwd);
 		} else if (can_create) {
 			_cleanup_free_ char *src = NULL;
 			if (asprintf(&src, OLDROOT "%s", m->cwd) < 0)
 				return err_set(e, -ENOMEM, "out of memory");
-			struct arca_err cwd_err = { 0 };
 			/* an unreadable cwd is not worth failing the launch for */
-			m->cwd_visible = bind_in(rootfd, src, m->cwd, false, &cwd_err) == 0;
+			m->cwd_visible = bind_in(rootfd, src, m->cwd, false, &soft) == 0;
 		}
 	}
 	for (size_t i = 0; i < o->n_binds; i++) {

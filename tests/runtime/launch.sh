@@ -112,6 +112,14 @@ out=$(HOSTVAR=h APPTAINERENV_VIA=prefixed "$A" exec --cleanenv "$I" /bin/sh -c '
 check "root: --cleanenv drops host variables, keeps APPTAINERENV_" "from-image|unset|prefixed" "$out"
 out=$("$A" exec "$I" /bin/sh -c 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\t" " " | tr "\n" " "')
 check "root: no capabilities, no_new_privs" "CapInh: 0000000000000000 CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 CapAmb: 0000000000000000 NoNewPrivs: 1 " "$out"
+out=$("$A" exec "$I" /bin/sh -c 'grep "^Seccomp:" /proc/self/status | tr -s "\t" " "')
+check "root: a seccomp filter is installed by default" "Seccomp: 2" "$out"
+cat >"$T/seccomp.json" <<'EOF2'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+EOF2
+out=$("$A" exec --seccomp "$T/seccomp.json" "$I" /bin/sh -c 'mkdir /tmp/d 2>&1 || echo denied')
+contains "root: --seccomp FILE applies an OCI profile" "denied" "$out"
 out=$("$A" exec "$I" /bin/sh -c 'echo x >/newfile' 2>&1)
 contains "root: the image root is read-only" "Read-only file system" "$out"
 out=$("$A" exec --writable-tmpfs "$I" /bin/sh -c 'echo written >/newfile && cat /newfile' 2>&1)
@@ -162,8 +170,7 @@ check "root: SIGTERM is forwarded, the workload's status returned" "caught/7" "$
 apid=$!
 BGPIDS+=($apid)
 for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
-kill -KILL $apid
-wait $apid 2>/dev/null
+{ kill -KILL $apid; wait $apid; } 2>/dev/null
 for _ in $(seq 50); do [ "$(procs)" = 0 ] && [ "$(loops)" = "$LOOPS0" ] && break; sleep 0.1; done
 check "root: after SIGKILL of arca no process remains" 0 "$(procs)"
 check "root: no loop device remains" "$LOOPS0" "$(loops)"
@@ -194,6 +201,8 @@ ro" "$out"
 	check "user: --fakeroot --writable-tmpfs" "x" "$out"
 	out=$($U "$A" exec -B "$T/share:/data:ro" "$I" /bin/cat /data/file)
 	check "user: bind" "shared" "$out"
+	out=$($U "$A" exec -B "$T/share:/home/someone" "$I" /bin/cat /home/someone/file)
+	check "user: bind below a directory the image gives to root" "shared" "$out"
 	out=$($U "$A" exec --net none "$I" /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
 	check "user: --net none" "lo" "$out"
 	out=$($U "$A" exec "$I" /bin/sh -c 'cat /proc/1/environ >/dev/null 2>&1 && echo readable || echo hidden')
@@ -204,8 +213,7 @@ ro" "$out"
 	BGPIDS+=($apid)
 	for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
 	arca_pid=$(pgrep -P $apid)
-	kill -KILL "${arca_pid:-$apid}"
-	wait $apid 2>/dev/null
+	{ kill -KILL "${arca_pid:-$apid}"; wait $apid; } 2>/dev/null
 	for _ in $(seq 50); do [ "$(procs)" = 0 ] && break; sleep 0.1; done
 	check "user: after SIGKILL of arca no process (workload, FUSE server) remains" 0 "$(procs)"
 	check "user: no mount remains" "$MOUNTS0" "$(mounts)"
