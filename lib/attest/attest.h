@@ -25,21 +25,23 @@
  * JSON shapes (all produced with lib/base's struct val, so they are valid
  * Rego input documents):
  *
- *   attest_verify_report() / `arca attest verify --json`:
+ *   attest_verify_report() / `arca attest verify --json` / `check --json`:
  *     { "verified": bool,                 # every requested check passed
  *       "reason": string,                 # first failure; absent when verified
- *       "checks": [ { "name": "signature"|"nonce"|"pcr_digest"|"clock"|
- *                            "eventlog"|"ima"|"refstate",
+ *       "checks": [ { "name": "quote"|"eventlog_replay"|"ima_replay"|
+ *                            "refstate_pcrs"|"refstate_measured_boot"|
+ *                            "refstate_ima",
  *                     "status": "passed"|"failed"|"unavailable",
- *                     "reason": string? } ],
+ *                     "reason": string? } ],   # "quote" reasons start with
+ *                                          # signature:|nonce:|pcr_digest:|clock:
  *       "quote": { "type": "quote", "nonce": hex, "signer": hex name,
  *                  "clock": int, "reset_count": int, "restart_count": int,
  *                  "safe": bool, "firmware_version": int },
  *       "pcrs": { "<bank>": { "<index>": hex, ... }, ... },
  *       "ak": { "name": hex, "type": "rsa"|"ecc" },
- *       "eventlog": attest_evlog_info() object, when a log was given,
- *       "ima": { "entries": int, "template": {name: count},
- *                "files": [ {"path": s, "digest": "alg:hex"} ]? } }
+ *       "eventlog": attest_evlog_info() object, when its replay passed,
+ *       "ima": { "entries": int }, when its replay passed }
+ *     "quote", "pcrs" and "ak" are present only when the quote verified.
  *
  *   attest_evlog_info():
  *     { "events": int, "banks": [alg...], "startup_locality": int,
@@ -372,6 +374,23 @@ struct attest_verify_opts {
  */
 _wur_ int attest_quote_verify(const struct attest_quote *q, const struct attest_pub *ak,
 			      const struct attest_verify_opts *o, struct attest_tpms *out, struct arca_err *e);
+
+struct attest_verify_input {
+	const struct attest_quote *quote;
+	const struct attest_pub *ak;
+	struct attest_verify_opts opts;
+	const struct attest_evlog *log; /* NULL: not requested */
+	const struct attest_ima *ima;   /* NULL: not requested */
+	const struct val *refstate;     /* NULL: not requested */
+};
+
+/*
+ * Verifies the quote, then replays the event log against the quoted PCRs
+ * (all but the IMA PCRs) and the IMA list against PCR 10, then compares
+ * with the reference state. *out receives the report even when a check
+ * fails (return -EPERM, reason in @e); other negative codes are errors.
+ */
+int attest_verify_report(const struct attest_verify_input *in, struct val **out, struct arca_err *e);
 
 /* ---------------------------------------------------------- credentials */
 

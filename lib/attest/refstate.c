@@ -207,7 +207,7 @@ static int check_boot(const struct val *mb, const struct attest_evlog *log, stru
 	_cleanup_val_ struct val *info = NULL;
 	int rc = attest_evlog_info(log, &info, e);
 	if (rc < 0)
-		return attest_checks_add(c, "measured_boot", ATTEST_FAILED, e ? e->msg : "malformed event log");
+		return attest_checks_add(c, "refstate_measured_boot", ATTEST_FAILED, e ? e->msg : "malformed event log");
 	struct fails f = { BUF_INIT, 0 };
 	const struct val *sb = val_object_get_cstr(mb, "secureboot");
 	const struct val *gsb = val_object_get_cstr(info, "secureboot");
@@ -234,16 +234,16 @@ static int check_boot(const struct val *mb, const struct attest_evlog *log, stru
 		else if (fnmatch(pat, cl, 0) != 0)
 			fail_add(&f, "kernel_cmdline: '%s' does not match '%s'", cl, pat);
 	}
-	return fail_finish(c, "measured_boot", &f);
+	return fail_finish(c, "refstate_measured_boot", &f);
 }
 
 static int check_ima(const struct val *ref, const struct attest_ima *ima, struct attest_checks *c)
 {
 	const struct val *allow = val_object_get_cstr(ref, "allow"), *ex = val_object_get_cstr(ref, "exclude");
 	if ((allow && allow->kind != VAL_OBJECT) || (ex && ex->kind != VAL_ARRAY))
-		return attest_checks_add(c, "ima", ATTEST_FAILED, "reference: ima.allow must be an object, ima.exclude a list");
+		return attest_checks_add(c, "refstate_ima", ATTEST_FAILED, "reference: ima.allow must be an object, ima.exclude a list");
 	if (ex && ex->arr.n > REF_MAX_PATTERNS)
-		return attest_checks_add(c, "ima", ATTEST_FAILED, "reference: too many exclude patterns");
+		return attest_checks_add(c, "refstate_ima", ATTEST_FAILED, "reference: too many exclude patterns");
 	struct fails f = { BUF_INIT, 0 };
 	const uint8_t *base = attest_ima_bytes(ima);
 	_cleanup_free_ char *path = NULL;
@@ -273,7 +273,7 @@ static int check_ima(const struct val *ref, const struct attest_ima *ima, struct
 		else if (!str_in(ds, d))
 			fail_add(&f, "entry %zu '%s': digest %s is not allowed", i + 1, path, d);
 	}
-	return fail_finish(c, "ima", &f);
+	return fail_finish(c, "refstate_ima", &f);
 }
 
 int attest_refstate_check(const struct val *ref, const struct attest_pcrs *pcrs, const struct attest_evlog *log,
@@ -292,24 +292,24 @@ int attest_refstate_check(const struct val *ref, const struct attest_pcrs *pcrs,
 		if ((rc = attest_pcrs_from_val(rp, &want, e)) < 0)
 			return err_wrap(e, rc, "reference state");
 		if (!pcrs)
-			rc = attest_checks_add(c, "pcrs", ATTEST_UNAVAILABLE, "no quoted PCR values");
+			rc = attest_checks_add(c, "refstate_pcrs", ATTEST_UNAVAILABLE, "no quoted PCR values");
 		else if (attest_pcrs_compare(pcrs, &want, 0xffffffu, "pcrs", &why) < 0)
-			rc = attest_checks_add(c, "pcrs", ATTEST_FAILED, why.msg);
+			rc = attest_checks_add(c, "refstate_pcrs", ATTEST_FAILED, why.msg);
 		else
-			rc = attest_checks_add(c, "pcrs", ATTEST_PASSED, NULL);
+			rc = attest_checks_add(c, "refstate_pcrs", ATTEST_PASSED, NULL);
 		if (rc < 0)
 			return rc;
 	}
 	const struct val *mb = val_object_get_cstr(ref, "measured_boot");
 	if (mb) {
 		rc = log ? check_boot(mb, log, c, e)
-			 : attest_checks_add(c, "measured_boot", ATTEST_UNAVAILABLE, "no event log");
+			 : attest_checks_add(c, "refstate_measured_boot", ATTEST_UNAVAILABLE, "no event log");
 		if (rc < 0)
 			return rc;
 	}
 	const struct val *ri = val_object_get_cstr(ref, "ima");
 	if (ri) {
-		rc = ima ? check_ima(ri, ima, c) : attest_checks_add(c, "ima", ATTEST_UNAVAILABLE, "no IMA measurement list");
+		rc = ima ? check_ima(ri, ima, c) : attest_checks_add(c, "refstate_ima", ATTEST_UNAVAILABLE, "no IMA measurement list");
 		if (rc < 0)
 			return rc;
 	}

@@ -40,8 +40,11 @@ int attest_tpm_open(const char *tcti, struct attest_tpm **out, struct arca_err *
 	tcti = attest_tcti_default(tcti);
 	if (!strncmp(tcti, "device:", 7) || !strcmp(tcti, "device")) {
 		const char *dev = tcti[6] == ':' && tcti[7] ? tcti + 7 : "/dev/tpmrm0";
-		if (access(dev, R_OK | W_OK) < 0)
-			return err_setsys(e, -errno == -ENOENT ? -ENODEV : -errno, "TPM: '%s'", dev);
+		if (access(dev, R_OK | W_OK) < 0) {
+			if (errno == ENOENT)
+				return err_set(e, -ENODEV, "TPM: no TPM device '%s'", dev);
+			return err_setsys(e, -errno, "TPM: '%s'", dev);
+		}
 	}
 	/* tss2 logs errors to stderr unless told otherwise, and library code
 	 * must not print: silence it unless the user chose a level. */
