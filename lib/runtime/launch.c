@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -60,6 +61,8 @@ struct launch {
 	char *home;
 	char *cwd;
 	bool *bind_dir;
+	char *passwd_line;
+	char *group_line;
 	struct rt_seccomp *seccomp;
 };
 
@@ -420,6 +423,8 @@ static void launch_release(struct launch *l)
 	free(l->home);
 	free(l->cwd);
 	free(l->bind_dir);
+	free(l->passwd_line);
+	free(l->group_line);
 #ifdef ARCA_RT_HAVE_SECCOMP
 	rt_seccomp_free(l->seccomp);
 #endif
@@ -441,6 +446,17 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 	struct passwd *pw = getpwuid(l->uid);
 	const char *home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : getenv("HOME");
 	l->home = strdup(home && home[0] == '/' ? home : "/");
+	/* the user's own entries for the image's passwd and group (not with
+	 * fakeroot: root is the image's own) */
+	if (!o->fakeroot && pw && pw->pw_name && !strpbrk(pw->pw_name, ":\n")) {
+		if (asprintf(&l->passwd_line, "%s:x:%u:%u:%s:%s:%s\n", pw->pw_name, (unsigned)l->uid, (unsigned)l->gid,
+			     pw->pw_name, l->home ? l->home : "/", "/bin/sh") < 0)
+			l->passwd_line = NULL;
+		struct group *gr = getgrgid(l->gid);
+		if (gr && gr->gr_name && !strpbrk(gr->gr_name, ":\n") &&
+		    asprintf(&l->group_line, "%s:x:%u:\n", gr->gr_name, (unsigned)l->gid) < 0)
+			l->group_line = NULL;
+	}
 	char cwd[4096];
 	if (getcwd(cwd, sizeof(cwd)))
 		l->cwd = strdup(cwd);
@@ -520,6 +536,10 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		.home = l.home,
 		.cwd = l.cwd,
 		.bind_dir = l.bind_dir,
+		.passwd_line = l.passwd_line,
+		.group_line = l.group_line,
+		.uid = o->fakeroot ? 0 : (unsigned)l.uid,
+		.gid = o->fakeroot ? 0 : (unsigned)l.gid,
 	};
 
 	int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 };

@@ -291,6 +291,64 @@ static int setup_dev(int rootfd, bool userns, struct arca_err *e)
 /* ------------------------------------------------------------ mount points */
 
 /*
+ * Creates RT_STAGE/ov/upper/<canon>/<rest>: the directories of @canon (a
+ * resolved path that exists in the image) with the image's modes, then
+ * @rest, the last component a file unless @dir.
+ */
+static int upper_mirror(const char *canon, const char *rest, bool dir)
+{
+	char up[PATH_MAX], low[PATH_MAX];
+	int w = snprintf(up, sizeof(up), RT_STAGE "/ov/upper%s%s%s", canon, *rest ? "/" : "", rest);
+	if (w < 0 || (size_t)w >= sizeof(up))
+		return -ENAMETOOLONG;
+	size_t upbase = strlen(RT_STAGE "/ov/upper");
+	size_t canon_end = upbase + strlen(canon);
+	for (char *p = up + upbase + 1;; p++) {
+		bool last = *p == '\0';
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		mode_t mode = 0755;
+		struct stat st;
+		if ((size_t)(p - up) <= canon_end) {
+			snprintf(low, sizeof(low), RT_STAGE "/img%s", up + upbase);
+			if (stat(low, &st) == 0)
+				mode = st.st_mode & 07777;
+		}
+		if (last && !dir) {
+			int f = open(up, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+			if (f < 0 && errno != EEXIST)
+				return -errno;
+			if (f >= 0)
+				close(f);
+			return 0;
+		}
+		if (mkdir(up, mode) < 0 && errno != EEXIST)
+			return -errno;
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+/* The image's resolved location of @fd (open below RT_STAGE/img), relative
+ * to the image root, into @canon. */
+static int image_canon(int fd, char canon[PATH_MAX])
+{
+	char link[64], real[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, real, sizeof(real) - 1);
+	if (n < 0)
+		return -errno;
+	real[n] = '\0';
+	size_t base = strlen(RT_STAGE "/img");
+	if (strncmp(real, RT_STAGE "/img", base) || (real[base] && real[base] != '/'))
+		return -EXDEV;
+	snprintf(canon, PATH_MAX, "%s", real + base);
+	return 0;
+}
+
+/*
  * Mount points the image lacks are created in the overlay's upper layer
  * before the overlay is mounted: inside the overlay, creating them under a
  * directory the image gives to root would need a copy-up that a user
@@ -327,56 +385,79 @@ static int premake(const char *path, bool dir, bool *existed)
 			break;
 		if (fd < 0)
 			return fd;
-		char link[64], real[PATH_MAX];
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(link, real, sizeof(real) - 1);
+		int rc = image_canon(fd, canon);
 		close(fd);
-		if (n < 0)
-			return -errno;
-		real[n] = '\0';
-		size_t base = strlen(RT_STAGE "/img");
-		if (strncmp(real, RT_STAGE "/img", base) || (real[base] && real[base] != '/'))
-			return -EXDEV;
-		snprintf(canon, sizeof(canon), "%s", real + base);
+		if (rc < 0)
+			return rc;
 		rest = slash ? slash : path + strlen(path);
 	}
-	/* mirror the existing directories in the upper layer, then the new part */
-	char up[PATH_MAX], low[PATH_MAX];
-	int w = snprintf(up, sizeof(up), RT_STAGE "/ov/upper%s/%s", canon, rest);
-	if (w < 0 || (size_t)w >= sizeof(up))
-		return -ENAMETOOLONG;
-	size_t upbase = strlen(RT_STAGE "/ov/upper");
-	size_t canon_end = upbase + strlen(canon);
-	for (char *p = up + upbase + 1;; p++) {
-		bool last = *p == '\0';
-		if (*p != '/' && !last)
-			continue;
-		*p = '\0';
-		mode_t mode = 0755;
-		struct stat st;
-		if ((size_t)(p - up) <= canon_end) {
-			snprintf(low, sizeof(low), RT_STAGE "/img%s", up + upbase);
-			if (stat(low, &st) == 0)
-				mode = st.st_mode & 07777;
+	return upper_mirror(canon, rest, dir);
+}
+
+/*
+ * The caller's entry in the image's /etc/passwd and /etc/group (written to
+ * the upper layer), as the reference does, so that names resolve inside.
+ * Only when the image has the file and lacks the id; @line is the entry.
+ */
+static int augment_db(const char *path, const char *line, unsigned id)
+{
+	_cleanup_close_ int imgfd = open(RT_STAGE "/img", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (imgfd < 0)
+		return -errno;
+	int fd = open_in_root(imgfd, path, O_RDONLY);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	_cleanup_close_ int fdc = fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc = fd_read_all(fd, RT_SQFS_MAX_FILE, &b, NULL);
+	if (rc < 0)
+		return rc;
+	/* name:x:ID:... : is the id there already? */
+	for (const char *l = b.p; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		const char *end = nl ? nl : l + strlen(l);
+		const char *c = l;
+		for (int f = 0; f < 2 && c; f++) {
+			c = memchr(c, ':', (size_t)(end - c));
+			if (c)
+				c++;
 		}
-		if (last && !dir) {
-			int f = open(up, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-			if (f < 0 && errno != EEXIST)
-				return -errno;
-			if (f >= 0)
-				close(f);
+		if (c && c[0] >= '0' && c[0] <= '9' && strtoul(c, NULL, 10) == id)
 			return 0;
-		}
-		if (mkdir(up, mode) < 0 && errno != EEXIST)
-			return -errno;
-		if (last)
-			return 0;
-		*p = '/';
+		l = nl ? nl + 1 : NULL;
 	}
+	char canon[PATH_MAX];
+	if ((rc = image_canon(fd, canon)) < 0)
+		return rc;
+	char *slash = strrchr(canon, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if ((rc = upper_mirror(canon, "", true)) < 0)
+		return rc;
+	*slash = '/';
+	if (b.len && b.p[b.len - 1] != '\n')
+		buf_addch(&b, '\n');
+	buf_addstr(&b, line);
+	if (buf_error(&b))
+		return -ENOMEM;
+	char up[PATH_MAX + 32];
+	snprintf(up, sizeof(up), RT_STAGE "/ov/upper%s", canon);
+	_cleanup_close_ int out = open(up, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0644);
+	if (out < 0)
+		return -errno;
+	return fd_write_full(out, b.p, b.len);
 }
 
 static int premake_all(struct rt_mnt *m, struct arca_err *e)
 {
+	if (m->passwd_line && augment_db("/etc/passwd", m->passwd_line, m->uid) < 0)
+		log_debug("runtime: cannot add the user to /etc/passwd");
+	if (m->group_line && augment_db("/etc/group", m->group_line, m->gid) < 0)
+		log_debug("runtime: cannot add the group to /etc/group");
 	bool existed;
 	static const char *const std_dirs[] = { "/proc", "/sys", "/dev", "/tmp" };
 	for (size_t i = 0; i < ARRAY_SIZE(std_dirs); i++)

@@ -192,6 +192,8 @@ from-image" "$out"
 	out=$($U "$A" exec "$I" /bin/sh -c 'stat -c %A /bin/busybox.suid; grep " / / " /proc/self/mountinfo | grep -c nosuid')
 	check "user: setuid-root binaries in the image are inert (nosuid root)" "-rwsr-xr-x
 1" "$out"
+	out=$($U "$A" exec "$I" /bin/whoami 2>&1)
+	check "user: the user is added to the image's /etc/passwd" "$(getent passwd 65534 | cut -d: -f1)" "$out"
 	$U "$A" exec "$I" /bin/sh -c 'exit 5'
 	check "user: exit status" 5 $?
 	out=$($U "$A" exec --fakeroot "$I" /bin/sh -c 'id -u; (echo x >/etc/y) 2>/dev/null || echo ro')
