@@ -61,6 +61,29 @@ for a in $("$R/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$R/
 # a setuid-root shell: must not grant anything in the container
 cp "$R/bin/busybox" "$R/bin/busybox.suid"
 chmod 4755 "$R/bin/busybox.suid"
+# A real setuid-root program, and one with file capabilities: both would
+# escalate anywhere but on a nosuid mount under no_new_privs.
+HAVE_ESCALATORS=0
+cat >"$T/esc.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			fputs(line, stdout);
+	printf("euid %d setuid0 %d\n", (int)geteuid(), setuid(0));
+	return 0;
+}
+EOF
+if ${CC:-cc} -static -O2 -o "$R/bin/esc-suid" "$T/esc.c" 2>/dev/null; then
+	cp "$R/bin/esc-suid" "$R/bin/esc-caps"
+	chmod 4755 "$R/bin/esc-suid"
+	setcap cap_sys_admin,cap_setuid+ep "$R/bin/esc-caps" 2>/dev/null && HAVE_ESCALATORS=1
+fi
 cat >"$R/.singularity.d/runscript" <<'EOF'
 #!/bin/sh
 echo "runscript: $*"
@@ -194,6 +217,19 @@ from-image" "$out"
 1" "$out"
 	out=$($U "$A" exec "$I" /bin/whoami 2>&1)
 	check "user: the user is added to the image's /etc/passwd" "$(getent passwd 65534 | cut -d: -f1)" "$out"
+	if [ $HAVE_ESCALATORS = 1 ]; then
+		out=$($U "$A" exec "$I" /bin/esc-suid | tr -s "\t" " ")
+		check "user: a setuid-root program does not escalate" "CapEff: 0000000000000000
+euid 65534 setuid0 -1" "$out"
+		out=$($U "$A" exec "$I" /bin/esc-caps | tr -s "\t" " ")
+		check "user: file capabilities are not granted" "CapEff: 0000000000000000
+euid 65534 setuid0 -1" "$out"
+		out=$("$A" exec "$I" /bin/esc-caps | tr -s "\t" " ")
+		check "root: file capabilities are not granted" "CapEff: 0000000000000000
+euid 0 setuid0 0" "$out"
+	else
+		skip "setuid and file-capability escalation" "no static C compiler or setcap"
+	fi
 	$U "$A" exec "$I" /bin/sh -c 'exit 5'
 	check "user: exit status" 5 $?
 	out=$($U "$A" exec --fakeroot "$I" /bin/sh -c 'id -u; (echo x >/etc/y) 2>/dev/null || echo ro')
