@@ -80,6 +80,12 @@ static int fill_partition(void *ctx, int fd, uint64_t off, uint64_t *size, struc
 		.progress_ctx = o->progress_ctx,
 		.tree = &t,
 	};
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		t.has_skip = true;
+		t.skip_dev = st.st_dev;
+		t.skip_ino = st.st_ino;
+	}
 	int rc = tree_make_root(&t, e);
 	if (rc >= 0)
 		rc = sqw_open(&so, &w, e);

@@ -71,6 +71,9 @@ struct btree {
 	bool has_epoch;
 	uint32_t epoch;
 	uint32_t gen_time; /* times of generated entries */
+	bool has_skip;     /* the image being written, when it lies inside the source */
+	dev_t skip_dev;
+	ino_t skip_ino;
 	build_warn_fn warn;
 	void *warn_ctx;
 	uint64_t warned_devices, warned_xattrs;

@@ -13,7 +13,8 @@
 
 #define DIR_READ_CHUNK (1u << 20)
 
-/* Hard links in the source: (dev, ino) of the first name seen. */
+/* Hard links in the source: (dev, ino) of the first name seen, in an
+ * open-addressing table so a tree full of links stays linear. */
 struct hl_entry {
 	dev_t dev;
 	ino_t ino;
@@ -24,30 +25,44 @@ struct dir_walk {
 	struct btree *t;
 	struct bsink *sink;
 	uint8_t *buf;
-	struct hl_entry *hl;
-	size_t nhl, caphl;
+	struct hl_entry *hl; /* node == NULL: free slot */
+	size_t nhl, caphl;   /* caphl: a power of two */
 	struct buf path; /* path of the current entry, for xattrs and messages */
 };
 
+static size_t hl_slot(const struct dir_walk *w, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4full);
+	size_t i = (size_t)(h ^ (h >> 29)) & (w->caphl - 1);
+	while (w->hl[i].node && !(w->hl[i].dev == dev && w->hl[i].ino == ino))
+		i = (i + 1) & (w->caphl - 1);
+	return i;
+}
+
 static struct bnode *hl_find(struct dir_walk *w, dev_t dev, ino_t ino)
 {
-	for (size_t i = 0; i < w->nhl; i++)
-		if (w->hl[i].dev == dev && w->hl[i].ino == ino)
-			return w->hl[i].node;
-	return NULL;
+	return w->caphl ? w->hl[hl_slot(w, dev, ino)].node : NULL;
 }
 
 static int hl_add(struct dir_walk *w, dev_t dev, ino_t ino, struct bnode *n)
 {
-	if (w->nhl == w->caphl) {
-		size_t nc = w->caphl ? w->caphl * 2 : 16;
-		struct hl_entry *nh = realloc(w->hl, nc * sizeof(*nh));
-		if (!nh)
+	if ((w->nhl + 1) * 2 > w->caphl) {
+		size_t nc = w->caphl ? w->caphl * 2 : 64;
+		struct hl_entry *old = w->hl;
+		size_t oldcap = w->caphl;
+		w->hl = calloc(nc, sizeof(*w->hl));
+		if (!w->hl) {
+			w->hl = old;
 			return -ENOMEM;
-		w->hl = nh;
+		}
 		w->caphl = nc;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].node)
+				w->hl[hl_slot(w, old[i].dev, old[i].ino)] = old[i];
+		free(old);
 	}
-	w->hl[w->nhl++] = (struct hl_entry){ dev, ino, n };
+	w->hl[hl_slot(w, dev, ino)] = (struct hl_entry){ dev, ino, n };
+	w->nhl++;
 	return 0;
 }
 
@@ -144,6 +159,12 @@ static int add_entry(struct dir_walk *w, int dfd, struct bnode *dir, const char 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_setsys(e, -errno, "stat '%s'", w->path.p);
 	uint32_t type = st.st_mode & S_IFMT;
+	if (t->has_skip && st.st_dev == t->skip_dev && st.st_ino == t->skip_ino) {
+		/* The image's own temporary file: reading it while it grows
+		 * would never end. */
+		tree_warn(t, "'%s': the image being built, skipped", w->path.p);
+		return 0;
+	}
 	if ((type == S_IFBLK || type == S_IFCHR) && !t->privileged) {
 		t->res.skipped++;
 		tree_warn(t, "'%s': device node skipped (unprivileged build)", w->path.p);
