@@ -176,7 +176,6 @@ int rt_env_build(const struct rt_opts *o, const struct sif_image *img, const cha
 	if (clean)
 		rt_env_set(env, "LANG", "C");
 	rt_env_set(env, "PATH", RT_DEFAULT_PATH);
-	rt_env_set(env, "LD_LIBRARY_PATH", "/.singularity.d/libs");
 	rt_env_set(env, "HOME", home);
 
 	for (size_t i = 0; i < sif_descr_slots(img); i++) {

@@ -54,7 +54,7 @@ bool rt_env_key_ok(const char *kv, size_t keylen);
  * The container's environment before the image's env scripts run, as
  * Apptainer builds it: the host's variables (all but HOME, PATH,
  * LD_LIBRARY_PATH and the APPTAINER/SINGULARITY controls; only TERM and
- * proxies with cleanenv), PATH and LD_LIBRARY_PATH defaults, HOME, the
+ * proxies with cleanenv), the default PATH, HOME, the
  * image's environment descriptor, APPTAINER_* identification. @overrides
  * receives what must win over the image's env scripts: the APPTAINERENV_ /
  * SINGULARITYENV_ host variables and the --env values.

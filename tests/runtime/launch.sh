@@ -178,6 +178,28 @@ contains "inspect --json: runscript" '"runscript": "#!/bin/sh' "$out"
 contains "inspect --json: environment" 'export DESC=from-descriptor' "$out"
 contains "inspect --json: type container" '"type": "container"' "$out"
 
+# an image made by `arca build` (its action and env scripts)
+if "$A" build --help >/dev/null 2>&1; then
+	B="$T/broot"
+	mkdir -p "$B/bin"
+	cp "$R/bin/busybox" "$B/bin/busybox"
+	for a in sh echo cat id; do ln -s busybox "$B/bin/$a"; done
+	printf '#!/bin/sh\necho "built: $* $GREETING $LD_LIBRARY_PATH"\n' >"$T/rs.sh"
+	if "$A" build -l owner=me -e GREETING=hello --runscript "$T/rs.sh" "$T/built.sif" "$B" >/dev/null 2>&1; then
+		chmod 644 "$T/built.sif"
+		out=$("$A" run "$T/built.sif" one 2>&1)
+		check "root: an image from arca build runs" "built: one hello /.singularity.d/libs" "$out"
+		out=$(cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$A" run "$T/built.sif" two 2>&1)
+		check "user: an image from arca build runs" "built: two hello /.singularity.d/libs" "$out"
+		out=$("$A" inspect "$T/built.sif" | grep '^owner')
+		check "inspect: labels of an arca build image" "owner: me" "$out"
+	else
+		notok "arca build of the test root"
+	fi
+else
+	skip "images from arca build" "no arca build"
+fi
+
 # signals: SIGTERM to arca reaches the workload, which decides the status
 "$A" exec "$I" /bin/sh -c "trap 'echo caught; exit 7' TERM; sleep $MARK & wait" >"$T/sig.out" 2>&1 &
 apid=$!
