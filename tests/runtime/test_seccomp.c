@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * seccomp: the default deny-list and OCI profiles, each applied in a forked
+ * child that then tries denied and allowed calls; OCI JSON parsing,
+ * including malformed and refused profiles.
+ */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "harden.h"
+#include "testlib.h"
+
+/* Runs @fn in a child after no_new_privs and the filter (@json, or the
+ * default when NULL). Returns the child's wait status. @fn returns 0 when
+ * every expectation held, else the number of the failed one. */
+static int in_child(const char *json, int (*fn)(void))
+{
+	struct rt_seccomp *p = NULL;
+	struct arca_err e = { 0 };
+	int rc = json ? rt_seccomp_parse_oci(json, strlen(json), &p, &e) : rt_seccomp_default(&p, &e);
+	if (rc < 0) {
+		printf("# profile: %s\n", err_msg(&e));
+		return -1;
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(200);
+		if (rt_seccomp_install(p, &e) < 0) {
+			printf("# install: %s\n", err_msg(&e));
+			fflush(stdout);
+			_exit(201);
+		}
+		/* Straight to the kernel: sanitizer runtimes do work in _exit
+		 * that an allow-list profile would deny. */
+		syscall(SYS_exit_group, fn());
+		_exit(202);
+	}
+	rt_seccomp_free(p);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static bool exited0(int status)
+{
+	if (status < 0)
+		return false;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	if (WIFEXITED(status))
+		printf("# child failed expectation %d\n", WEXITSTATUS(status));
+	else
+		printf("# child killed by signal %d\n", WTERMSIG(status));
+	return false;
+}
+
+/* Raw syscalls: no libc wrapper caching, no fallbacks. */
+#define DENIED(n, call, err)                                                  \
+	do {                                                                      \
+		errno = 0;                                                            \
+		if ((call) != -1 || errno != (err))                                   \
+			return (n);                                                       \
+	} while (0)
+#define ALLOWED(n, call)                                                      \
+	do {                                                                      \
+		if ((call) == -1 && errno == EPERM)                                   \
+			return (n);                                                       \
+	} while (0)
+
+static int default_denies(void)
+{
+	DENIED(1, syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0), EPERM);
+	DENIED(2, syscall(SYS_add_key, "user", "k", "v", 1, -3), EPERM);
+	DENIED(3, syscall(SYS_unshare, CLONE_NEWUSER), EPERM);
+	DENIED(4, syscall(SYS_unshare, CLONE_NEWNS | CLONE_FILES), EPERM);
+	DENIED(5, syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL), EPERM);
+	DENIED(6, syscall(SYS_umount2, "/tmp", MNT_DETACH), EPERM);
+	DENIED(7, syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0), EPERM);
+	DENIED(8, syscall(SYS_bpf, 0, NULL, 0), EPERM);
+	DENIED(9, syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0), EPERM);
+	DENIED(10, syscall(SYS_userfaultfd, 0), EPERM);
+	DENIED(11, syscall(SYS_setns, 0, 0), EPERM);
+	DENIED(12, syscall(SYS_init_module, NULL, 0, ""), EPERM);
+	DENIED(13, syscall(SYS_kexec_load, 0, 0, NULL, 0), EPERM);
+	DENIED(14, syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+	DENIED(15, syscall(SYS_personality, ADDR_NO_RANDOMIZE), EPERM);
+	DENIED(16, syscall(SYS_personality, READ_IMPLIES_EXEC), EPERM);
+	DENIED(17, syscall(SYS_personality, 0x80000000u | READ_IMPLIES_EXEC), EPERM);
+	DENIED(18, syscall(SYS_personality, 0x100000000ull | READ_IMPLIES_EXEC), EPERM);
+	DENIED(19, syscall(SYS_personality, PER_BSD), EPERM);
+	DENIED(20, syscall(SYS_ioctl, -1, TIOCSTI, "x"), EPERM);
+	DENIED(21, syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+	DENIED(22, syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0), EPERM);
+	DENIED(23, syscall(SYS_clone3, NULL, 0), ENOSYS);
+	DENIED(24, syscall(SYS_syslog, 3, NULL, 0), EPERM);
+	DENIED(25, syscall(SYS_reboot, 0, 0, 0, NULL), EPERM);
+	DENIED(26, syscall(SYS_swapoff, "/x"), EPERM);
+	DENIED(27, syscall(SYS_clock_settime, 0, NULL), EPERM);
+	DENIED(28, syscall(SYS_fsopen, "tmpfs", 0), EPERM);
+	DENIED(29, syscall(SYS_pidfd_getfd, -1, 0, 0), EPERM);
+	DENIED(30, syscall(SYS_chroot, "/"), EPERM);
+	/* Clone with a namespace flag: denied before any process exists. */
+	DENIED(31, syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0), EPERM);
+
+	ALLOWED(40, syscall(SYS_getpid));
+	ALLOWED(41, syscall(SYS_personality, 0xFFFFFFFFu));
+	ALLOWED(42, syscall(SYS_personality, PER_LINUX));
+	ALLOWED(43, syscall(SYS_personality, PER_LINUX32));
+	ALLOWED(44, syscall(SYS_personality, PER_LINUX));
+	/* Bad fd, not EPERM: the call reached the kernel. */
+	DENIED(45, syscall(SYS_ioctl, -1, TIOCGWINSZ, NULL), EBADF);
+	if (syscall(SYS_unshare, CLONE_FILES) != 0)
+		return 46;
+	/* fork (clone without namespace flags) and exec still work. */
+	pid_t pid = fork();
+	if (pid < 0)
+		return 47;
+	if (pid == 0)
+		_exit(7);
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+		return 48;
+	return 0;
+}
+
+static void test_default_denies(void)
+{
+	CHECK(exited0(in_child(NULL, default_denies)));
+}
+
+#if defined(__x86_64__)
+static int x32_call(void)
+{
+	/* __X32_SYSCALL_BIT: the x32 ABI shares x86_64's audit arch. */
+	syscall(0x40000000 | SYS_getpid);
+	return 0;
+}
+
+static int i386_call(void)
+{
+	long ret;
+	/* getpid through the 32-bit entry point (i386 number 20). */
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20) : "memory");
+	return 0;
+}
+
+static void test_other_abis_killed(void)
+{
+	int st = in_child(NULL, x32_call);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = in_child(NULL, i386_call);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+}
+#endif
+
+static int oci_rules(void)
+{
+	DENIED(1, syscall(SYS_getppid), ENOSYS);            /* errnoRet 38 */
+	DENIED(2, syscall(SYS_dup, 1000), EPERM);           /* arg EQ, errnoRet absent */
+	DENIED(3, syscall(SYS_dup, 1001), EBADF);           /* other value passes */
+	DENIED(4, syscall(SYS_fchmod, -1, 04755), EACCES);  /* MASKED_EQ on setuid bit */
+	DENIED(5, syscall(SYS_fchmod, -1, 0755), EBADF);
+	DENIED(6, syscall(SYS_uname, NULL), EPERM);         /* SCMP_ACT_ERRNO names several */
+	DENIED(7, syscall(SYS_getcwd, NULL, 0), EPERM);
+	ALLOWED(8, syscall(SYS_getpid));
+	return 0;
+}
+
+static void test_oci_default_allow(void)
+{
+	const char *json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\","
+			   "\"SCMP_ARCH_X32\",\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"],"
+			   "\"syscalls\":["
+			   "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38},"
+			   "{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1000,\"op\":\"SCMP_CMP_EQ\"}]},"
+			   "{\"names\":[\"fchmod\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,"
+			   " \"args\":[{\"index\":1,\"value\":2048,\"valueTwo\":2048,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+			   "{\"names\":[\"uname\",\"getcwd\",\"no_such_syscall_here\"],\"action\":\"SCMP_ACT_ERRNO\",\"comment\":\"x\"},"
+			   "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}"
+			   "]}";
+	CHECK(exited0(in_child(json, oci_rules)));
+}
+
+static int oci_allowlist(void)
+{
+	DENIED(1, syscall(SYS_getppid), EACCES);  /* defaultErrnoRet 13 */
+	DENIED(2, syscall(SYS_getuid), EACCES);
+	ALLOWED(3, syscall(SYS_getpid));
+	return 0;
+}
+
+static void test_oci_default_deny(void)
+{
+	/* An allow-list as Docker's profile is, wrapped in a config.json. */
+	const char *json = "{\"ociVersion\":\"1.0.2\",\"linux\":{\"seccomp\":{"
+			   "\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,"
+			   "\"flags\":[\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],"
+			   "\"syscalls\":[{\"names\":[\"exit_group\",\"exit\",\"getpid\",\"rt_sigreturn\",\"futex\",\"write\",\"mmap\",\"munmap\",\"madvise\",\"sched_yield\"],"
+			   "\"action\":\"SCMP_ACT_ALLOW\"}]}}}";
+	CHECK(exited0(in_child(json, oci_allowlist)));
+}
+
+static int kill_on_getppid(void)
+{
+	syscall(SYS_getppid);
+	return 0;
+}
+
+static void test_oci_kill(void)
+{
+	const char *json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],"
+			   "\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+	int st = in_child(json, kill_on_getppid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+}
+
+static int parse(const char *json, struct arca_err *e)
+{
+	struct rt_seccomp *p = NULL;
+	err_clear(e);
+	int rc = rt_seccomp_parse_oci(json, strlen(json), &p, e);
+	if (rc == 0) {
+		rc = rt_seccomp_check(p, e);
+		rt_seccomp_free(p);
+	}
+	return rc;
+}
+
+#define BAD(json, code, needle)                                               \
+	do {                                                                      \
+		struct arca_err _e = { 0 };                                           \
+		CHECK_RC(parse(json, &_e), code);                                     \
+		if (!strstr(err_msg(&_e), needle)) {                                  \
+			printf("# message \"%s\" lacks \"%s\"\n", err_msg(&_e), needle); \
+			tl_case_failed = 1;                                               \
+		}                                                                     \
+	} while (0)
+
+static void test_oci_malformed(void)
+{
+	BAD("", -EBADMSG, "seccomp profile");
+	BAD("[]", -EBADMSG, "not a JSON object");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\"", -EBADMSG, "seccomp profile");
+	BAD("{}", -EBADMSG, "no defaultAction");
+	BAD("{\"defaultAction\":\"SCMP_ACT_MAYBE\"}", -EBADMSG, "unknown action 'SCMP_ACT_MAYBE'");
+	BAD("{\"defaultAction\":7}", -EBADMSG, "must be a string");
+	BAD("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", -ENOTSUP, "SCMP_ACT_NOTIFY");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}", -ENOTSUP, "listenerPath");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"includes\":{}}", -EBADMSG, "unknown field 'includes'");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", -EBADMSG,
+	    "unknown architecture 'SCMP_ARCH_Z80'");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"x86_64\"]}", -EBADMSG, "not an SCMP_ARCH_");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_FAST\"]}", -EBADMSG,
+	    "unknown flag");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":-1}", -EBADMSG, "errno number");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", -EBADMSG, "errno number");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}", -EBADMSG, "must be an array");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+	    -EBADMSG, "non-empty array");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"get pid\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+	    -EBADMSG, "not a syscall name");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":\"getpid\",\"action\":\"SCMP_ACT_ERRNO\"}]}",
+	    -EBADMSG, "unknown field 'name'");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"]}]}", -EBADMSG, "no action");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+	    -EBADMSG, "index must be 0..5");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
+	    -EBADMSG, "unknown op 'SCMP_CMP_ABOUT'");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":0,\"value\":1.5,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+	    -EBADMSG, "unsigned 64-bit");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":0,\"value\":18446744073709551616,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+	    -EBADMSG, "unsigned 64-bit");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_GT\"},{\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_LT\"}]}]}",
+	    -ENOTSUP, "compares argument 0 twice");
+	BAD("{\"linux\":{}}", -EBADMSG, "no linux.seccomp");
+	/* Depth limit: deeply nested junk is refused by the parser. */
+	char deep[200];
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 99);
+	deep[199] = '\0';
+	struct arca_err e = { 0 };
+	CHECK(parse(deep, &e) < 0);
+}
+
+static void test_oci_accepts(void)
+{
+	struct arca_err e = { 0 };
+	/* Full 64-bit mask, TRACE/LOG/TRAP actions, null args, unknown names. */
+	CHECK_RC(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1,\"architectures\":null,"
+		       "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_TSYNC\"],\"syscalls\":["
+		       "{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,"
+		       "\"value\":18446744073709551615,\"valueTwo\":5,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+		       "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_TRACE\",\"errnoRet\":7},"
+		       "{\"names\":[\"getuid\"],\"action\":\"SCMP_ACT_LOG\"},"
+		       "{\"names\":[\"getgid\"],\"action\":\"SCMP_ACT_TRAP\",\"args\":null},"
+		       "{\"names\":[\"frobnicate_v2\"],\"action\":\"SCMP_ACT_KILL\"}]}",
+		       &e),
+		 0);
+	if (e.msg[0])
+		printf("# %s\n", e.msg);
+	struct rt_seccomp *p = NULL;
+	CHECK_RC(rt_seccomp_default(&p, &e), 0);
+	CHECK_RC(rt_seccomp_check(p, &e), 0);
+	rt_seccomp_free(p);
+	/* A missing file reports the path. */
+	CHECK(rt_seccomp_load_file("/nonexistent/profile.json", &p, &e) == -ENOENT);
+	CHECK(strstr(err_msg(&e), "/nonexistent/profile.json") != NULL);
+}
+
+int main(void)
+{
+	tl_run("default deny-list: denied calls fail with EPERM, others work", test_default_denies);
+#if defined(__x86_64__)
+	tl_run("default: x32 and i386 syscalls kill the process", test_other_abis_killed);
+#endif
+	tl_run("OCI: default allow, errno/arg/masked rules", test_oci_default_allow);
+	tl_run("OCI: default deny allow-list inside a config.json", test_oci_default_deny);
+	tl_run("OCI: SCMP_ACT_KILL_PROCESS", test_oci_kill);
+	tl_run("OCI: malformed and refused profiles", test_oci_malformed);
+	tl_run("OCI: accepted edge cases", test_oci_accepts);
+	TL_DONE();
+}
