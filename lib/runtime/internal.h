@@ -82,6 +82,7 @@ struct rt_mnt {
 	const char *home; /* the user's home: host path and container path */
 	const char *cwd;  /* host working directory, or NULL */
 	const bool *bind_dir; /* per bind: the source is a directory (stat'ed on the host) */
+	const char *console;     /* host path of the caller's terminal, or NULL */
 	const char *passwd_line; /* the user's /etc/passwd entry to add, or NULL */
 	const char *group_line;  /* the group's /etc/group entry to add, or NULL */
 	unsigned uid, gid;       /* the ids inside */

@@ -63,6 +63,7 @@ struct launch {
 	bool *bind_dir;
 	char *passwd_line;
 	char *group_line;
+	char *console;
 	struct rt_seccomp *seccomp;
 };
 
@@ -424,6 +425,7 @@ static void launch_release(struct launch *l)
 	free(l->cwd);
 	free(l->bind_dir);
 	free(l->passwd_line);
+	free(l->console);
 	free(l->group_line);
 #ifdef ARCA_RT_HAVE_SECCOMP
 	rt_seccomp_free(l->seccomp);
@@ -462,6 +464,11 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 		l->cwd = strdup(cwd);
 	if (!l->home)
 		return err_set(e, -ENOMEM, "out of memory");
+	for (int fd = 0; fd <= 2 && !l->console; fd++) {
+		const char *t = isatty(fd) ? ttyname(fd) : NULL;
+		if (t && !strncmp(t, "/dev/", 5) && !(l->console = strdup(t)))
+			return err_set(e, -ENOMEM, "out of memory");
+	}
 	/* bind sources are checked here, where the host's paths are plain */
 	l->bind_dir = calloc(o->n_binds + 1, sizeof(bool));
 	if (!l->bind_dir)
@@ -536,6 +543,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		.home = l.home,
 		.cwd = l.cwd,
 		.bind_dir = l.bind_dir,
+		.console = l.console,
 		.passwd_line = l.passwd_line,
 		.group_line = l.group_line,
 		.uid = o->fakeroot ? 0 : (unsigned)l.uid,

@@ -250,7 +250,7 @@ static int mount_root(struct rt_mnt *m, struct arca_err *e)
 
 /* ------------------------------------------------------------ /dev */
 
-static int setup_dev(int rootfd, bool userns, struct arca_err *e)
+static int setup_dev(int rootfd, bool userns, const char *console, struct arca_err *e)
 {
 	int rc = mount_in(rootfd, "tmpfs", "/dev", true, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV,
 			  "mode=0755,size=512k", e);
@@ -265,6 +265,14 @@ static int setup_dev(int rootfd, bool userns, struct arca_err *e)
 		snprintf(src, sizeof(src), OLDROOT "/dev/%s", devs[i]);
 		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
 		if ((rc = mount_in(rootfd, src, dst, false, NULL, MS_BIND, NULL, e)) < 0)
+			return rc;
+	}
+	/* the caller's terminal, which the private devpts below cannot show,
+	 * as /dev/console: ttyname() inside then finds it */
+	if (console) {
+		char src[PATH_MAX];
+		snprintf(src, sizeof(src), OLDROOT "%s", console);
+		if ((rc = mount_in(rootfd, src, "/dev/console", false, NULL, MS_BIND, NULL, e)) < 0)
 			return rc;
 	}
 	/* a private devpts: the container sees only its own terminals */
@@ -514,7 +522,7 @@ static int populate(struct rt_mnt *m, int rootfd, bool overlay, struct arca_err 
 				     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e)) < 0)
 			return rc;
 	}
-	if ((rc = setup_dev(rootfd, m->userns, e)) < 0)
+	if ((rc = setup_dev(rootfd, m->userns, m->console, e)) < 0)
 		return rc;
 	if ((rc = mount_in(rootfd, "tmpfs", "/tmp", true, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", e)) < 0)
 		return rc;
