@@ -359,6 +359,9 @@ static _Noreturn void init_main(struct launch *l)
 		_exit(255); /* arca is gone (or refused); nothing to report to */
 	close(l->sync_rd);
 
+	/* the workload must not be able to ptrace or read its init; set
+	 * before the fork (the workload's execve makes it dumpable again) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t w = fork();
 	if (w < 0) {
 		err_setsys(&e, -errno, "fork");
@@ -367,8 +370,6 @@ static _Noreturn void init_main(struct launch *l)
 	if (w == 0)
 		workload(l);
 	close(l->err_wr);
-	/* the workload must not be able to ptrace or read its init */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	sigset_t set;
 	sigemptyset(&set);

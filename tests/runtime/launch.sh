@@ -163,6 +163,8 @@ out=$("$A" exec "$I" /bin/sh -c 'echo $$; ls /proc | grep -c "^[0-9]"')
 contains "root: the workload sees its own pid namespace" "^[23]$" "$(echo "$out" | head -1)"
 out=$("$A" exec --net none "$I" /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
 check "root: --net none has only loopback" "lo" "$out"
+out=$("$A" exec --hostname box "$I" /bin/hostname)
+check "root: --hostname in its own uts namespace" "box" "$out"
 out=$("$A" exec "$I" /bin/sh -c 'mount -t tmpfs none /tmp 2>&1 || echo refused' 2>&1)
 contains "root: mount inside is refused" "refused" "$out"
 out=$("$A" exec -B "$T/share:/data" "$I" /bin/sh -c 'ls /dev | tr "\n" " "; test -c /dev/null && echo >/dev/null && echo devok')
