@@ -6,7 +6,9 @@
 # unprivileged user (arca: user namespace + FUSE root; uid 65534 through
 # setpriv). The runs are interleaved (arca lz4, arca zstd, bwrap, ...) so
 # machine load hits all alike; median and mean of N runs each, and the
-# arca/bwrap ratios of the medians.
+# arca/bwrap ratios of the medians. `arca version` is timed alongside: the
+# cost of starting the arca binary itself (its shared libraries), which the
+# last ratio takes out.
 #
 # usage: bench/runtime/exec.sh [BUILD_DIR] [N]      (needs root)
 set -eu
@@ -66,15 +68,18 @@ bench() {
 		timed "$T/t.lz4" "${pre[@]}" "$A" exec "$T/lz4.sif" /bin/true
 		timed "$T/t.zstd" "${pre[@]}" "$A" exec "$T/zstd.sif" /bin/true
 		timed "$T/t.bwrap" "${pre[@]}" bwrap --unshare-all --ro-bind "$R" / --proc /proc --dev /dev /bin/true
+		timed "$T/t.start" "${pre[@]}" "$A" version
 	done
 	read -r l4m l4a <<<"$(stats "$T/t.lz4")"
 	read -r zsm zsa <<<"$(stats "$T/t.zstd")"
 	read -r bwm bwa <<<"$(stats "$T/t.bwrap")"
+	read -r stm sta <<<"$(stats "$T/t.start")"
 	printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "arca exec (lz4)" "$l4m" "$l4a"
 	printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "arca exec (zstd)" "$zsm" "$zsa"
 	printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "bwrap --unshare-all" "$bwm" "$bwa"
+	printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "arca version (start-up)" "$stm" "$sta"
 	awk -v a="$l4m" -v z="$zsm" -v b="$bwm" -v w="$who" \
-		'BEGIN {printf "%-13s ratio arca/bwrap: lz4 %.2fx  zstd %.2fx\n", w, a/b, z/b}'
+		-v s="$stm" 'BEGIN {printf "%-13s ratio arca/bwrap: lz4 %.2fx  zstd %.2fx  (launch alone, without process start-up: lz4 %.2fx)\n", w, a/b, z/b, (a-s)/b}'
 }
 
 echo "# $N runs each, interleaved; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
