@@ -173,12 +173,22 @@ int rego_add_module(struct rego *r, const char *name, const char *src, size_t le
 	return 0;
 }
 
+/* Points every node at the base document below its path (borrowed). */
+static void node_set_base(struct node *n, struct val *base)
+{
+	n->base = base;
+	for (size_t i = 0; i < n->nkids; i++)
+		node_set_base(n->kids[i], base ? val_object_get(base, n->kids[i]->key) : NULL);
+}
+
 int rego_set_data(struct rego *r, struct val *data, struct arca_err *e)
 {
 	if (!data || data->kind != VAL_OBJECT)
 		return err_set(e, -EINVAL, "data must be an object");
 	val_unref(r->data);
 	r->data = val_ref(data);
+	if (r->root)
+		node_set_base(r->root, r->data);
 	return 0;
 }
 
@@ -444,6 +454,37 @@ static void var_to_import(struct scope *s, struct term *t, struct import *im)
 
 static void resolve_body(struct scope *s, struct body *b);
 
+/*
+ * data.a.b.c...: walks the policy tree along the leading constant string
+ * operands the way the evaluator would (stopping at a node with rules, at a
+ * function, or where the tree ends), so evaluation can start at that node.
+ * The tree is complete when names are resolved.
+ */
+static void resolve_data_prefix(struct rego *r, struct term *t)
+{
+	struct term *h = t->items[0];
+	t->dnode = NULL;
+	t->dn = 0;
+	if (h->kind != T_VAR || h->name != r->a_data || !r->root)
+		return;
+	struct node *n = r->root;
+	size_t i = 0;
+	while (i + 1 < t->n && !n->rules && !n->dflt) {
+		struct term *op = t->items[i + 1];
+		if (op->kind != T_VALUE || op->v->kind != VAL_STRING)
+			break;
+		struct node *c = node_child(n, op->v->str.s);
+		if (!c || c->has_func)
+			break;
+		n = c;
+		i++;
+	}
+	if (i > 0) {
+		t->dnode = n;
+		t->dn = i;
+	}
+}
+
 static void resolve_term(struct scope *s, struct term *t)
 {
 	if (!t || s->rc < 0)
@@ -456,6 +497,8 @@ static void resolve_term(struct scope *s, struct term *t)
 			var_to_import(s, t, find_import(s, t->name));
 		else if (pkg_has_rule(s, t->name))
 			var_to_rule_ref(s, t);
+		if (t->kind == T_REF && s->rc == 0)
+			resolve_data_prefix(s->r, t);
 		return;
 	case T_REF: {
 		struct term *h = t->items[0];
@@ -490,6 +533,7 @@ static void resolve_term(struct scope *s, struct term *t)
 		}
 		for (size_t i = 1; i < t->n; i++)
 			resolve_term(s, t->items[i]);
+		resolve_data_prefix(s->r, t);
 		return;
 	}
 	case T_CALL: {
@@ -726,6 +770,7 @@ int rego_compile(struct rego *r, struct arca_err *e)
 		if (!r->data)
 			return err_set(e, -ENOMEM, "out of memory");
 	}
+	node_set_base(r->root, r->data);
 	r->compiled = true;
 	return 0;
 }

@@ -738,8 +738,14 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 {
 	struct term *h = t->items[0];
 	struct ops_st o = { t->items + 1, t->n - 1, k, arg };
-	if (h->kind == T_VAR && h->name == ev->r->a_data)
+	if (h->kind == T_VAR && h->name == ev->r->a_data) {
+		if (t->dnode && !ev->nwo) {
+			/* the constant prefix was resolved to a node (and its base
+			 * document) at compile time */
+			return ev_data(ev, t->dnode, t->dnode->base, &o, t->dn);
+		}
 		return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
+	}
 	if (h->kind == T_VAR && h->name == ev->r->a_input) {
 		if (!ev->input)
 			return 0;

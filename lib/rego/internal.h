@@ -76,6 +76,11 @@ struct term {
 	struct body *body;    /* comprehensions */
 	struct node *fnode;   /* T_CALL: resolved user function, if any */
 	const struct builtin_decl *bi; /* T_CALL: resolved builtin, if any */
+	/* T_REF with head data: the node reached by the leading constant
+	 * string operands (resolved at compile time), and how many operands
+	 * that walk consumed. NULL when no operand could be consumed. */
+	struct node *dnode;
+	size_t dn;
 };
 
 enum expr_kind {
@@ -177,6 +182,8 @@ struct node {
 	unsigned id; /* memo slot */
 	bool is_pkg;
 	const char *fullname; /* interned "data.a.b" */
+	struct val *base; /* borrowed from rego.data: the base document at this
+			   * path, NULL if none (kept by rego_compile/rego_set_data) */
 };
 
 struct arena_blk;
