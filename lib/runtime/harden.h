@@ -130,5 +130,9 @@ int rt_cgroup_setup(const struct rt_limits *l, pid_t pid, struct rt_cgroup **out
 void rt_cgroup_destroy(struct rt_cgroup *cg);
 /* The cgroup's directory (v2) or its first controller directory (v1). */
 const char *rt_cgroup_path(const struct rt_cgroup *cg);
+/* Reads a control file (say "memory.max", "memory.limit_in_bytes",
+ * "memory.events") from whichever of the cgroup's directories has it;
+ * -ENOENT when none does. */
+int rt_cgroup_read(const struct rt_cgroup *cg, const char *file, struct buf *out);
 
 #endif
