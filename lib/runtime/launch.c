@@ -612,8 +612,14 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		rc = err_set(e, -ENOTSUP, "resource limits are not available in this build");
 #endif
 	}
-	if (rc >= 0 && write(syncp[1], "g", 1) != 1)
+	/* an init that already failed has closed its end: EPIPE, not SIGPIPE;
+	 * its own message is in the error pipe */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	if (rc >= 0 && write(syncp[1], "g", 1) != 1 && errno != EPIPE)
 		rc = err_setsys(e, -errno, "starting the container");
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	close(syncp[1]);
 	syncp[1] = -1;
 	if (rc < 0)
