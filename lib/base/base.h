@@ -432,7 +432,17 @@ bool val_set_contains(const struct val *s, const struct val *item);
 
 /* OPA's total order: <0, 0, >0. */
 int val_compare(const struct val *a, const struct val *b);
-static inline bool val_equal(const struct val *a, const struct val *b) { return val_compare(a, b) == 0; }
+static inline bool val_equal(const struct val *a, const struct val *b)
+{
+	/* equality needs no order: different kinds or string lengths differ */
+	if (a == b)
+		return true;
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == VAL_STRING)
+		return a->str.len == b->str.len && memcmp(a->str.s, b->str.s, a->str.len) == 0;
+	return val_compare(a, b) == 0;
+}
 int val_number_compare(const struct val *a, const struct val *b);
 
 /* Helpers for reading typed fields from a parsed document. */

@@ -64,8 +64,25 @@ static struct val *val_alloc(enum val_kind k)
 struct val *val_null(void) { return &v_null; }
 struct val *val_bool(bool b) { return b ? &v_true : &v_false; }
 
+/* Small non-negative integers (array indices, counts) are immortal
+ * singletons like null/true/false: no allocation on the hot paths. They are
+ * filled in before main() and never written afterwards. */
+#define VAL_SMALL_INTS 256
+static struct val v_small[VAL_SMALL_INTS];
+
+__attribute__((constructor)) static void val_small_init(void)
+{
+	for (size_t i = 0; i < VAL_SMALL_INTS; i++) {
+		v_small[i].kind = VAL_NUMBER;
+		v_small[i].is_int = true;
+		v_small[i].i = (int64_t)i;
+	}
+}
+
 struct val *val_int(int64_t i)
 {
+	if (i >= 0 && i < VAL_SMALL_INTS)
+		return &v_small[i];
 	struct val *v = val_alloc(VAL_NUMBER);
 	if (v) {
 		v->is_int = true;
@@ -282,9 +299,36 @@ int val_array_push(struct val *a, struct val *item)
 }
 
 /* Binary search in a sorted value vector: index of @x, or ~insertion point. */
+/* String order (bytewise, then length) with the first byte compared inline:
+ * object keys mostly differ there, and memcmp is a call. */
+static inline int str_cmp(const struct val *a, const struct val *b)
+{
+	size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
+	if (n && a->str.s[0] != b->str.s[0])
+		return (uint8_t)a->str.s[0] < (uint8_t)b->str.s[0] ? -1 : 1;
+	int c = memcmp(a->str.s, b->str.s, n);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return a->str.len == b->str.len ? 0 : (a->str.len < b->str.len ? -1 : 1);
+}
+
 static ssize_t vec_find(struct val *const *items, size_t n, const struct val *x)
 {
 	size_t lo = 0, hi = n;
+	if (x->kind == VAL_STRING) {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct val *y = items[mid];
+			int c = y->kind == VAL_STRING ? str_cmp(y, x) : (y->kind < VAL_STRING ? -1 : 1);
+			if (c == 0)
+				return (ssize_t)mid;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return ~(ssize_t)lo;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = val_compare(items[mid], x);
@@ -518,13 +562,8 @@ int val_compare(const struct val *a, const struct val *b)
 		return a->b == b->b ? 0 : (a->b ? 1 : -1);
 	case VAL_NUMBER:
 		return val_number_compare(a, b);
-	case VAL_STRING: {
-		size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
-		int c = memcmp(a->str.s, b->str.s, n);
-		if (c)
-			return c < 0 ? -1 : 1;
-		return a->str.len == b->str.len ? 0 : (a->str.len < b->str.len ? -1 : 1);
-	}
+	case VAL_STRING:
+		return str_cmp(a, b);
 	case VAL_ARRAY:
 	case VAL_SET:
 		return cmp_vec(a->arr.items, a->arr.n, b->arr.items, b->arr.n);
