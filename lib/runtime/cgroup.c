@@ -220,8 +220,11 @@ static int cpu_quota(double cpus, int64_t *quota, struct arca_err *e)
 {
 	if (!isfinite(cpus) || cpus > 1e6)
 		return err_set(e, -EINVAL, "--cpus %g is out of range", cpus);
-	double q = ceil(cpus * CG_CPU_PERIOD);
-	*quota = q < CG_CPU_MIN_QUOTA ? CG_CPU_MIN_QUOTA : (int64_t)q;
+	double q = cpus * CG_CPU_PERIOD;
+	int64_t up = (int64_t)q;
+	if ((double)up < q)
+		up++; /* round up: never less CPU than asked */
+	*quota = up < CG_CPU_MIN_QUOTA ? CG_CPU_MIN_QUOTA : up;
 	return 0;
 }
 
@@ -235,7 +238,7 @@ static int apply_v2(const char *dir, const struct rt_limits *l, struct arca_err 
 			return rc;
 	}
 	if (l->cpus > 0) {
-		int64_t quota;
+		int64_t quota = 0;
 		if ((rc = cpu_quota(l->cpus, &quota, e)) < 0)
 			return rc;
 		snprintf(v, sizeof(v), "%lld %d", (long long)quota, CG_CPU_PERIOD);
@@ -260,7 +263,7 @@ static int apply_v1(struct rt_cgroup *cg, const struct rt_limits *l, struct arca
 			return rc;
 	}
 	if (l->cpus > 0) {
-		int64_t quota;
+		int64_t quota = 0;
 		if ((rc = cpu_quota(l->cpus, &quota, e)) < 0)
 			return rc;
 		snprintf(v, sizeof(v), "%d", CG_CPU_PERIOD);
@@ -428,7 +431,7 @@ int rt_cgroup_setup(const struct rt_limits *l, pid_t pid, struct rt_cgroup **out
 		return 0;
 	if (pid <= 0)
 		return err_set(e, -EINVAL, "cgroup: no process to limit");
-	int64_t quota;
+	int64_t quota = 0;
 	if (l->cpus > 0 && cpu_quota(l->cpus, &quota, e) < 0)
 		return e ? e->code : -EINVAL;
 
