@@ -62,6 +62,7 @@ static int put_str(struct val *o, const char *k, const char *v, size_t len)
 
 int meta_prepare(const struct build_opts *o, const char *arch, int64_t now, struct meta *m, struct arca_err *e)
 {
+	memset(m, 0, sizeof(*m));
 	buf_init(&m->labels_json);
 	buf_init(&m->env_sh);
 	buf_init(&m->runscript);

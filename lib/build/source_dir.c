@@ -271,7 +271,8 @@ static int walk(struct dir_walk *w, int dfd, struct bnode *dir, unsigned depth, 
 		rc = err_setsys(e, -errno, "reading directory '%s'", w->path.p);
 		goto out;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	size_t base = w->path.len;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		buf_setlen(&w->path, base);

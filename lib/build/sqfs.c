@@ -460,7 +460,8 @@ static int number_tree(struct sqw *w, struct bnode *dir, unsigned depth, struct 
 {
 	if (depth > BUILD_MAX_DEPTH + 1)
 		return err_set(e, -E2BIG, "tree nests deeper than %u", BUILD_MAX_DEPTH);
-	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), cmp_kids);
+	if (dir->nkids > 1)
+		qsort(dir->kids, dir->nkids, sizeof(*dir->kids), cmp_kids);
 	for (size_t i = 0; i < dir->nkids; i++) {
 		struct bnode *k = dir->kids[i];
 		if (S_ISDIR(k->mode)) {
