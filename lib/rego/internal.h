@@ -236,7 +236,8 @@ struct ev {
 	unsigned depth;
 	bool strict;
 	struct arca_err *err;
-	int64_t now_ns;
+	int64_t now_ns;     /* read through ev_now_ns() */
+	bool now_set;
 	struct module *mod; /* module of the rule being evaluated */
 	const char *ecode; /* OPA code of the error in err */
 	int line;          /* line of the expression being evaluated */
@@ -250,6 +251,9 @@ typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 #define EV_STOP 1
 
 int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+/* The wall-clock time of this evaluation: read once, on first use, so every
+ * builtin of one query sees the same instant. */
+int64_t ev_now_ns(struct ev *ev);
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg);
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out);
 struct node *rego_find_func(struct rego *r, const char *fullname);

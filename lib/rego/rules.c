@@ -396,6 +396,12 @@ struct rego_query {
 	size_t nvars;
 	struct body *vbody; /* "$value = <term>" for single-term queries */
 	const char *vvar;
+	/* Per-evaluation scratch kept between evaluations (a query is used by
+	 * one thread at a time): memo and recursion flags per node, the trail. */
+	struct val **memo;
+	bool *busy;
+	struct bind *trail;
+	size_t captrail;
 };
 
 static void qvars_term(struct rego_query *q, struct term *t, int *rc);
@@ -494,6 +500,9 @@ void rego_query_free(struct rego_query *q)
 	if (!q)
 		return;
 	free(q->vars);
+	free(q->memo);
+	free(q->busy);
+	free(q->trail);
 	free(q);
 }
 
@@ -527,6 +536,34 @@ static int qres_cont(struct ev *ev, void *arg)
 	return val_array_push(qr->out, o);
 }
 
+/* rego_query_value: keeps the first solution's value; later solutions are
+ * still enumerated (they may raise conflicts, as with the full result). */
+struct qfirst {
+	const char *var;
+	struct val *v;
+};
+
+static int qfirst_cont(struct ev *ev, void *arg)
+{
+	struct qfirst *qf = arg;
+	if (!qf->v) {
+		struct val *v = lookup_top(ev, qf->var);
+		qf->v = v ? val_ref(v) : val_bool(true);
+	}
+	return 0;
+}
+
+int64_t ev_now_ns(struct ev *ev)
+{
+	if (!ev->now_set) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev->now_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+		ev->now_set = true;
+	}
+	return ev->now_ns;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -534,13 +571,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int run_query(struct rego_query *q, struct body *body, const char **vars, size_t nvars, struct val *input,
-		     unsigned flags, struct val **out, struct arca_err *e)
+static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *karg, struct val *input,
+		     unsigned flags, struct arca_err *e)
 {
 	struct rego *r = q->r;
 	struct arca_err scratch = { 0 };
 	struct ev ev = { .r = r, .err = e ? e : &scratch };
-	struct qres qr = { vars, nvars, val_array_new(1) };
 	int rc = 0;
 
 	if (e)
@@ -548,20 +584,21 @@ static int run_query(struct rego_query *q, struct body *body, const char **vars,
 	ev.input = input ? val_ref(input) : NULL;
 	ev.strict = (flags & REGO_STRICT_BUILTINS) != 0;
 	size_t nn = r->nnodes ? r->nnodes : 1;
-	ev.memo = calloc(nn, sizeof(*ev.memo));
-	ev.busy = calloc(nn, sizeof(*ev.busy));
-	if (!qr.out || !ev.memo || !ev.busy) {
+	if (!q->memo)
+		q->memo = calloc(nn, sizeof(*q->memo));
+	if (!q->busy)
+		q->busy = calloc(nn, sizeof(*q->busy));
+	ev.memo = q->memo;
+	ev.busy = q->busy;
+	ev.trail = TAKE_PTR(q->trail);
+	ev.captrail = q->captrail;
+	if (!ev.memo || !ev.busy) {
 		rc = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (r->lim.timeout_ms)
 		ev.deadline_ns = mono_ns() + (uint64_t)r->lim.timeout_ms * 1000000ull;
-	{
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ev.now_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-	}
-	rc = ev_body(&ev, body, 0, qres_cont, &qr);
+	rc = ev_body(&ev, body, 0, k, karg);
 	if (rc > 0)
 		rc = 0;
 	if (rc == -ENOMEM && ev.err->code == 0)
@@ -569,16 +606,30 @@ static int run_query(struct rego_query *q, struct body *body, const char **vars,
 	else if (rc < 0 && ev.err->code == 0)
 		err_set(ev.err, rc, "evaluation failed");
 out:
-	for (size_t i = 0; ev.memo && i < r->nnodes; i++)
+	/* the scratch goes back to the query clean: no memo, no busy flag */
+	for (size_t i = 0; ev.memo && i < r->nnodes; i++) {
 		val_unref(ev.memo[i]);
-	free(ev.memo);
-	free(ev.busy);
+		ev.memo[i] = NULL;
+	}
+	if (ev.busy)
+		memset(ev.busy, 0, nn * sizeof(*ev.busy));
 	for (size_t i = 0; i < ev.ntrail; i++)
 		val_unref(ev.trail[i].v);
-	free(ev.trail);
+	q->trail = ev.trail;
+	q->captrail = ev.captrail;
 	free(ev.wo);
 	val_unref(ev.bcache);
 	val_unref(ev.input);
+	return rc;
+}
+
+static int run_query_all(struct rego_query *q, struct body *body, const char **vars, size_t nvars,
+			 struct val *input, unsigned flags, struct val **out, struct arca_err *e)
+{
+	struct qres qr = { vars, nvars, val_array_new(1) };
+	if (!qr.out)
+		return err_set(e, -ENOMEM, "out of memory");
+	int rc = run_query(q, body, qres_cont, &qr, input, flags, e);
 	if (rc < 0) {
 		val_unref(qr.out);
 		return rc;
@@ -589,15 +640,24 @@ out:
 
 int rego_query_eval(struct rego_query *q, struct val *input, unsigned flags, struct val **out, struct arca_err *e)
 {
-	return run_query(q, q->body, q->vars, q->nvars, input, flags, out, e);
+	return run_query_all(q, q->body, q->vars, q->nvars, input, flags, out, e);
 }
 
 int rego_query_value(struct rego_query *q, struct val *input, struct val **out, struct arca_err *e)
 {
 	struct val *res = NULL;
 	*out = NULL;
-	int rc = q->vbody ? run_query(q, q->vbody, &q->vvar, 1, input, 0, &res, e)
-			  : run_query(q, q->body, q->vars, q->nvars, input, 0, &res, e);
+	if (q->vbody) {
+		struct qfirst qf = { q->vvar, NULL };
+		int rc = run_query(q, q->vbody, qfirst_cont, &qf, input, 0, e);
+		if (rc < 0) {
+			val_unref(qf.v);
+			return rc;
+		}
+		*out = qf.v;
+		return 0;
+	}
+	int rc = run_query_all(q, q->body, q->vars, q->nvars, input, 0, &res, e);
 	if (rc < 0)
 		return rc;
 	/* a single-ref query: the value is the ref's value, so re-run as x = ref */

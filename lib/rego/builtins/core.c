@@ -511,7 +511,7 @@ static int bi_print(struct ev *ev, struct val **args, struct val **out)
 static int bi_time_now_ns(struct ev *ev, struct val **args, struct val **out)
 {
 	(void)args;
-	*out = val_int(ev->now_ns);
+	*out = val_int(ev_now_ns(ev));
 	return *out ? 0 : -ENOMEM;
 }
 

@@ -483,7 +483,7 @@ static int bi_decode_verify(struct ev *ev, struct val **args, struct val **out)
 	}
 	if (rc == 0 && ok) {
 		/* registered claims */
-		int64_t now = ev->now_ns;
+		int64_t now = ev_now_ns(ev);
 		struct val *t = val_object_get_cstr(A1, "time");
 		if (t && t->kind == VAL_NUMBER)
 			now = t->is_int ? t->i : (int64_t)num_d(t);

@@ -295,7 +295,7 @@ static int bi_parse_and_verify(struct ev *ev, struct val **args, struct val **ou
 				sk_X509_push(inter, certs[i]);
 			if (X509_STORE_CTX_init(ctx, st, certs[n - 1], inter) == 1) {
 				X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-				X509_VERIFY_PARAM_set_time(vp, (time_t)(ev->now_ns / 1000000000));
+				X509_VERIFY_PARAM_set_time(vp, (time_t)(ev_now_ns(ev) / 1000000000));
 				ok = X509_verify_cert(ctx) == 1;
 			}
 		}
