@@ -224,6 +224,7 @@ static _Noreturn void workload(struct launch *l)
 	sigset_t none;
 	sigemptyset(&none);
 
+	rt_trace("workload: forked");
 	if (o->pwd) {
 		if (chdir(o->pwd) < 0) {
 			err_setsys(&e, -errno, "working directory '%s'", o->pwd);
@@ -312,6 +313,7 @@ static _Noreturn void workload(struct launch *l)
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		_exit(255);
 	/* last: from here on the filter applies to us too */
+	rt_trace("workload: seccomp");
 #ifdef ARCA_RT_HAVE_SECCOMP
 	if (l->seccomp && rt_seccomp_install(l->seccomp, &e) < 0)
 		child_fail(l, &e, e.code);

@@ -23,6 +23,7 @@
 #include "harden.h"
 #endif
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/loop.h>
@@ -217,10 +218,24 @@ static int mount_image(struct rt_mnt *m, const char *target, struct arca_err *e)
  * The image under an overlay whose upper layer is tmpfs: mount points the
  * image lacks can be created, and --writable-tmpfs gets its writable layer.
  * The root is made read-only again after pivot_root unless asked otherwise.
- * Returns 1 with the overlay, 0 when the kernel refused it (a plain bind
- * of the image then; missing mount points are skipped).
+ * Returns 1 with the overlay, 0 without: when the image already has every
+ * mount point (and the user's entries) and nothing is to be written, or
+ * when the kernel refused the overlay (a plain bind of the image then;
+ * missing mount points are skipped).
  */
 static int premake_all(struct rt_mnt *m, struct arca_err *e);
+
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool empty = true;
+	for (struct dirent *de; empty && (de = readdir(d));)
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
 
 static int mount_root(struct rt_mnt *m, struct arca_err *e)
 {
@@ -235,6 +250,13 @@ static int mount_root(struct rt_mnt *m, struct arca_err *e)
 	int rc = premake_all(m, e);
 	if (rc < 0)
 		return rc;
+	/* nothing to add to the image and nothing to write: the overlay
+	 * would only cost time, at mount and on every lookup */
+	if (!m->o->writable_tmpfs && dir_empty(RT_STAGE "/ov/upper")) {
+		if (mount(RT_STAGE "/img", RT_STAGE "/newroot", NULL, MS_BIND, NULL) < 0)
+			return err_setsys(e, -errno, "binding the image root");
+		return 0;
+	}
 	/* in a user namespace overlayfs may only use user.* xattrs */
 	if (m->userns && mount("overlay", RT_STAGE "/newroot", "overlay", MS_NOSUID | MS_NODEV,
 			       "userxattr,lowerdir=" RT_STAGE "/img,upperdir=" RT_STAGE "/ov/upper,workdir=" RT_STAGE

@@ -152,6 +152,8 @@ check "root: read-only bind" "shared
 refused" "$out"
 out=$("$A" exec -B "$T/share:/mnt/new/place" "$I" /bin/sh -c 'cat /mnt/new/place/file')
 check "root: bind to a path the image lacks" "shared" "$out"
+out=$(cd / && "$A" exec "$I" /bin/sh -c 'grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1')
+check "root: the image itself is the root when nothing is added (no overlay)" "squashfs" "$out"
 out=$("$A" exec --pwd /etc "$I" /bin/pwd)
 check "root: --pwd" "/etc" "$out"
 out=$("$A" exec "$I" /bin/pwd)
