@@ -182,6 +182,20 @@ contains "inspect --json: runscript" '"runscript": "#!/bin/sh' "$out"
 contains "inspect --json: environment" 'export DESC=from-descriptor' "$out"
 contains "inspect --json: type container" '"type": "container"' "$out"
 
+# resource limits (cgroup v2, else v1): enforced, or refused clearly
+out=$("$A" exec --pids-limit 8 "$I" /bin/sh -c 'for i in $(seq 20); do sleep 5 & done; echo spawned' 2>&1)
+st=$?
+if echo "$out" | grep -q "resource limits"; then
+	skip "root: --pids-limit" "no usable cgroup here: $out"
+else
+	contains "root: --pids-limit stops a fork bomb" "can't fork" "$out"
+	"$A" exec --memory 16M "$I" /bin/sh -c 'x=$(head -c 64000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1
+	check "root: --memory: the workload is OOM-killed (137)" 137 $?
+	out=$("$A" exec --cpus 0.5 "$I" /bin/true 2>&1)
+	check "root: --cpus" "0/" "$?/$out"
+	check "root: no cgroup is left behind" "" "$(ls -d /sys/fs/cgroup/*/arca-* /sys/fs/cgroup/arca-* 2>/dev/null)"
+fi
+
 # an image made by `arca build` (its action and env scripts)
 if "$A" build --help >/dev/null 2>&1; then
 	B="$T/broot"
@@ -255,6 +269,11 @@ euid 65534 setuid0 -1" "$out"
 euid 0 setuid0 0" "$out"
 	else
 		skip "setuid and file-capability escalation" "no static C compiler or setcap"
+	fi
+	out=$($U "$A" exec --memory 64M "$I" /bin/true 2>&1)
+	st=$?
+	if [ $st = 0 ]; then ok "user: --memory (delegated cgroup)"; else
+		check "user: --memory without a delegated cgroup is refused clearly" "255 1" "$st $(echo "$out" | grep -c 'resource limits')"
 	fi
 	$U "$A" exec "$I" /bin/sh -c 'exit 5'
 	check "user: exit status" 5 $?
