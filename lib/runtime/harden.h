@@ -96,6 +96,11 @@ int rt_seccomp_apply(const char *oci_json_path, struct arca_err *e);
 struct rt_seccomp;
 /* arca's default deny-list. */
 int rt_seccomp_default(struct rt_seccomp **out, struct arca_err *e);
+/* An allow-list: only @names (unknown ones skipped), everything else fails
+ * with @deny_errno; other ABIs kill the process. For arca's own helpers
+ * (the FUSE server). */
+int rt_seccomp_allowlist(const char *const *names, size_t n, int deny_errno, struct rt_seccomp **out,
+			 struct arca_err *e);
 /* Parses OCI seccomp JSON text (see rt_seccomp_apply). -EBADMSG on malformed
  * or unknown fields values (actions, operators, architectures, flags),
  * -E2BIG past the named limits, -ENOTSUP for features arca refuses

@@ -221,6 +221,24 @@ int rt_seccomp_default(struct rt_seccomp **out, struct arca_err *e)
 	return 0;
 }
 
+int rt_seccomp_allowlist(const char *const *names, size_t n, int deny_errno, struct rt_seccomp **out,
+			 struct arca_err *e)
+{
+	_cleanup_(sc_freep) struct rt_seccomp *p = calloc(1, sizeof(*p));
+	if (!p)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (deny_errno <= 0 || deny_errno > SC_MAX_ERRNO)
+		return err_set(e, -EINVAL, "seccomp: errno %d out of range", deny_errno);
+	p->def_action = SCMP_ACT_ERRNO((uint32_t)deny_errno);
+	for (size_t i = 0; i < n; i++) {
+		int rc = sc_add(p, names[i], SCMP_ACT_ALLOW, 0, NULL);
+		if (rc < 0)
+			return err_set(e, rc, "seccomp: allow-list entry '%s'", names[i]);
+	}
+	*out = TAKE_PTR(p);
+	return 0;
+}
+
 /* ----------------------------------------------------------- OCI profiles */
 
 struct name_val {

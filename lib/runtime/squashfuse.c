@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqfs/block.h>
@@ -1043,6 +1044,39 @@ static void close_all_but(int *keep, size_t n)
 	syscall(SYS_close_range, from, ~0u, 0);
 }
 
+/*
+ * What the server may do once it serves: read requests and the image,
+ * write replies, manage memory, exit. The parser of an untrusted image runs
+ * here, so a bug in it must find nothing to use: no capabilities (it holds
+ * all of them over the user namespace it was forked in), no new privileges,
+ * no opening, no exec, no sockets, no other ABI. Denied calls fail with
+ * EPERM, which the request at hand turns into EIO.
+ */
+static const char *const server_syscalls[] = {
+	"read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "sendto", "sendmsg", "recvfrom",
+	"recvmsg", "close", "lseek", "fstat", "newfstatat", "mmap", "munmap", "mremap", "mprotect", "madvise",
+	"brk", "futex", "sched_yield", "getrandom", "clock_gettime", "clock_nanosleep", "nanosleep", "getpid",
+	"gettid", "tgkill", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack", "restart_syscall",
+	"exit", "exit_group",
+};
+
+static int confine(struct arca_err *e)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_setsys(e, -errno, "no_new_privs");
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return err_setsys(e, -errno, "dropping capabilities");
+	struct rt_seccomp *p = NULL;
+	int rc = rt_seccomp_allowlist(server_syscalls, ARRAY_SIZE(server_syscalls), EPERM, &p, e);
+	if (rc == 0)
+		rc = rt_seccomp_install(p, e);
+	rt_seccomp_free(p);
+	return rc;
+}
+
 static _Noreturn void daemon_main(struct sq *s, struct rt_blocksrc *src, int fuse_fd, int sock)
 {
 	struct hello h = { 0 };
@@ -1099,18 +1133,10 @@ static _Noreturn void daemon_main(struct sq *s, struct rt_blocksrc *src, int fus
 		goto fail;
 	}
 
-	if (send_all(sock, &h, sizeof(h)) < 0)
-		_exit(1);
-	/* Wait for rt_fuse_mount() to have mounted: reading /dev/fuse before
-	 * the mount exists fails with EPERM. EOF means it gave up. */
-	char go;
-	if (recv_all(sock, &go, 1) < 0)
-		_exit(1);
-	close(sock);
-
-	int keep[SQ_KEEP_FDS + 1];
+	int keep[SQ_KEEP_FDS + 2];
 	size_t nkeep = rt_blocksrc_fds(src, keep, SQ_KEEP_FDS);
 	keep[nkeep++] = fuse_fd;
+	keep[nkeep++] = sock;
 	close_all_but(keep, nkeep);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
@@ -1121,6 +1147,21 @@ static _Noreturn void daemon_main(struct sq *s, struct rt_blocksrc *src, int fus
 		if (null > 2)
 			close(null);
 	}
+	struct arca_err e = { 0 };
+	if (confine(&e) < 0) {
+		h.code = e.code;
+		snprintf(h.msg, sizeof(h.msg), "fuse daemon: %s", err_msg(&e));
+		goto fail;
+	}
+
+	if (send_all(sock, &h, sizeof(h)) < 0)
+		_exit(1);
+	/* Wait for rt_fuse_mount() to have mounted: reading /dev/fuse before
+	 * the mount exists fails with EPERM. EOF means it gave up. */
+	char go;
+	if (recv_all(sock, &go, 1) < 0)
+		_exit(1);
+	close(sock);
 
 	int rc = fuse_session_loop(se);
 	fuse_session_destroy(se);
