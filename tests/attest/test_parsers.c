@@ -218,6 +218,18 @@ static void test_ima_replay(void)
 	CHECK(!memcmp(attest_pcrs_find(&st, ATTEST_ALG_SHA256)->pcr[10], x256, 32));
 	CHECK_RC(attest_ima_replay(l, 20, &st, &e), 0);
 	CHECK_RC(attest_pcrs_compare(&st, &q, 1u << 10, "ima", &e), 0);
+	/* incremental by byte offset: the bytes appended since the first read
+	 * parse on their own and replay onto the kept state */
+	struct attest_ima *tail = NULL;
+	struct attest_pcrs st2;
+	memset(&st2, 0, sizeof(st2));
+	attest_pcrs_bank(&st2, ATTEST_ALG_SHA256, true)->mask = 1u << 10;
+	CHECK_RC(attest_ima_replay(l20, 0, &st2, &e), 0);
+	REQUIRE(attest_ima_parse((const uint8_t *)bin.p + b20.len, bin.len - b20.len, &tail, &e) == 0);
+	CHECK(attest_ima_count(tail) == 30);
+	CHECK_RC(attest_ima_replay(tail, 0, &st2, &e), 0);
+	CHECK(!memcmp(attest_pcrs_find(&st2, ATTEST_ALG_SHA256)->pcr[10], p256, 32));
+	attest_ima_free(tail);
 	attest_ima_free(l20);
 	buf_release(&b20);
 	buf_release(&a20);
@@ -510,6 +522,52 @@ static void test_tpms_malformed(void)
 	soft_ak_free(&ak);
 }
 
+static void put_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+}
+
+static void test_host_hints(void)
+{
+	char dir[] = "/tmp/arca-attest-efi.XXXXXX";
+	REQUIRE(mkdtemp(dir));
+	char p[256], mode[32];
+	bool en = true, setup = true;
+	struct arca_err e = { 0 };
+	CHECK_RC(attest_efi_secureboot(dir, &en, &setup, &e), -ENOENT);
+	snprintf(p, sizeof(p), "%s/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", dir);
+	put_file(p, "\x06\0\0\0\x01", 5);
+	snprintf(p, sizeof(p), "%s/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c", dir);
+	put_file(p, "\x06\0\0\0\0", 5);
+	CHECK_RC(attest_efi_secureboot(dir, &en, &setup, &e), 1);
+	CHECK(en && !setup);
+	snprintf(p, sizeof(p), "%s/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", dir);
+	put_file(p, "\x06\0\0\0\x01\x01", 6);
+	CHECK_RC(attest_efi_secureboot(dir, &en, &setup, &e), -EBADMSG);
+	snprintf(p, sizeof(p), "%s/lockdown", dir);
+	put_file(p, "none [integrity] confidentiality\n", 33);
+	CHECK_RC(attest_lockdown(p, mode, sizeof(mode), &e), 0);
+	CHECK_STR(mode, "integrity");
+	put_file(p, "none integrity\n", 15);
+	CHECK_RC(attest_lockdown(p, mode, sizeof(mode), &e), -EBADMSG);
+	/* status: every piece absent is "unavailable" */
+	struct attest_host h = { .tcti = "device:/nonexistent/tpmrm0", .eventlog = "/nonexistent/log",
+				 .ima = "/nonexistent/ima", .efivars = dir, .lockdown = p };
+	struct val *st = NULL;
+	REQUIRE(attest_status(&h, &st, &e) == 0);
+	CHECK_STR(val_str(val_object_get_cstr(val_object_get_cstr(st, "tpm"), "status")), "unavailable");
+	CHECK_STR(val_str(val_object_get_cstr(val_object_get_cstr(st, "eventlog"), "status")), "unavailable");
+	CHECK_STR(val_str(val_object_get_cstr(val_object_get_cstr(st, "secureboot"), "status")), "unavailable");
+	val_unref(st);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
 	RUN(test_pcrsel);
@@ -522,5 +580,6 @@ int main(void)
 	RUN(test_quote_rsa);
 	RUN(test_quote_ecc);
 	RUN(test_tpms_malformed);
+	RUN(test_host_hints);
 	TL_DONE();
 }
