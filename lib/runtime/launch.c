@@ -505,7 +505,10 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 		rc = rt_seccomp_default(&l->seccomp, e);
 	if (rc < 0)
 		return err_wrap(e, rc, "seccomp");
-	if ((rc = rt_seccomp_check(l->seccomp, e)) < 0)
+	/* a user's profile is compiled here once, so that its errors come
+	 * before anything starts; arca's own list is tested, and compiling it
+	 * twice would only add to every start */
+	if (o->seccomp_profile && (rc = rt_seccomp_check(l->seccomp, e)) < 0)
 		return err_wrap(e, rc, "seccomp");
 #else
 	if (o->seccomp_profile)
