@@ -261,11 +261,35 @@ static int kv_cmp(const void *x, const void *y)
 	return a->idx < b->idx ? -1 : (a->idx > b->idx ? 1 : 0);
 }
 
+static bool kvs_sorted(const struct kv *kvs, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (kv_cmp(&kvs[i - 1], &kvs[i]) > 0)
+			return false;
+	return true;
+}
+
+/* Small objects (most of them): no qsort set-up, same order as kv_cmp. */
+static void kvs_insertion_sort(struct kv *kvs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct kv x = kvs[i];
+		size_t j = i;
+		while (j > 0 && kv_cmp(&kvs[j - 1], &x) > 0) {
+			kvs[j] = kvs[j - 1];
+			j--;
+		}
+		kvs[j] = x;
+	}
+}
+
 static int jp_object(struct jp *p, unsigned depth, struct val **out)
 {
 	p->pos++; /* '{' */
-	struct kv *kvs = NULL;
-	size_t n = 0, cap = 0;
+	/* small objects collect their members on the stack */
+	struct kv small[16];
+	struct kv *kvs = small;
+	size_t n = 0, cap = ARRAY_SIZE(small);
 	int rc = 0;
 	jp_ws(p);
 	if (p->pos < p->len && p->s[p->pos] == '}') {
@@ -295,14 +319,16 @@ static int jp_object(struct jp *p, unsigned depth, struct val **out)
 			goto fail;
 		}
 		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct kv *nk = reallocarray(kvs, ncap, sizeof(*nk));
+			size_t ncap = cap * 2;
+			struct kv *nk = reallocarray(kvs == small ? NULL : kvs, ncap, sizeof(*nk));
 			if (!nk) {
 				val_unref(k);
 				val_unref(v);
 				rc = jp_fail(p, -ENOMEM, "out of memory");
 				goto fail;
 			}
+			if (kvs == small)
+				memcpy(nk, small, sizeof(small));
 			kvs = nk;
 			cap = ncap;
 		}
@@ -323,8 +349,12 @@ static int jp_object(struct jp *p, unsigned depth, struct val **out)
 build:;
 	/* Sort once (stable by position) and keep the last of duplicate keys,
 	 * as Go's decoder does; avoids quadratic inserts on hostile input. */
-	if (n > 1)
-		qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	if (n > 1 && !kvs_sorted(kvs, n)) {
+		if (n <= 16)
+			kvs_insertion_sort(kvs, n);
+		else
+			qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	}
 	struct val *o = val_object_new(n);
 	if (!o) {
 		rc = jp_fail(p, -ENOMEM, "out of memory");
@@ -340,7 +370,8 @@ build:;
 		o->obj.vals[o->obj.n] = kvs[i].v;
 		o->obj.n++;
 	}
-	free(kvs);
+	if (kvs != small)
+		free(kvs);
 	*out = o;
 	return 0;
 fail:
@@ -348,7 +379,8 @@ fail:
 		val_unref(kvs[i].k);
 		val_unref(kvs[i].v);
 	}
-	free(kvs);
+	if (kvs != small)
+		free(kvs);
 	return rc;
 }
 

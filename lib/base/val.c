@@ -21,7 +21,9 @@ static void val_free(struct val *v)
 			free(v->num.text);
 		break;
 	case VAL_STRING:
-		free(v->str.s);
+		/* val_string() keeps the bytes in the same block */
+		if (v->str.s != (char *)(v + 1))
+			free(v->str.s);
 		break;
 	case VAL_ARRAY:
 	case VAL_SET:
@@ -222,14 +224,16 @@ struct val *val_double(double d)
 
 struct val *val_string(const char *s, size_t len)
 {
-	struct val *v = val_alloc(VAL_STRING);
+	/* one block: the value, then its bytes (strings are immutable) */
+	if (len > SIZE_MAX - sizeof(struct val) - 1)
+		return NULL;
+	struct val *v = malloc(sizeof(*v) + len + 1);
 	if (!v)
 		return NULL;
-	v->str.s = malloc(len + 1);
-	if (!v->str.s) {
-		free(v);
-		return NULL;
-	}
+	memset(v, 0, sizeof(*v));
+	v->refs = 1;
+	v->kind = VAL_STRING;
+	v->str.s = (char *)(v + 1);
 	if (len)
 		memcpy(v->str.s, s, len);
 	v->str.s[len] = '\0';
