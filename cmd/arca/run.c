@@ -24,7 +24,9 @@ static const char run_help[] =
 	"Options:\n"
 	"  -B, --bind src[:dst[:ro]]  bind a host path (comma-separated list; repeatable)\n"
 	"      --writable-tmpfs       writable root through a tmpfs overlay (discarded at exit)\n"
-	"  -C, --containall           no home/cwd binds, clean environment\n"
+	"  -c, --contain              no home/cwd binds (an empty home instead)\n"
+	"  -C, --containall           --contain, and a clean environment\n"
+	"      --no-home              no home directory in the container\n"
 	"  -e, --cleanenv             pass only TERM and proxy variables from the host\n"
 	"      --env K=V              set a variable in the container (repeatable)\n"
 	"      --pwd DIR              working directory in the container\n"
@@ -50,12 +52,15 @@ enum {
 	OPT_MEMORY,
 	OPT_CPUS,
 	OPT_PIDS,
+	OPT_NO_HOME,
 };
 
 static const struct option run_opts[] = {
 	{ "bind", required_argument, NULL, 'B' },
 	{ "writable-tmpfs", no_argument, NULL, OPT_WRITABLE_TMPFS },
+	{ "contain", no_argument, NULL, 'c' },
 	{ "containall", no_argument, NULL, 'C' },
+	{ "no-home", no_argument, NULL, OPT_NO_HOME },
 	{ "cleanenv", no_argument, NULL, 'e' },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "pwd", required_argument, NULL, OPT_PWD },
@@ -92,7 +97,7 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 
 	int c;
 	/* '+': options end at the image, the rest belongs to the workload */
-	while ((c = getopt_long(argc, argv, "+B:Cefuh", run_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+B:cCefuh", run_opts, NULL)) != -1) {
 		switch (c) {
 		case 'B':
 			if (rt_bind_parse(optarg, &binds, &n_binds, &e) < 0) {
@@ -103,8 +108,14 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 		case OPT_WRITABLE_TMPFS:
 			o.writable_tmpfs = true;
 			break;
+		case 'c':
+			o.contain = true;
+			break;
 		case 'C':
 			o.containall = true;
+			break;
+		case OPT_NO_HOME:
+			o.no_home = true;
 			break;
 		case 'e':
 			o.cleanenv = true;

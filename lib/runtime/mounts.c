@@ -493,9 +493,9 @@ static int premake_all(struct rt_mnt *m, struct arca_err *e)
 	for (size_t i = 0; i < ARRAY_SIZE(std_dirs); i++)
 		if (premake(std_dirs[i], true, &existed) < 0)
 			log_debug("runtime: cannot prepare '%s'", std_dirs[i]);
-	if (m->home && strcmp(m->home, "/") != 0 && premake(m->home, true, &existed) < 0)
+	if (m->home && strcmp(m->home, "/") != 0 && !m->o->no_home && premake(m->home, true, &existed) < 0)
 		log_debug("runtime: cannot prepare home '%s'", m->home);
-	if (m->cwd && !m->o->containall) {
+	if (m->cwd && !m->o->containall && !m->o->contain) {
 		int rc = premake(m->cwd, true, &existed);
 		m->cwd_in_image = rc == 0 && existed;
 	}
@@ -556,8 +556,8 @@ static int populate(struct rt_mnt *m, int rootfd, bool overlay, struct arca_err 
 	 * that cannot be placed is left out rather than failing the launch */
 	bool can_create = overlay;
 	struct arca_err soft = { 0 };
-	if (m->home && strcmp(m->home, "/") != 0 && (can_create || exists_in(rootfd, m->home))) {
-		if (o->containall) {
+	if (m->home && strcmp(m->home, "/") != 0 && !o->no_home && (can_create || exists_in(rootfd, m->home))) {
+		if (o->containall || o->contain) {
 			m->home_visible = mount_in(rootfd, "tmpfs", m->home, true, "tmpfs", MS_NOSUID | MS_NODEV,
 						   "mode=0755", &soft) == 0;
 		} else {
@@ -572,7 +572,7 @@ static int populate(struct rt_mnt *m, int rootfd, bool overlay, struct arca_err 
 			log_debug("runtime: home '%s' left out: %s", m->home, err_msg(&soft));
 	}
 	/* the working directory, when the image does not have it already */
-	if (m->cwd && !o->containall) {
+	if (m->cwd && !o->containall && !o->contain) {
 		if (m->cwd_in_image || (m->home_visible && path_under(m->cwd, m->home))) {
 			m->cwd_visible = exists_in(rootfd, m->cwd);
 		} else if (can_create) {

@@ -49,7 +49,9 @@ struct rt_opts {
 	enum rt_net net;
 	bool fakeroot;       /* root inside a user namespace, keeps its capabilities there */
 	bool userns;         /* a user namespace (and FUSE root) even when running as root */
-	bool containall;     /* no home/cwd binds, private /tmp, clean environment */
+	bool contain;        /* no home/cwd binds: an empty home */
+	bool containall;     /* contain, and a clean environment */
+	bool no_home;        /* no home at all (nor its bind) */
 	bool cleanenv;       /* only TERM and proxy variables pass from the host */
 	bool writable_tmpfs; /* root writable through an overlay with a tmpfs upper */
 	const char *pwd;     /* working directory inside; NULL: cwd when bound, else home */

@@ -161,6 +161,10 @@ check "root: the working directory is bound" "$T" "$out"
 out=$("$A" exec -C "$I" /bin/sh -c 'pwd; ls /root | wc -l')
 check "root: --containall starts in an empty home" "/root
 0" "$out"
+out=$(HOSTVAR=h "$A" exec -c "$I" /bin/sh -c 'echo "$(pwd) $(ls /root | wc -l) $HOSTVAR"')
+check "root: --contain: empty home, environment kept" "/root 0 h" "$out"
+out=$(cd / && "$A" exec --no-home "$I" /bin/sh -c 'grep -c " /root " /proc/self/mountinfo')
+check "root: --no-home" "0" "$out"
 out=$("$A" exec "$I" /bin/sh -c 'echo $$; ls /proc | grep -c "^[0-9]"')
 contains "root: the workload sees its own pid namespace" "^[23]$" "$(echo "$out" | head -1)"
 out=$("$A" exec --net none "$I" /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
