@@ -10,6 +10,8 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <sched.h>
 
 struct attest_ima {
 	struct buf bytes; /* binary: the input; ASCII: synthesized template data */
@@ -167,30 +169,66 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
+/* Lists longer than this are hashed on two threads: the template hashes
+ * are independent of each other, only the PCR chain is sequential. */
+#define IMA_PARALLEL_MIN 512u
+
+/* Checks entries [lo, hi); *bad receives the first failing index. */
+struct check_job {
+	const struct attest_ima *l;
+	size_t lo, hi, bad;
+	int rc;
+};
+
+static void *check_range(void *arg)
+{
+	struct check_job *j = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = attest_md(ATTEST_ALG_SHA1);
+	j->bad = SIZE_MAX;
+	j->rc = ctx && md ? 0 : -ENOMEM;
+	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
+		const struct attest_ima_entry *en = &j->l->ent[i];
+		uint8_t h[20];
+		if (en->violation)
+			continue;
+		j->rc = template_hash(j->l, en, ctx, md, h);
+		if (j->rc == 0 && memcmp(h, en->template_digest, 20) != 0) {
+			j->bad = i;
+			break;
+		}
+	}
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
 /* Every non-violation entry's listed SHA-1 must be the hash of its data:
  * otherwise a changed entry could hide behind an unchanged digest. */
 static int check_digests(struct attest_ima *l, struct arca_err *e)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = attest_md(ATTEST_ALG_SHA1);
-	if (!ctx || !md) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
+	struct check_job j[2] = { { l, 0, l->n, SIZE_MAX, 0 }, { l, l->n, l->n, SIZE_MAX, 0 } };
+	pthread_t th;
+	bool threaded = false;
+	if (l->n >= IMA_PARALLEL_MIN) {
+		j[0].hi = j[1].lo = l->n / 2;
+		threaded = pthread_create(&th, NULL, check_range, &j[1]) == 0;
+		if (!threaded)
+			j[0].hi = l->n;
 	}
-	int rc = 0;
-	for (size_t i = 0; i < l->n && rc == 0; i++) {
-		struct attest_ima_entry *en = &l->ent[i];
-		uint8_t h[20];
-		if (en->violation)
-			continue;
-		rc = template_hash(l, en, ctx, md, h);
-		if (rc == 0 && memcmp(h, en->template_digest, 20) != 0)
-			rc = err_set(e, -EBADMSG, "ima: entry %zu ('%.*s'): template digest does not match its data", i,
-				     (int)(en->path_len > 200 ? 200 : en->path_len),
-				     (const char *)l->bytes.p + en->path_off);
+	check_range(&j[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	for (int k = 0; k < 2; k++) {
+		if (j[k].rc < 0)
+			return j[k].rc;
+		if (j[k].bad != SIZE_MAX) {
+			const struct attest_ima_entry *en = &l->ent[j[k].bad];
+			return err_set(e, -EBADMSG, "ima: entry %zu ('%.*s'): template digest does not match its data",
+				       j[k].bad, (int)(en->path_len > 200 ? 200 : en->path_len),
+				       (const char *)l->bytes.p + en->path_off);
+		}
 	}
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	return 0;
 }
 
 static int parse_binary(struct attest_ima *l, struct arca_err *e)
@@ -440,6 +478,35 @@ int attest_ima_parse_ascii(const char *p, size_t n, struct attest_ima **out, str
 
 /* ----------------------------------------------------------------- replay */
 
+/* A worker computing one bank's template hashes ahead of the replay. */
+struct prehash {
+	const struct attest_ima *l;
+	const EVP_MD *md;
+	size_t from, to, sz;
+	uint8_t *out;
+	size_t done; /* entries published (atomic) */
+	int stop;    /* atomic: the replay gave up */
+	int rc;
+};
+
+static void *prehash_run(void *arg)
+{
+	struct prehash *ph = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ph->rc = ctx ? 0 : -ENOMEM;
+	for (size_t i = ph->from; i < ph->to && ph->rc == 0 && !__atomic_load_n(&ph->stop, __ATOMIC_RELAXED); i++) {
+		const struct attest_ima_entry *en = &ph->l->ent[i];
+		if (!en->violation)
+			ph->rc = template_hash(ph->l, en, ctx, ph->md, ph->out + (i - ph->from) * ph->sz);
+		if (ph->rc == 0)
+			__atomic_store_n(&ph->done, i + 1 - ph->from, __ATOMIC_RELEASE);
+	}
+	EVP_MD_CTX_free(ctx);
+	/* wake the waiter even on failure */
+	__atomic_store_n(&ph->done, SIZE_MAX, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 int attest_ima_replay(const struct attest_ima *l, size_t from, struct attest_pcrs *state, struct arca_err *e)
 {
 	if (from > l->n)
@@ -453,6 +520,22 @@ int attest_ima_replay(const struct attest_ima *l, size_t from, struct attest_pcr
 	int rc = 0;
 	uint8_t ff[ATTEST_DIGEST_MAX];
 	memset(ff, 0xff, sizeof(ff));
+
+	/* Long lists: one non-SHA-1 bank's template hashes come from a worker
+	 * thread while this one runs the sequential extend chain. */
+	struct prehash ph = { .l = l, .from = from, .to = l->n };
+	size_t pk = SIZE_MAX;
+	pthread_t th;
+	bool threaded = false;
+	for (size_t k = 0; k < state->nbanks && pk == SIZE_MAX; k++)
+		if (state->bank[k].alg != ATTEST_ALG_SHA1 && state->bank[k].mask && md[k])
+			pk = k;
+	if (pk != SIZE_MAX && l->n - from >= IMA_PARALLEL_MIN) {
+		ph.md = md[pk];
+		ph.sz = attest_alg_size(state->bank[pk].alg);
+		ph.out = malloc((l->n - from) * ph.sz);
+		threaded = ph.out && pthread_create(&th, NULL, prehash_run, &ph) == 0;
+	}
 	for (size_t i = from; i < l->n && rc == 0; i++) {
 		const struct attest_ima_entry *en = &l->ent[i];
 		for (size_t k = 0; k < state->nbanks && rc == 0; k++) {
@@ -463,17 +546,32 @@ int attest_ima_replay(const struct attest_ima *l, size_t from, struct attest_pcr
 			uint8_t h[2 * ATTEST_DIGEST_MAX];
 			unsigned len;
 			memcpy(h, b->pcr[en->pcr], sz);
-			if (en->violation)
+			if (en->violation) {
 				memcpy(h + sz, ff, sz); /* ima_add_violation: the PCR gets all ones */
-			else if (b->alg == ATTEST_ALG_SHA1)
+			} else if (b->alg == ATTEST_ALG_SHA1) {
 				memcpy(h + sz, en->template_digest, 20);
-			else if ((rc = template_hash(l, en, ctx, md[k], h + sz)) < 0)
+			} else if (threaded && k == pk) {
+				size_t d;
+				while ((d = __atomic_load_n(&ph.done, __ATOMIC_ACQUIRE)) <= i - from)
+					sched_yield();
+				if (d == SIZE_MAX && ph.rc < 0) {
+					rc = ph.rc;
+					break;
+				}
+				memcpy(h + sz, ph.out + (i - from) * sz, sz);
+			} else if ((rc = template_hash(l, en, ctx, md[k], h + sz)) < 0) {
 				break;
+			}
 			if (EVP_DigestInit_ex2(ctx, md[k], NULL) != 1 || EVP_DigestUpdate(ctx, h, 2 * sz) != 1 ||
 			    EVP_DigestFinal_ex(ctx, b->pcr[en->pcr], &len) != 1)
 				rc = -EIO;
 		}
 	}
+	if (threaded) {
+		__atomic_store_n(&ph.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+	}
+	free(ph.out);
 	EVP_MD_CTX_free(ctx);
 	if (rc < 0)
 		return err_setsys(e, rc, "ima: replay");

@@ -318,6 +318,28 @@ static void test_ima_templates(void)
 	buf_release(&ascii);
 }
 
+/* Long lists take the two-thread paths (parse check and replay). */
+static void test_ima_long(void)
+{
+	struct buf bin = BUF_INIT;
+	uint8_t p1[20], p256[32];
+	gen_ima_list(1500, &bin, NULL, p1, p256);
+	struct attest_ima *l = NULL;
+	struct arca_err e = { 0 };
+	REQUIRE(attest_ima_parse((const uint8_t *)bin.p, bin.len, &l, &e) == 0);
+	struct attest_pcrs q = ima_quoted(p1, p256);
+	CHECK_RC(attest_ima_verify(l, &q, &e), 0);
+	q.bank[1].pcr[10][0] ^= 1;
+	CHECK_RC(attest_ima_verify(l, &q, &e), -EPERM);
+	attest_ima_free(l);
+	char *p = memmem(bin.p, bin.len, "/usr/bin/prog1200", 17);
+	REQUIRE(p);
+	p[5] = 'X';
+	CHECK_RC(attest_ima_parse((const uint8_t *)bin.p, bin.len, &l, &e), -EBADMSG);
+	CHECK(msg_has(&e, "entry 1200 ('/usr/Xin/prog1200')"));
+	buf_release(&bin);
+}
+
 static void test_ima_malformed(void)
 {
 	struct buf bin = BUF_INIT;
@@ -576,6 +598,7 @@ int main(void)
 	RUN(test_evlog_malformed);
 	RUN(test_ima_replay);
 	RUN(test_ima_templates);
+	RUN(test_ima_long);
 	RUN(test_ima_malformed);
 	RUN(test_quote_rsa);
 	RUN(test_quote_ecc);
