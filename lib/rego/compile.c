@@ -465,6 +465,7 @@ static void resolve_data_prefix(struct rego *r, struct term *t)
 	struct term *h = t->items[0];
 	t->dnode = NULL;
 	t->dn = 0;
+	t->dbase = false;
 	if (h->kind != T_VAR || h->name != r->a_data || !r->root)
 		return;
 	struct node *n = r->root;
@@ -474,12 +475,16 @@ static void resolve_data_prefix(struct rego *r, struct term *t)
 		if (op->kind != T_VALUE || op->v->kind != VAL_STRING)
 			break;
 		struct node *c = node_child(n, op->v->str.s);
-		if (!c || c->has_func)
+		if (!c) {
+			t->dbase = true;
+			break;
+		}
+		if (c->has_func)
 			break;
 		n = c;
 		i++;
 	}
-	if (i > 0) {
+	if (i > 0 || t->dbase) {
 		t->dnode = n;
 		t->dn = i;
 	}

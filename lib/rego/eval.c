@@ -742,6 +742,11 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		if (t->dnode && !ev->nwo) {
 			/* the constant prefix was resolved to a node (and its base
 			 * document) at compile time */
+			if (t->dbase) {
+				/* as data_key_cont without a node */
+				struct val *b = t->dnode->base ? child(t->dnode->base, o.ops[t->dn]->v) : NULL;
+				return b ? apply_ops(ev, b, &o, t->dn + 1) : 0;
+			}
 			return ev_data(ev, t->dnode, t->dnode->base, &o, t->dn);
 		}
 		return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
@@ -952,6 +957,230 @@ static int ev_template(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	return rc;
 }
 
+/* ------------------------------------------------------ direct terms */
+
+/*
+ * Most terms have at most one value: constants, bound variables, refs whose
+ * operands are all bound, calls of builtins and functions on such terms.
+ * ev_term1() computes that value directly, without the continuation chain.
+ * It binds nothing, so when a term turns out to enumerate (an unbound
+ * operand, `with` overrides, virtual documents below a package) it returns
+ * EV_GENERAL and the caller starts over on the general path, which then
+ * sees the same memoised rules and raises the same errors in the same order.
+ *
+ * Returns 1 with *out set (a reference the caller releases with tv_put), 0
+ * when undefined, EV_GENERAL, or a negative error.
+ */
+#define EV_GENERAL 2
+
+static inline void tv_put(struct val *v) { vunref(v); }
+
+static int ev_term1(struct ev *ev, struct term *t, struct val **out);
+
+static int first_owned(struct ev *ev, struct val *v, void *arg)
+{
+	(void)ev;
+	struct val **out = arg;
+	*out = val_ref(v);
+	return EV_STOP;
+}
+
+/* Walks operands ops[i..] from @cur, which lives at least as long as @root
+ * (a reference, consumed; NULL when @cur is borrowed from something that
+ * outlives the evaluation of this term: input, base data, a binding). */
+static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **ops, size_t n, size_t i,
+		struct val **out)
+{
+	for (; i < n && cur; i++) {
+		struct term *op = ops[i];
+		if (op->kind == T_VALUE) {
+			cur = child(cur, op->v);
+			continue;
+		}
+		struct val *key;
+		int rc = ev_term1(ev, op, &key);
+		if (rc != 1) {
+			vunref(root);
+			return rc;
+		}
+		struct val *c = child(cur, key);
+		if (c == key) {
+			/* a set yields the key itself: it becomes the root */
+			vunref(root);
+			root = vref(c);
+		}
+		vunref(key);
+		cur = c;
+	}
+	if (!cur) {
+		vunref(root);
+		return 0;
+	}
+	*out = vref(cur);
+	vunref(root);
+	return 1;
+}
+
+static int ref1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct term *h = t->items[0];
+	struct term **ops = t->items + 1;
+	size_t n = t->n - 1;
+	struct val *v = NULL;
+	if (h->kind == T_VAR && h->name == ev->r->a_data) {
+		if (!t->dnode || ev->nwo)
+			return EV_GENERAL;
+		size_t i = t->dn;
+		if (t->dbase) {
+			v = t->dnode->base ? child(t->dnode->base, ops[i]->v) : NULL;
+			if (!v)
+				return 0;
+			return ops1(ev, NULL, v, ops, n, i + 1, out);
+		}
+		struct node *nd = t->dnode;
+		if (!nd->rules && !nd->dflt)
+			return EV_GENERAL; /* a package: documents are merged */
+		int rc = rego_eval_node_value(ev, nd, nd->base, &v);
+		if (rc < 0)
+			return rc;
+		if (!v)
+			return 0;
+		return ops1(ev, v, v, ops, n, i, out);
+	}
+	if (h->kind == T_VAR && h->name == ev->r->a_input) {
+		if (!ev->input)
+			return 0;
+		return ops1(ev, NULL, ev->input, ops, n, 0, out);
+	}
+	if (h->kind == T_VAR && h->name != ev->r->a_data) {
+		struct bind *b = lookup(ev, h->name);
+		if (!b || !b->v)
+			return EV_GENERAL;
+		return ops1(ev, NULL, b->v, ops, n, 0, out);
+	}
+	int rc = ev_term1(ev, h, &v);
+	if (rc != 1)
+		return rc;
+	return ops1(ev, v, v, ops, n, 0, out);
+}
+
+static int call1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct val *args[8];
+	size_t nargs;
+	if (ev->nwo)
+		return EV_GENERAL; /* functions may be replaced */
+	if (t->fnode)
+		nargs = t->fnode->rules ? t->fnode->rules->nargs : t->fnode->dflt ? t->fnode->dflt->nargs : SIZE_MAX;
+	else if (t->bi && !builtin_is_relation(t->bi))
+		nargs = t->bi->nargs;
+	else
+		return EV_GENERAL;
+	if (nargs != t->n || nargs > ARRAY_SIZE(args))
+		return EV_GENERAL; /* an output operand, or an arity error */
+	size_t i;
+	int rc = 1;
+	for (i = 0; i < nargs; i++) {
+		rc = ev_term1(ev, t->items[i], &args[i]);
+		if (rc != 1)
+			break;
+	}
+	if (rc == 1) {
+		struct val *res = NULL;
+		bool found = false;
+		rc = dispatch(ev, t->name, t->fnode, t->bi, args, nargs, &res, t->line, &found);
+		if (rc == 0 && res) {
+			*out = res;
+			rc = 1;
+		}
+	}
+	while (i > 0)
+		tv_put(args[--i]);
+	return rc;
+}
+
+static int composite1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct val *o = t->kind == T_ARRAY ? val_array_new(t->n) : t->kind == T_SET ? val_set_new(t->n)
+										: val_object_new(t->n / 2);
+	if (!o)
+		return -ENOMEM;
+	int rc = 1;
+	for (size_t i = 0; i < t->n && rc == 1; i++) {
+		struct val *x = NULL, *y = NULL;
+		rc = ev_term1(ev, t->items[i], &x);
+		if (rc != 1)
+			break;
+		if (t->kind == T_ARRAY) {
+			rc = val_array_push(o, x) < 0 ? -ENOMEM : 1;
+		} else if (t->kind == T_SET) {
+			rc = val_set_add(o, x) < 0 ? -ENOMEM : 1;
+		} else {
+			rc = ev_term1(ev, t->items[++i], &y);
+			if (rc != 1) {
+				tv_put(x);
+				break;
+			}
+			rc = val_object_put(o, x, y) < 0 ? -ENOMEM : 1;
+		}
+	}
+	if (rc != 1) {
+		val_unref(o);
+		return rc;
+	}
+	*out = o;
+	return 1;
+}
+
+static int ev_term1(struct ev *ev, struct term *t, struct val **out)
+{
+	switch (t->kind) {
+	case T_VALUE:
+		*out = vref(t->v);
+		return 1;
+	case T_VAR: {
+		if (t->name == ev->r->a_input) {
+			if (!ev->input)
+				return 0;
+			*out = vref(ev->input);
+			return 1;
+		}
+		if (t->name == ev->r->a_data)
+			return EV_GENERAL;
+		struct bind *b = lookup(ev, t->name);
+		if (!b || !b->v)
+			return EV_GENERAL;
+		*out = vref(b->v);
+		return 1;
+	}
+	case T_REF:
+		return ref1(ev, t, out);
+	case T_CALL:
+		return call1(ev, t, out);
+	case T_ARRAY:
+	case T_SET:
+	case T_OBJECT:
+		return composite1(ev, t, out);
+	case T_ACOMP:
+	case T_SCOMP:
+	case T_OCOMP:
+	case T_TEMPLATE: {
+		/* exactly one value, built by the general path */
+		struct val *v = NULL;
+		int rc = ev_term(ev, t, first_owned, &v);
+		if (rc < 0) {
+			val_unref(v);
+			return rc;
+		}
+		if (!v)
+			return 0;
+		*out = v;
+		return 1;
+	}
+	}
+	return EV_GENERAL;
+}
+
 /* ------------------------------------------------------------ terms */
 
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
@@ -973,7 +1202,18 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		return k(ev, b->v, arg);
 	}
 	case T_REF:
-		return ev_ref(ev, t, k, arg);
+	case T_CALL: {
+		struct val *v = NULL;
+		int rc = t->kind == T_REF ? ref1(ev, t, &v) : call1(ev, t, &v);
+		if (rc == 1) {
+			rc = k(ev, v, arg);
+			tv_put(v);
+			return rc;
+		}
+		if (rc != EV_GENERAL)
+			return rc;
+		return t->kind == T_REF ? ev_ref(ev, t, k, arg) : ev_call(ev, t, k, arg);
+	}
 	case T_ARRAY:
 	case T_SET:
 	case T_OBJECT:
@@ -982,8 +1222,6 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	case T_SCOMP:
 	case T_OCOMP:
 		return ev_comprehension(ev, t, k, arg);
-	case T_CALL:
-		return ev_call(ev, t, k, arg);
 	case T_TEMPLATE:
 		return ev_template(ev, t, k, arg);
 	}

@@ -81,6 +81,9 @@ struct term {
 	 * that walk consumed. NULL when no operand could be consumed. */
 	struct node *dnode;
 	size_t dn;
+	/* ...and operand dn (a constant string) names no node below dnode, so
+	 * the rest of the ref reads the base document only. */
+	bool dbase;
 };
 
 enum expr_kind {
@@ -207,6 +210,24 @@ struct rego {
 struct node *node_child(struct node *n, const char *name);
 
 /* ------------------------------------------------------------- evaluator */
+
+/* val_ref/val_unref inlined for the evaluator's hot paths: only the last
+ * release (which frees) goes through the library. */
+static inline struct val *vref(struct val *v)
+{
+	if (v && v->refs)
+		v->refs++;
+	return v;
+}
+
+static inline void vunref(struct val *v)
+{
+	if (v && v->refs > 1)
+		v->refs--;
+	else
+		val_unref(v);
+}
+
 
 struct bind {
 	const char *name;
