@@ -78,6 +78,15 @@ size_t rt_blocksrc_fds(const struct rt_blocksrc *src, int *fds, size_t max);
  */
 int rt_fuse_mount(struct rt_blocksrc *src, const char *mountpoint, pid_t *daemon_pid, struct arca_err *e);
 
+/*
+ * Opens the squashfs and reads it the way the FUSE server does: every
+ * directory, inode, symlink and xattr, and file contents up to @max_bytes in
+ * all, visiting at most @max_entries entries. Returns the number of
+ * unreadable entries (0 for a sound image), or a negative errno when the
+ * image does not open at all. For image checks and fuzzing.
+ */
+int rt_squashfs_check(struct rt_blocksrc *src, uint64_t max_entries, uint64_t max_bytes, struct arca_err *e);
+
 /* Detaches the mount (if still there) and waits for the daemon to exit,
  * killing it after a grace period. A daemon_pid <= 0 only unmounts. */
 int rt_fuse_unmount(const char *mountpoint, pid_t daemon_pid, struct arca_err *e);

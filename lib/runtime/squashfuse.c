@@ -67,11 +67,13 @@
 #define SQ_MAX_DIR_ENTRIES (1u << 22) /* entries walked in one directory */
 #define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
 #define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
+#define SQ_MAX_FILE_BLOCKS (1u << 24) /* 64 MiB of block list: 2 TiB files at 128 KiB blocks */
 #define SQ_MAX_XATTRS 1024          /* key/value pairs per inode */
 #define SQ_MAX_XATTR_LIST 65536     /* XATTR_LIST_MAX */
 #define SQ_MAX_XATTR_VALUE 65536    /* XATTR_SIZE_MAX */
 #define SQ_MAX_READ (8u << 20)      /* one FUSE read request */
 #define SQ_TIMEOUT 86400.0          /* the image never changes */
+#define SQ_MAX_DEPTH 256            /* directory nesting walked by rt_squashfs_check */
 #define SQ_KEEP_FDS 16
 #define SQ_NO_FRAGMENT 0xFFFFFFFFu
 #define SQ_NO_XATTR 0xFFFFFFFFu
@@ -288,6 +290,56 @@ static int sq_ref(const struct sq *s, fuse_ino_t ino, uint64_t *ref)
 }
 
 /*
+ * libsquashfs allocates an inode's block list (4 bytes per block of the
+ * claimed file size) and a symlink's target before anything else checks
+ * them, so a few bytes of a hostile image could ask for gigabytes. The
+ * sizes are read from the raw inode first (squashfs inode layout: a 16-byte
+ * common header, then per type: basic file size at +12 as u32, extended file
+ * size at +8 as u64, symlink target size at +4 as u32) and bounded.
+ */
+static int sq_inode_precheck(struct sq *s, uint64_t abs, size_t off)
+{
+	uint8_t hdr[16], body[16];
+	if (sqfs_meta_reader_seek(s->inodes, abs, off) ||
+	    sqfs_meta_reader_read(s->inodes, hdr, sizeof(hdr)))
+		return -EIO;
+	unsigned type = (unsigned)hdr[0] | (unsigned)hdr[1] << 8;
+	struct rd r;
+	uint64_t size = 0;
+	uint32_t u32;
+	switch (type) {
+	case SQFS_INODE_FILE:
+		if (sqfs_meta_reader_read(s->inodes, body, 16))
+			return -EIO;
+		r = rd_make(body + 12, 4);
+		if (rd_u32le(&r, &u32) < 0)
+			return -EIO;
+		size = u32;
+		break;
+	case SQFS_INODE_EXT_FILE:
+		if (sqfs_meta_reader_read(s->inodes, body, 16))
+			return -EIO;
+		r = rd_make(body + 8, 8);
+		if (rd_u64le(&r, &size) < 0)
+			return -EIO;
+		break;
+	case SQFS_INODE_SLINK:
+	case SQFS_INODE_EXT_SLINK:
+		if (sqfs_meta_reader_read(s->inodes, body, 8))
+			return -EIO;
+		r = rd_make(body + 4, 4);
+		if (rd_u32le(&r, &u32) < 0 || u32 > SQ_MAX_SYMLINK)
+			return -EIO;
+		return 0;
+	default:
+		return 0;
+	}
+	if (size / s->super.block_size >= SQ_MAX_FILE_BLOCKS)
+		return -EFBIG;
+	return 0;
+}
+
+/*
  * The inode at @ref, borrowed from the cache: valid until the next
  * sq_inode() call. -EIO for anything malformed.
  */
@@ -305,6 +357,9 @@ static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out
 	if (off >= SQFS_META_BLOCK_SIZE || !ck_add64(s->super.inode_table_start, block, &abs) ||
 	    abs >= s->super.directory_table_start)
 		return -EIO;
+	int rc = sq_inode_precheck(s, abs, (size_t)off);
+	if (rc < 0)
+		return rc;
 	sqfs_inode_generic_t *ino = NULL;
 	/* libsquashfs adds the inode table start itself. */
 	if (sqfs_meta_reader_read_inode(s->inodes, &s->super, block, (size_t)off, &ino))
@@ -661,6 +716,19 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, SQ_TIMEOUT);
 }
 
+/* The target of a symlink inode: 1..SQ_MAX_SYMLINK bytes, no NUL. */
+static int sq_readlink(const sqfs_inode_generic_t *i, char target[SQ_MAX_SYMLINK + 1])
+{
+	if (!sq_is_link(i))
+		return -EINVAL;
+	size_t n = i->base.type == SQFS_INODE_SLINK ? i->data.slink.target_size : i->data.slink_ext.target_size;
+	if (n == 0 || n > SQ_MAX_SYMLINK || n > i->payload_bytes_used || memchr(i->extra, '\0', n))
+		return -EIO;
+	memcpy(target, i->extra, n);
+	target[n] = '\0';
+	return 0;
+}
+
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct sq *s = sq_of(req);
@@ -673,19 +741,12 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (!sq_is_link(i)) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	size_t n = i->base.type == SQFS_INODE_SLINK ? i->data.slink.target_size : i->data.slink_ext.target_size;
 	char target[SQ_MAX_SYMLINK + 1];
-	if (n == 0 || n > SQ_MAX_SYMLINK || n > i->payload_bytes_used || memchr(i->extra, '\0', n)) {
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	memcpy(target, i->extra, n);
-	target[n] = '\0';
-	fuse_reply_readlink(req, target);
+	rc = sq_readlink(i, target);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
 }
 
 struct dirh {
@@ -995,6 +1056,83 @@ static const struct fuse_lowlevel_ops sq_ops = {
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
 };
+
+/* ------------------------------------------------------------ full walk */
+
+struct walk {
+	struct sq *s;
+	uint64_t entries, max_entries;
+	uint64_t bytes, max_bytes;
+	int bad;
+};
+
+/* Everything the FUSE operations would do for one entry, errors counted. */
+static void walk_entry(struct walk *w, uint64_t ref, unsigned depth);
+
+static void walk_dir(struct walk *w, uint64_t ref, unsigned depth)
+{
+	sqfs_readdir_state_t st;
+	if (depth > SQ_MAX_DEPTH || sq_dir_open(w->s, ref, &st, NULL) < 0) {
+		w->bad++;
+		return;
+	}
+	struct dent d;
+	int rc;
+	while (w->entries < w->max_entries && (rc = sq_dir_next(w->s, &st, &d)) == 0) {
+		w->entries++;
+		/* A directory entry naming an ancestor would loop forever;
+		 * the kernel refuses such aliases, the depth bound stops us. */
+		walk_entry(w, d.ref, depth + 1);
+	}
+	if (w->entries < w->max_entries && rc < 0)
+		w->bad++;
+}
+
+static void walk_entry(struct walk *w, uint64_t ref, unsigned depth)
+{
+	const sqfs_inode_generic_t *i;
+	struct stat st;
+	if (sq_inode(w->s, ref, &i) < 0 || sq_stat(w->s, i, &st) < 0) {
+		w->bad++;
+		return;
+	}
+	_cleanup_buf_ struct buf x = BUF_INIT;
+	if (sq_xattrs(w->s, (fuse_ino_t)sq_nodeid(w->s, ref), NULL, &x) < 0)
+		w->bad++;
+	if (sq_inode(w->s, ref, &i) < 0) { /* sq_xattrs may have evicted it */
+		w->bad++;
+		return;
+	}
+	if (sq_is_link(i)) {
+		char target[SQ_MAX_SYMLINK + 1];
+		if (sq_readlink(i, target) < 0)
+			w->bad++;
+	} else if (sq_is_dir(i)) {
+		walk_dir(w, ref, depth);
+	} else if (sq_is_file(i)) {
+		for (uint64_t off = 0; off < (uint64_t)st.st_size && w->bytes < w->max_bytes;) {
+			const uint8_t *p;
+			size_t n;
+			if (sq_read(w->s, ref, off, 1u << 20, &p, &n) < 0 || n == 0) {
+				w->bad++;
+				break;
+			}
+			off += n;
+			w->bytes += n;
+		}
+	}
+}
+
+int rt_squashfs_check(struct rt_blocksrc *src, uint64_t max_entries, uint64_t max_bytes, struct arca_err *e)
+{
+	_cleanup_(sq_freep) struct sq *s = NULL;
+	int rc = sq_open(src, &s, e);
+	if (rc < 0)
+		return rc;
+	struct walk w = { .s = s, .max_entries = max_entries, .max_bytes = max_bytes };
+	walk_entry(&w, s->root_ref, 0);
+	return w.bad;
+}
 
 /* ------------------------------------------------------- mount and daemon */
 
