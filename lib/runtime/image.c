@@ -145,6 +145,21 @@ int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struc
 		rt_sqfs_close(fs);
 		return err_set(e, -EBADMSG, "partition is not a readable squashfs (superblock error %d)", rc);
 	}
+	/* libsquashfs sizes its tables from these fields: check them against
+	 * the partition before it allocates anything from them */
+	const sqfs_super_t *sb = &fs->super;
+	if (sb->bytes_used > size || sb->inode_table_start >= sb->directory_table_start ||
+	    sb->directory_table_start >= sb->bytes_used) {
+		rt_sqfs_close(fs);
+		return err_set(e, -EBADMSG, "squashfs superblock: tables lie outside the partition");
+	}
+	if (!(sb->flags & SQFS_FLAG_NO_FRAGMENTS) && sb->fragment_entry_count &&
+	    (sb->fragment_entry_count > RT_SQFS_MAX_FRAGMENTS || sb->fragment_entry_count > sb->bytes_used ||
+	     sb->fragment_table_start >= sb->bytes_used)) {
+		rt_sqfs_close(fs);
+		return err_set(e, -EBADMSG, "squashfs superblock: %u fragments do not fit the partition",
+			       sb->fragment_entry_count);
+	}
 	sqfs_compressor_config_t cfg;
 	rc = sqfs_compressor_config_init(&cfg, (SQFS_COMPRESSOR)fs->super.compression_id, fs->super.block_size,
 					 SQFS_COMP_FLAG_UNCOMPRESS);

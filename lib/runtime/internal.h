@@ -16,6 +16,7 @@ void rt_trace(const char *what);
 #define RT_SQFS_MAX_FILE (4u << 20)
 #define RT_SQFS_MAX_SYMLINKS 16
 #define RT_SQFS_MAX_DIRENTS 4096
+#define RT_SQFS_MAX_FRAGMENTS (1u << 20) /* a 16 MiB fragment table */
 
 struct rt_sqfs;
 /* A read-only view of a SquashFS image held in memory (borrowed; it must
