@@ -566,6 +566,7 @@ struct dent {
 	char name[SQ_MAX_NAME + 1];
 	size_t len;
 	uint64_t ref;
+	uint32_t inum;
 	unsigned type;
 };
 
@@ -592,6 +593,7 @@ static int sq_dir_next(struct sq *s, sqfs_readdir_state_t *st, struct dent *d)
 	d->name[len] = '\0';
 	d->len = len;
 	d->ref = iref;
+	d->inum = inum;
 	d->type = ent->type;
 	free(ent);
 	return 0;
@@ -840,6 +842,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 		}
 		if (h->pos >= 2) {
 			st.st_mode = (mode_t)(dtype_of(d.type) << 12);
+			st.st_ino = d.inum; /* some readers skip entries with d_ino 0 */
 			if (plus) {
 				const sqfs_inode_generic_t *i;
 				rc = sq_inode(s, d.ref, &i);
@@ -847,8 +850,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 					rc = sq_stat(s, i, &ep.attr);
 				if (rc == 0 && d.ref + 2 < d.ref)
 					rc = -EIO;
-				if (rc < 0)
+				if (rc < 0) {
+					/* Unsent: the next call meets the same
+					 * entry and reports the error itself. */
+					h->st = saved;
 					break;
+				}
 				st = ep.attr;
 				ep.ino = sq_nodeid(s, d.ref);
 				fill_entry(&ep);

@@ -225,6 +225,32 @@ static void test_oci_kill(void)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 }
 
+static int allowlist_child(void)
+{
+	struct rt_seccomp *p = NULL;
+	static const char *const names[] = { "getpid", "exit_group", "exit", "rt_sigreturn", "not_a_syscall" };
+	if (rt_seccomp_allowlist(names, ARRAY_SIZE(names), EACCES, &p, NULL) < 0)
+		return 1;
+	int rc = rt_seccomp_install(p, NULL);
+	rt_seccomp_free(p);
+	if (rc < 0)
+		return 2;
+	DENIED(3, syscall(SYS_getppid), EACCES);
+	DENIED(4, syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY), EACCES);
+	ALLOWED(5, syscall(SYS_getpid));
+	return 0;
+}
+
+static void test_allowlist(void)
+{
+	/* Stacked on the default deny-list, as the FUSE server would be. */
+	CHECK(exited0(in_child(NULL, allowlist_child)));
+	struct rt_seccomp *p = NULL;
+	static const char *const bad[] = { "getpid" };
+	CHECK_RC(rt_seccomp_allowlist(bad, 1, 0, &p, NULL), -EINVAL);
+	CHECK_RC(rt_seccomp_allowlist(bad, 1, 5000, &p, NULL), -EINVAL);
+}
+
 static int parse(const char *json, struct arca_err *e)
 {
 	struct rt_seccomp *p = NULL;
@@ -334,5 +360,6 @@ int main(void)
 	tl_run("OCI: SCMP_ACT_KILL_PROCESS", test_oci_kill);
 	tl_run("OCI: malformed and refused profiles", test_oci_malformed);
 	tl_run("OCI: accepted edge cases", test_oci_accepts);
+	tl_run("allow-list for arca's helpers", test_allowlist);
 	TL_DONE();
 }
