@@ -154,6 +154,8 @@ out=$("$A" exec -B "$T/share:/mnt/new/place" "$I" /bin/sh -c 'cat /mnt/new/place
 check "root: bind to a path the image lacks" "shared" "$out"
 out=$(cd / && "$A" exec "$I" /bin/sh -c 'grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1')
 check "root: the image itself is the root when nothing is added (no overlay)" "squashfs" "$out"
+out=$(cd / && "$A" exec --userns "$I" /bin/sh -c 'grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1')
+contains "root: --userns takes the FUSE root" "^fuse" "$out"
 out=$("$A" exec --pwd /etc "$I" /bin/pwd)
 check "root: --pwd" "/etc" "$out"
 out=$("$A" exec "$I" /bin/pwd)
