@@ -153,13 +153,13 @@ static void test_memory_cpu_files(void)
 		if (rt_cgroup_read(cg, "memory.max", &b) == 0 || rt_cgroup_read(cg, "memory.limit_in_bytes", &b) == 0)
 			CHECK_STR(b.p, "67108864\n");
 		else
-			CHECK(!"no memory limit file");
+			CHECK(false && "no memory limit file");
 		if (rt_cgroup_read(cg, "cpu.max", &b) == 0)
 			CHECK_STR(b.p, "50000 100000\n");
 		else if (rt_cgroup_read(cg, "cpu.cfs_quota_us", &b) == 0)
 			CHECK_STR(b.p, "50000\n");
 		else
-			CHECK(!"no cpu limit file");
+			CHECK(false && "no cpu limit file");
 		CHECK_RC(rt_cgroup_read(cg, "pids.max", &b), 0);
 		CHECK_STR(b.p, "100\n");
 		CHECK_RC(rt_cgroup_read(cg, "no.such.file", &b), -ENOENT);
