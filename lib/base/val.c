@@ -13,6 +13,16 @@ struct val *val_ref(struct val *v)
 	return v;
 }
 
+/*
+ * Collections created with a capacity keep their first item vectors in the
+ * same block as the value (an object: keys, then values). Growing beyond it
+ * moves both vectors to their own allocations; the block itself stays.
+ */
+static inline bool coll_inline(const struct val *v, struct val *const *p)
+{
+	return p == (struct val *const *)(const void *)(v + 1);
+}
+
 static void val_free(struct val *v)
 {
 	switch (v->kind) {
@@ -29,15 +39,18 @@ static void val_free(struct val *v)
 	case VAL_SET:
 		for (size_t i = 0; i < v->arr.n; i++)
 			val_unref(v->arr.items[i]);
-		free(v->arr.items);
+		if (!coll_inline(v, v->arr.items))
+			free(v->arr.items);
 		break;
 	case VAL_OBJECT:
 		for (size_t i = 0; i < v->obj.n; i++) {
 			val_unref(v->obj.keys[i]);
 			val_unref(v->obj.vals[i]);
 		}
-		free(v->obj.keys);
-		free(v->obj.vals);
+		if (!coll_inline(v, v->obj.keys)) {
+			free(v->obj.keys);
+			free(v->obj.vals);
+		}
 		break;
 	default:
 		break;
@@ -245,24 +258,24 @@ struct val *val_cstr(const char *s) { return val_string(s, strlen(s)); }
 
 static struct val *val_coll_new(enum val_kind k, size_t cap)
 {
-	struct val *v = val_alloc(k);
+	size_t per = k == VAL_OBJECT ? 2 * sizeof(struct val *) : sizeof(struct val *);
+	size_t vec, total;
+	if (!ck_mul(cap, per, &vec) || !ck_add(sizeof(struct val), vec, &total))
+		return NULL;
+	struct val *v = malloc(total);
 	if (!v)
 		return NULL;
+	memset(v, 0, sizeof(*v));
+	v->refs = 1;
+	v->kind = (uint8_t)k;
 	if (cap) {
+		struct val **items = (struct val **)(void *)(v + 1);
 		if (k == VAL_OBJECT) {
-			v->obj.keys = calloc(cap, sizeof(*v->obj.keys));
-			v->obj.vals = calloc(cap, sizeof(*v->obj.vals));
-			if (!v->obj.keys || !v->obj.vals) {
-				val_unref(v);
-				return NULL;
-			}
+			v->obj.keys = items;
+			v->obj.vals = items + cap;
 			v->obj.cap = cap;
 		} else {
-			v->arr.items = calloc(cap, sizeof(*v->arr.items));
-			if (!v->arr.items) {
-				free(v);
-				return NULL;
-			}
+			v->arr.items = items;
 			v->arr.cap = cap;
 		}
 	}
@@ -283,7 +296,14 @@ static int arr_reserve(struct val *a, size_t extra)
 	size_t ncap = a->arr.cap ? a->arr.cap * 2 : 4;
 	if (ncap < need)
 		ncap = need;
-	struct val **ni = reallocarray(a->arr.items, ncap, sizeof(*ni));
+	struct val **ni;
+	if (coll_inline(a, a->arr.items)) {
+		ni = reallocarray(NULL, ncap, sizeof(*ni));
+		if (ni && a->arr.n)
+			memcpy(ni, a->arr.items, a->arr.n * sizeof(*ni));
+	} else {
+		ni = reallocarray(a->arr.items, ncap, sizeof(*ni));
+	}
 	if (!ni)
 		return -ENOMEM;
 	a->arr.items = ni;
@@ -302,7 +322,6 @@ int val_array_push(struct val *a, struct val *item)
 	return 0;
 }
 
-/* Binary search in a sorted value vector: index of @x, or ~insertion point. */
 /* String order (bytewise, then length) with the first byte compared inline:
  * object keys mostly differ there, and memcmp is a call. */
 static inline int str_cmp(const struct val *a, const struct val *b)
@@ -316,6 +335,7 @@ static inline int str_cmp(const struct val *a, const struct val *b)
 	return a->str.len == b->str.len ? 0 : (a->str.len < b->str.len ? -1 : 1);
 }
 
+/* Binary search in a sorted value vector: index of @x, or ~insertion point. */
 static ssize_t vec_find(struct val *const *items, size_t n, const struct val *x)
 {
 	size_t lo = 0, hi = n;
@@ -388,14 +408,29 @@ int val_object_put(struct val *o, struct val *key, struct val *v)
 	}
 	if (o->obj.n == o->obj.cap) {
 		size_t ncap = o->obj.cap ? o->obj.cap * 2 : 4;
-		struct val **nk = reallocarray(o->obj.keys, ncap, sizeof(*nk));
-		if (!nk)
-			goto oom;
-		o->obj.keys = nk;
-		struct val **nv = reallocarray(o->obj.vals, ncap, sizeof(*nv));
-		if (!nv)
-			goto oom;
-		o->obj.vals = nv;
+		if (coll_inline(o, o->obj.keys)) {
+			/* both vectors leave the value's block together */
+			struct val **nk = reallocarray(NULL, ncap, sizeof(*nk));
+			struct val **nv = reallocarray(NULL, ncap, sizeof(*nv));
+			if (!nk || !nv) {
+				free(nk);
+				free(nv);
+				goto oom;
+			}
+			memcpy(nk, o->obj.keys, o->obj.n * sizeof(*nk));
+			memcpy(nv, o->obj.vals, o->obj.n * sizeof(*nv));
+			o->obj.keys = nk;
+			o->obj.vals = nv;
+		} else {
+			struct val **nk = reallocarray(o->obj.keys, ncap, sizeof(*nk));
+			if (!nk)
+				goto oom;
+			o->obj.keys = nk;
+			struct val **nv = reallocarray(o->obj.vals, ncap, sizeof(*nv));
+			if (!nv)
+				goto oom;
+			o->obj.vals = nv;
+		}
 		o->obj.cap = ncap;
 	}
 	size_t pos = (size_t)~at;
