@@ -11,9 +11,12 @@
 #   - in-process verification (what a verifier such as `arca serve` pays
 #     per quote: JSON decode, AK decode, signature, nonce, PCR digest);
 #   - in-process parse + replay of the 10,000 entries, compared with the
-#     quoted PCR 10 (best of 5).
+#     quoted PCR 10 (best of 20).
 # Goals (issue 6): verification >= 10x faster than tpm2_checkquote's
-# process; full replay of 10,000 entries under 20 ms.
+# process; full replay of 10,000 entries under 20 ms. Process against
+# process, the ceiling is tpm2_checkquote's time over /bin/true's (printed):
+# `arca` start-up is dominated by loading libcrypto and the libraries of the
+# other subsystems, not by verification (see the in-process line).
 #
 # usage: bench/attest/verify.sh [BUILD_DIR] [N] [ENTRIES]
 set -eu
@@ -66,7 +69,7 @@ t_av=$(batch "$A" -q attest verify --ak "$T/ak.pub" --nonce $NONCE --message "$T
 t_ver=$(batch "$A" version)
 t_avi=$(batch "$A" -q attest verify --ak "$T/ak.pub" --nonce $NONCE --ima "$T/ima.bin" "$T/q.json")
 us_inproc=$("$B" verify "$T/q.json" "$T/ak.pub" $NONCE 2000)
-read -r count best parse replay < <("$B" replay "$T/ima.bin" "$T/q.json" 5)
+read -r count best parse replay < <("$B" replay "$T/ima.bin" "$T/q.json" 20)
 
 awk -v tr="$t_true" -v tc="$t_tc" -v av="$t_av" -v ver="$t_ver" -v avi="$t_avi" -v ip="$us_inproc" \
 	-v cnt="$count" -v best="$best" -v parse="$parse" -v rep="$replay" -v n="$N" 'BEGIN {
@@ -77,7 +80,8 @@ awk -v tr="$t_true" -v tc="$t_tc" -v av="$t_av" -v ver="$t_ver" -v avi="$t_avi" 
 	printf "  arca attest verify --ima 10k (proc): %8.2f ms\n", avi / 1e6
 	printf "  arca verification in-process:        %8.3f ms\n", ip / 1e3
 	printf "  ratio process/process (tpm2_checkquote / arca):     %6.2fx (goal >= 10x)\n", tc / av
+	printf "    (ceiling for any process on this machine: tpm2_checkquote / true = %.1fx)\n", tc / tr
 	printf "  ratio tpm2_checkquote process / arca in-process:  %8.0fx (goal >= 10x)\n", tc / (ip * 1e3)
-	printf "IMA replay in-process (%d entries, sha1 + sha256 banks, best of 5):\n", cnt
+	printf "IMA replay in-process (%d entries, sha1 + sha256 banks, best of 20):\n", cnt
 	printf "  parse + replay + compare: %.2f ms (parse %.2f, replay %.2f; goal < 20 ms)\n", best, parse, rep
 }'
