@@ -5,7 +5,10 @@
 #   bench/rego/run.sh [path/to/arca]
 #
 # OPA cannot be installed on this machine, so the figures are absolute; the
-# issue's reference points are printed alongside.
+# issue's reference points are printed alongside. On a shared machine the
+# mean wall time mostly measures the other tenants: the in-process figures
+# also give the best round and the CPU time per evaluation, and the process
+# figures are the best of several batches (each batch's mean over its runs).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 arca=${1:-$here/../../build-rego/cmd/arca/arca}
@@ -25,26 +28,40 @@ echo "== one-shot in process (read+parse policy and data, compile, evaluate; 200
 "$arca" policy bench --cold -n 200 -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" \
 	data.arca.admission.allow
 
-echo "== bare process start-up of arca (no work; 50 runs)"
-start=$(date +%s%N)
-i=0
-while [ $i -lt 50 ]; do
-	"$arca" > /dev/null 2>&1 || true
-	i=$((i + 1))
-done
-end=$(date +%s%N)
-echo "50 runs: $(( (end - start) / 50 / 1000 )) µs per start-up"
+# best_of BATCHES RUNS command...: the lowest mean (µs) over BATCHES batches
+# of RUNS back-to-back runs; the clock is read once per batch, so the cost of
+# reading it is spread over the batch.
+best_of() {
+	batches=$1 runs=$2
+	shift 2
+	best=
+	b=0
+	while [ $b -lt "$batches" ]; do
+		start=$(date +%s%N)
+		i=0
+		while [ $i -lt "$runs" ]; do
+			"$@" > /dev/null 2>&1 || true
+			i=$((i + 1))
+		done
+		end=$(date +%s%N)
+		us=$(( (end - start) / runs / 1000 ))
+		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then
+			best=$us
+		fi
+		b=$((b + 1))
+	done
+	echo "$best"
+}
 
-echo "== one-shot CLI (process start-up, parse, compile, evaluate; 50 runs)"
-n=50
-start=$(date +%s%N)
-i=0
-while [ $i -lt $n ]; do
-	"$arca" policy eval -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" \
-		--format raw data.arca.admission.allow > /dev/null
-	i=$((i + 1))
-done
-end=$(date +%s%N)
-echo "$n runs: $(( (end - start) / n / 1000 )) µs per one-shot evaluation"
+echo "== process spawn floor of this machine (/bin/true; best of 10 batches of 10 runs)"
+echo "$(best_of 10 10 /bin/true) µs per start-up"
+
+echo "== bare process start-up of arca (no work; best of 10 batches of 10 runs)"
+echo "$(best_of 10 10 "$arca") µs per start-up"
+
+echo "== one-shot CLI (process start-up, parse, compile, evaluate; best of 10 batches of 10 runs)"
+echo "$(best_of 10 10 "$arca" policy eval -d "$here/admission.rego" --data "$tmp/data.json" \
+	-i "$here/input.json" --format raw data.arca.admission.allow) µs per one-shot evaluation"
+
 echo "decision: $("$arca" policy eval -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" --format raw data.arca.admission.decision)"
 echo "goal (issue 5): < 5 µs prepared, < 3 ms one-shot; published: OPA 30-90 µs, regorus 2-5 µs prepared"
