@@ -72,9 +72,14 @@ size_t rt_blocksrc_fds(const struct rt_blocksrc *src, int *fds, size_t max);
  * is nosuid,nodev,ro with default_permissions (the kernel enforces the
  * image's modes) and allow_other. The daemon lives in a private copy of the
  * mount namespace without the FUSE mount, so it never keeps the container's
- * namespace alive; it is not dumpable and in its own session. *daemon_pid is
- * written only on success; the caller reaps it (rt_fuse_unmount does).
- * @src stays owned by the caller (the daemon holds its own copy).
+ * namespace alive; it is not dumpable, in its own session, and before it
+ * serves it drops every capability, sets no_new_privs and confines itself to
+ * a seccomp allow-list (read/write its descriptors, memory, exit). Called
+ * from a container's pid 1, the daemon lives in that pid namespace and dies
+ * with it. Every inherited descriptor but its own is closed in the daemon.
+ * *daemon_pid is written only on success; the caller reaps it
+ * (rt_fuse_unmount does). @src stays owned by the caller (the daemon holds
+ * its own copy).
  */
 int rt_fuse_mount(struct rt_blocksrc *src, const char *mountpoint, pid_t *daemon_pid, struct arca_err *e);
 
