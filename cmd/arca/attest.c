@@ -759,7 +759,7 @@ static int do_check(int argc, char **argv)
 		{ "ima", required_argument, NULL, 'i' },      { "json", no_argument, NULL, 'j' },
 		{ "tcti", required_argument, NULL, 't' },     { "help", no_argument, NULL, 'h' }, { 0 },
 	};
-	const char *refp = NULL, *key = NULL, *sel = "sha1:0-10+sha256:0-10", *logp = NULL, *imap = NULL;
+	const char *refp = NULL, *key = NULL, *sel = NULL, *logp = NULL, *imap = NULL;
 	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -774,6 +774,7 @@ static int do_check(int argc, char **argv)
 		case 'h':
 			printf("usage: arca attest check --refstate FILE [--key ak.key] [--pcrs SEL] [--eventlog F]\n"
 			       "                         [--ima F] [--json] [--tcti T]\n"
+			       "--pcrs defaults to sha256:0-10 plus the PCRs the reference state names.\n"
 			       "Quotes the local TPM with a fresh nonce, verifies the quote, replays the logs\n"
 			       "against it and compares everything with the reference state. What this host\n"
 			       "lacks is \"unavailable\", never \"passed\"; exit 0 only when every check passed.\n");
@@ -794,6 +795,25 @@ static int do_check(int argc, char **argv)
 	if (load_json(refp, &ref) < 0 || load_evlog(logp ? logp : attest_host_eventlog(&h), logp != NULL, &log) < 0 ||
 	    load_ima(imap ? imap : attest_host_ima(&h), imap != NULL, &ima) < 0)
 		return 1;
+	/* Unless told otherwise, quote sha256:0-10 plus whatever the
+	 * reference state names, so every reference PCR can be compared. */
+	_cleanup_buf_ struct buf selb = BUF_INIT;
+	if (!sel) {
+		struct attest_pcrs s, rp;
+		struct arca_err pe = { 0 };
+		if (attest_pcrsel_parse("sha256:0-10", &s, &pe) < 0)
+			return 1;
+		const struct val *rv = val_object_get_cstr(ref, "pcrs");
+		if (rv && attest_pcrs_from_val(rv, &rp, &pe) == 0) {
+			for (size_t k = 0; k < rp.nbanks; k++) {
+				struct attest_bank *b = attest_pcrs_bank(&s, rp.bank[k].alg, true);
+				if (b)
+					b->mask |= rp.bank[k].mask;
+			}
+		}
+		attest_pcrsel_format(&s, &selb);
+		sel = selb.p;
+	}
 	uint8_t nonce[32];
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		cmd_error("no randomness for the nonce");

@@ -45,6 +45,17 @@ expect_ok "ek" "$A" attest ek --pub "$T/ek.pub" --pem "$T/ek.pem"
 expect_ok "ek (ecc)" "$A" attest ek --ecc --pub "$T/ekc.pub"
 expect_fail "no EK certificate in a bare swtpm" "no EK certificate at NV index 0x01c00002" \
 	"$A" attest ek --pub "$T/x" --cert "$T/ek.der"
+if command -v tpm2_nvdefine >/dev/null; then
+	# an EK certificate as a manufacturer would store it (larger than one NV read)
+	head -c 1100 /dev/urandom >"$T/cert.der"
+	if tpm2_nvdefine 0x01c00002 -C o -s 1100 -a "ownerwrite|ownerread|authread|authwrite|no_da" >/dev/null 2>&1 &&
+		tpm2_nvwrite 0x01c00002 -C o -i "$T/cert.der" >/dev/null 2>&1; then
+		expect_ok "EK certificate from NV" "$A" attest ek --pub "$T/x" --cert "$T/ek-read.der"
+		if cmp -s "$T/cert.der" "$T/ek-read.der"; then ok "EK certificate bytes"; else notok "EK certificate bytes"; fi
+	else
+		notok "define the EK certificate index with tpm2-tools"
+	fi
+fi
 expect_ok "ak" "$A" attest ak --key "$T/ak.key" --pub "$T/ak.pub" --pem "$T/ak.pem"
 expect_ok "second ak (ecc)" "$A" attest ak --ecc --key "$T/ak2.key" --pub "$T/ak2.pub" --pem "$T/ak2.pem"
 
