@@ -118,6 +118,15 @@ for rel in sorted(set(a) & set(b)):
         except OSError as e:
             if e.errno != 61:
                 bad.append("%s: absent xattr: %s" % (rel, e))
+# Hard links: one inode in the source, one inode in the mount.
+groups = {}
+for rel in a:
+    x = os.lstat(a[rel])
+    if stat.S_ISREG(x.st_mode) and x.st_nlink > 1 and rel in b:
+        groups.setdefault(x.st_ino, set()).add(os.lstat(b[rel]).st_ino)
+for inos in groups.values():
+    if len(inos) != 1:
+        bad.append("hard links have inodes %s" % sorted(inos))
 if sorted(os.listdir(mnt + "/many")) != sorted(os.listdir(src + "/many")):
     bad.append("listdir many")
 try:
