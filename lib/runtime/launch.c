@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -359,6 +360,11 @@ static _Noreturn void init_main(struct launch *l)
 	while (r < 0 && errno == EINTR);
 	if (r != 1)
 		_exit(255); /* arca is gone (or refused); nothing to report to */
+	/* arca holds its end open until the container is gone: a hang-up
+	 * means it died, possibly before PR_SET_PDEATHSIG was in place */
+	struct pollfd pfd = { .fd = l->sync_rd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(255);
 	close(l->sync_rd);
 
 	/* the workload must not be able to ptrace or read its init; set
@@ -590,7 +596,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 	}
 	if (pid == 0) {
 		/* arca's death takes the container down; a death before this
-		 * line is seen as EOF on the sync pipe */
+		 * line is seen as a hang-up of the sync pipe (init_main) */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(syncp[1]);
 		close(errp[0]);
@@ -625,8 +631,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 	if (rc >= 0 && write(syncp[1], "g", 1) != 1 && errno != EPIPE)
 		rc = err_setsys(e, -errno, "starting the container");
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	close(syncp[1]);
-	syncp[1] = -1;
+	/* syncp[1] stays open until the init is reaped: see init_main */
 	if (rc < 0)
 		kill(pid, SIGKILL);
 

@@ -245,6 +245,18 @@ check "root: after SIGKILL of arca no process remains" 0 "$(procs)"
 check "root: no loop device remains" "$LOOPS0" "$(loops)"
 check "root: no mount remains" "$MOUNTS0" "$(mounts)"
 
+# SIGKILL at random points of the start-up (before, during and after the
+# mounts): the init must never outlive arca, whenever it dies
+for _ in $(seq 15); do
+	"$A" exec "$I" /bin/sleep $MARK &
+	apid=$!
+	sleep 0.00$((RANDOM % 10))
+	{ kill -KILL $apid; wait $apid; } 2>/dev/null
+done
+for _ in $(seq 50); do [ "$(procs)" = 0 ] && [ "$(loops)" = "$LOOPS0" ] && break; sleep 0.1; done
+check "root: SIGKILL during start-up leaves no process" 0 "$(procs)"
+check "root: SIGKILL during start-up leaves no loop device" "$LOOPS0" "$(loops)"
+
 # ---------------------------------------------------------------- unprivileged
 U="setpriv --reuid 65534 --regid 65534 --clear-groups"
 if ! $U unshare -U true 2>/dev/null; then
@@ -305,6 +317,15 @@ ro" "$out"
 	{ kill -KILL "${arca_pid:-$apid}"; wait $apid; } 2>/dev/null
 	for _ in $(seq 50); do [ "$(procs)" = 0 ] && break; sleep 0.1; done
 	check "user: after SIGKILL of arca no process (workload, FUSE server) remains" 0 "$(procs)"
+	for _ in $(seq 10); do
+		$U "$A" exec "$I" /bin/sleep $MARK &
+		apid=$!
+		sleep 0.0$((RANDOM % 3))$((RANDOM % 10))
+		{ kill -KILL $apid; wait $apid; } 2>/dev/null
+	done
+	for _ in $(seq 50); do [ "$(procs)" = 0 ] && break; sleep 0.1; done
+	check "user: SIGKILL during start-up leaves no process" 0 "$(procs)"
+	check "user: ... and no FUSE server" 0 "$(pgrep -u 65534 -f "$A" | wc -l)"
 	check "user: no mount remains" "$MOUNTS0" "$(mounts)"
 fi
 
