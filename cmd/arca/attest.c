@@ -9,6 +9,7 @@
 #include "cmd.h"
 
 #include <getopt.h>
+#include <sys/stat.h>
 #include <openssl/rand.h>
 
 #define FILE_MAX (64u << 10)
@@ -445,6 +446,66 @@ static int do_activate(int argc, char **argv)
 
 /* ------------------------------------------------------------------ quote */
 
+/* The default AK: $ARCA_ATTEST_DIR/ak.key, else ~/.config/arca/attest. */
+static int default_key(struct buf *path)
+{
+	const char *dir = getenv("ARCA_ATTEST_DIR"), *home = getenv("HOME");
+	if (dir && *dir)
+		buf_addf(path, "%s/ak.key", dir);
+	else if (home && *home)
+		buf_addf(path, "%s/.config/arca/attest/ak.key", home);
+	else
+		return -ENOENT;
+	return buf_error(path);
+}
+
+/* Creates the default AK (key file, TPM2B_PUBLIC and PEM beside it). */
+static int create_default_key(const char *key)
+{
+	_cleanup_free_ char *dir = strdup(key);
+	if (!dir)
+		return -1;
+	*strrchr(dir, '/') = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			cmd_error("cannot create '%s': %s", dir, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		cmd_error("cannot create '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	_cleanup_(attest_tpm_closep) struct attest_tpm *t = NULL;
+	if (open_tpm(&t) < 0)
+		return -1;
+	_cleanup_buf_ struct buf blob = BUF_INIT;
+	_cleanup_buf_ struct buf pub = BUF_INIT;
+	_cleanup_buf_ struct buf pem = BUF_INIT;
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	_cleanup_(attest_pub_freep) struct attest_pub *k = NULL;
+	struct arca_err e = { 0 };
+	if (attest_tpm_ak_create(t, false, &blob, &pub, &e) < 0 ||
+	    attest_pub_decode((const uint8_t *)pub.p, pub.len, &k, &e) < 0 || attest_pub_pem(k, &pem) < 0) {
+		cmd_fail(&e, e.code ? e.code : -EIO, "AK");
+		return -1;
+	}
+	buf_addf(&path, "%s/ak.pub", dir);
+	if (write_file(path.p, pub.p, pub.len) < 0)
+		return -1;
+	buf_reset(&path);
+	buf_addf(&path, "%s/ak.pem", dir);
+	if (write_file(path.p, pem.p, pem.len) < 0 || write_file(key, blob.p, blob.len) < 0)
+		return -1;
+	cmd_warn("created the attestation key '%s' (public part: %s/ak.pub)", key, dir);
+	return 0;
+}
+
+
 static int take_quote(const char *key, const char *sel_s, const uint8_t *nonce, size_t nl, struct attest_quote *q,
 		      struct attest_pub **ak_out)
 {
@@ -505,19 +566,30 @@ static int do_quote(int argc, char **argv)
 		case 'f': pf = optarg; break;
 		case 't': tcti_opt = optarg; break;
 		case 'h':
-			printf("usage: arca attest quote --nonce HEX --key ak.key [--pcrs sha256:0-10] [-o quote.json]\n"
+			printf("usage: arca attest quote --nonce HEX [--key ak.key] [--pcrs sha256:0-10] [-o quote.json]\n"
 			       "                         [--message F --signature F --pcr-file F] [--tcti T]\n"
 			       "The tpm2-tools files (TPMS_ATTEST, TPMT_SIGNATURE, serialized PCRs) are what\n"
-			       "tpm2_checkquote -m -s -f reads.\n");
+			       "tpm2_checkquote -m -s -f reads. Without --key, the AK in $ARCA_ATTEST_DIR\n"
+			       "(default ~/.config/arca/attest) is used, and created there on first use.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
 	}
 	uint8_t nonce[ATTEST_NONCE_MAX];
 	size_t nl;
-	if (!nonce_s || !key) {
-		cmd_error("quote: --nonce and --key are required");
+	if (!nonce_s) {
+		cmd_error("quote: --nonce is required");
 		return EXIT_USAGE;
+	}
+	_cleanup_buf_ struct buf defkey = BUF_INIT;
+	if (!key) {
+		if (default_key(&defkey) < 0) {
+			cmd_error("quote: no --key and no home directory (set ARCA_ATTEST_DIR)");
+			return EXIT_USAGE;
+		}
+		key = defkey.p;
+		if (access(key, F_OK) < 0 && create_default_key(key) < 0)
+			return 1;
 	}
 	if (parse_nonce(nonce_s, nonce, &nl) < 0)
 		return EXIT_USAGE;
@@ -786,6 +858,9 @@ static int do_check(int argc, char **argv)
 		cmd_error("check: --refstate is required");
 		return EXIT_USAGE;
 	}
+	_cleanup_buf_ struct buf defkey = BUF_INIT;
+	if (!key && default_key(&defkey) == 0 && access(defkey.p, R_OK) == 0)
+		key = defkey.p;
 	struct attest_host h = { 0 };
 	_cleanup_val_ struct val *ref = NULL;
 	_cleanup_val_ struct val *r = NULL;
