@@ -439,8 +439,12 @@ static inline bool val_equal(const struct val *a, const struct val *b)
 		return true;
 	if (a->kind != b->kind)
 		return false;
-	if (a->kind == VAL_STRING)
-		return a->str.len == b->str.len && memcmp(a->str.s, b->str.s, a->str.len) == 0;
+	if (a->kind == VAL_STRING) {
+		size_t n = a->str.len;
+		/* the last byte first: digests and paths share long prefixes */
+		return n == b->str.len && (n == 0 || (a->str.s[n - 1] == b->str.s[n - 1] &&
+						      memcmp(a->str.s, b->str.s, n - 1) == 0));
+	}
 	return val_compare(a, b) == 0;
 }
 int val_number_compare(const struct val *a, const struct val *b);

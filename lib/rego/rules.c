@@ -192,7 +192,12 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 	if (n->has_func)
 		return 0;
 	if (n->rules || n->dflt) {
-		struct rsol s = { 0 };
+		/* keys[] is scratch below nk: left uninitialised on purpose */
+		struct rsol s;
+		s.r = NULL;
+		s.value = s.coll = NULL;
+		s.nk = 0;
+		s.any = false;
 		bool coll = n->multi;
 		for (struct rule *r = n->rules; r; r = r->next_in_node)
 			if (r->npath > r->nstatic || r->kind == R_MULTI)
@@ -340,7 +345,13 @@ static int match_arg(struct ev *ev, void *arg)
 
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out)
 {
-	struct fsol f = { 0 };
+	struct fsol f;
+	f.rs.r = NULL;
+	f.rs.value = f.rs.coll = NULL;
+	f.rs.nk = 0;
+	f.rs.any = false;
+	f.r = NULL;
+	f.i = 0;
 	int rc = 0;
 	*out = NULL;
 	f.rs.conflict = "functions must not produce multiple outputs for same inputs";
