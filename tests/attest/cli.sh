@@ -10,6 +10,8 @@ A="$ARCA_BUILD/cmd/arca/arca"
 G="$ARCA_BUILD/tests/attest/attest_gen"
 T=$(mktemp -d /tmp/arca-attest-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# never the user's own default AK
+export ARCA_ATTEST_DIR="$T/default"
 
 n=0
 fails=0
@@ -87,9 +89,9 @@ expect_ok "quote" "$A" attest quote --key "$T/ak.key" --nonce $N1 --pcrs sha1:0-
 	--message "$T/q1.msg" --signature "$T/q1.sig" --pcr-file "$T/q1.pcrs"
 sleep 0.05
 expect_ok "second quote" "$A" attest quote --key "$T/ak.key" --nonce $N2 --pcrs sha256:0-10 -o "$T/q2.json"
-out=$(ARCA_ATTEST_DIR="$T/default" "$A" attest quote --nonce $N1 --pcrs sha256:0-10 -o "$T/qd.json" 2>&1)
+out=$("$A" attest quote --nonce $N1 --pcrs sha256:0-10 -o "$T/qd.json" 2>&1)
 if [ -f "$T/default/ak.key" ] && grep -qF "created the attestation key" <<<"$out" &&
-	ARCA_ATTEST_DIR="$T/default" "$A" attest quote --nonce $N2 --pcrs sha256:0 -o "$T/qd2.json" 2>&1 &&
+	"$A" attest quote --nonce $N2 --pcrs sha256:0 -o "$T/qd2.json" 2>&1 &&
 	"$A" attest verify --ak "$T/default/ak.pub" --nonce $N1 "$T/qd.json" >/dev/null &&
 	"$A" attest verify --ak "$T/default/ak.pem" --nonce $N2 "$T/qd2.json" >/dev/null; then
 	ok "quote with the default AK (created on first use)"
