@@ -64,6 +64,7 @@
 #define SQ_CACHE_MIN 8
 #define SQ_CACHE_MAX 512
 #define SQ_ICACHE_SLOTS 4096        /* inodes kept (direct-mapped) */
+#define SQ_ICACHE_BYTES (64u << 20) /* ... and the bytes they may hold */
 #define SQ_MAX_DIR_ENTRIES (1u << 22) /* entries walked in one directory */
 #define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
 #define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
@@ -136,6 +137,7 @@ struct sq {
 	sqfs_xattr_reader_t *xattr; /* NULL: image has no xattrs */
 	uint64_t root_ref;
 	struct islot icache[SQ_ICACHE_SLOTS];
+	size_t icache_bytes;
 	struct bslot *bcache;
 	size_t nbcache;
 	uint64_t clock;
@@ -364,9 +366,24 @@ static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out
 	/* libsquashfs adds the inode table start itself. */
 	if (sqfs_meta_reader_read_inode(s->inodes, &s->super, block, (size_t)off, &ino))
 		return -EIO;
+	/* Inodes carry their block lists: bound the bytes cached, not just
+	 * the slots, or a hostile image of many huge sparse files would make
+	 * the server hold gigabytes. Past the budget, start over. */
+	size_t cost = sizeof(*ino) + ino->payload_bytes_available;
+	if (slot->ino)
+		s->icache_bytes -= sizeof(*slot->ino) + slot->ino->payload_bytes_available;
 	free(slot->ino);
+	slot->ino = NULL;
+	if (s->icache_bytes + cost > SQ_ICACHE_BYTES) {
+		for (size_t k = 0; k < SQ_ICACHE_SLOTS; k++) {
+			free(s->icache[k].ino);
+			s->icache[k].ino = NULL;
+		}
+		s->icache_bytes = 0;
+	}
 	slot->ino = ino;
 	slot->ref = ref;
+	s->icache_bytes += cost;
 	*out = ino;
 	return 0;
 }
