@@ -60,8 +60,10 @@ static int sqw_file_write_at(sqfs_file_t *f, sqfs_u64 off, const void *p, size_t
 		return SQFS_ERROR_OVERFLOW;
 	if (fd_pwrite_full(sf->fd, p, n, sf->base + off) < 0)
 		return SQFS_ERROR_IO;
+	/* Relaxed atomics: the progress reporter reads the size from the
+	 * main thread while libsquashfs may write from a worker. */
 	if (end > sf->size)
-		sf->size = end;
+		__atomic_store_n(&sf->size, end, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -80,7 +82,7 @@ static int sqw_file_truncate(sqfs_file_t *f, sqfs_u64 size)
 		return SQFS_ERROR_OVERFLOW;
 	if (ftruncate(sf->fd, (off_t)end) < 0)
 		return SQFS_ERROR_IO;
-	sf->size = size;
+	__atomic_store_n(&sf->size, size, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -263,12 +265,11 @@ static void report(struct sqw *w, bool force, bool done)
 	if (!force && ms < 250)
 		return;
 	w->last_progress = now;
-	const sqfs_block_processor_stats_t *st = sqfs_block_processor_get_stats(w->proc);
 	struct build_progress p = {
 		.entries = w->tree->count,
 		.files = w->tree->res.files,
-		.bytes_in = st ? st->input_bytes_read : 0,
-		.bytes_out = w->file.size,
+		.bytes_in = w->tree->res.bytes_in,
+		.bytes_out = __atomic_load_n(&w->file.size, __ATOMIC_RELAXED),
 		.done = done,
 	};
 	w->progress(w->progress_ctx, &p);
