@@ -28,6 +28,7 @@ struct dir_walk {
 	struct hl_entry *hl; /* node == NULL: free slot */
 	size_t nhl, caphl;   /* caphl: a power of two */
 	struct buf path; /* path of the current entry, for xattrs and messages */
+	bool proc_ok;    /* /proc/self/fd is there */
 };
 
 static size_t hl_slot(const struct dir_walk *w, dev_t dev, ino_t ino)
@@ -68,17 +69,26 @@ static int hl_add(struct dir_walk *w, dev_t dev, ino_t ino, struct bnode *n)
 
 /* Keeps user.*, trusted.* and security.* attributes; the rest (system.*,
  * POSIX ACLs) has no SquashFS encoding and is reported once. */
-static int read_xattrs(struct dir_walk *w, struct bnode *n, struct arca_err *e)
+static int read_xattrs(struct dir_walk *w, int dfd, const char *name, struct bnode *n, struct arca_err *e)
 {
+	/* Through the parent's fd (/proc/self/fd/N/name, last component not
+	 * followed): a directory swapped for a symlink while the build runs
+	 * cannot redirect the read outside the tree. The plain path is the
+	 * fallback when /proc is not mounted, and for the root itself. */
+	char fdpath[64 + BUILD_MAX_NAME];
 	const char *path = w->path.p;
+	if (dfd >= 0 && w->proc_ok) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d/%s", dfd, name);
+		path = fdpath;
+	}
 	char names[65536];
 	ssize_t len = llistxattr(path, names, sizeof(names));
 	if (len < 0) {
 		if (errno == ENOTSUP || errno == ENODATA)
 			return 0;
 		if (errno == ERANGE)
-			return err_set(e, -E2BIG, "'%s': xattr names exceed %zu bytes", path, sizeof(names));
-		return err_setsys(e, -errno, "listing xattrs of '%s'", path);
+			return err_set(e, -E2BIG, "'%s': xattr names exceed %zu bytes", w->path.p, sizeof(names));
+		return err_setsys(e, -errno, "listing xattrs of '%s'", w->path.p);
 	}
 	for (ssize_t o = 0; o < len;) {
 		const char *key = names + o;
@@ -86,7 +96,7 @@ static int read_xattrs(struct dir_walk *w, struct bnode *n, struct arca_err *e)
 		o += (ssize_t)klen + 1;
 		if (!xattr_name_ok(key)) {
 			if (!w->t->warned_xattrs++)
-				tree_warn(w->t, "'%s': xattr '%s' cannot be stored in squashfs, skipped", path, key);
+				tree_warn(w->t, "'%s': xattr '%s' cannot be stored in squashfs, skipped", w->path.p, key);
 			continue;
 		}
 		uint8_t val[BUILD_MAX_XATTR_VALUE];
@@ -95,7 +105,7 @@ static int read_xattrs(struct dir_walk *w, struct bnode *n, struct arca_err *e)
 			/* security.* may be unreadable for an unprivileged caller. */
 			if (errno == EPERM || errno == EACCES || errno == ENODATA)
 				continue;
-			return err_setsys(e, -errno, "reading xattr '%s' of '%s'", key, path);
+			return err_setsys(e, -errno, "reading xattr '%s' of '%s'", key, w->path.p);
 		}
 		int rc = bnode_add_xattr(n, key, val, (size_t)vl);
 		if (rc == -E2BIG)
@@ -166,8 +176,9 @@ static int add_entry(struct dir_walk *w, int dfd, struct bnode *dir, const char 
 		return 0;
 	}
 	if ((type == S_IFBLK || type == S_IFCHR) && !t->privileged) {
-		t->res.skipped++;
-		tree_warn(t, "'%s': device node skipped (unprivileged build)", w->path.p);
+		if (++t->res.skipped <= 5)
+			tree_warn(t, "'%s': device node skipped (unprivileged build)%s", w->path.p,
+				  t->res.skipped == 5 ? "; further ones are skipped silently" : "");
 		return 0;
 	}
 	struct bnode *n = tree_child(t, dir, name, strlen(name));
@@ -200,7 +211,7 @@ have_node:
 		if (hl_add(w, st.st_dev, st.st_ino, n) < 0)
 			return err_set(e, -ENOMEM, "out of memory");
 	}
-	rc = read_xattrs(w, n, e);
+	rc = read_xattrs(w, dfd, name, n, e);
 	if (rc < 0)
 		return rc;
 	switch (type) {
@@ -234,7 +245,7 @@ static int walk(struct dir_walk *w, int dfd, struct bnode *dir, unsigned depth, 
 {
 	if (depth > BUILD_MAX_DEPTH)
 		return err_set(e, -E2BIG, "'%s' nests deeper than %u directories", w->path.p, BUILD_MAX_DEPTH);
-	int fd2 = dup(dfd);
+	int fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	if (fd2 < 0)
 		return err_setsys(e, -errno, "dup");
 	DIR *d = fdopendir(fd2);
@@ -302,6 +313,7 @@ int source_dir_read(struct btree *t, struct bsink *sink, const char *dir, struct
 	if (fstat(fd, &st) < 0)
 		return err_setsys(e, -errno, "stat '%s'", dir);
 	struct dir_walk w = { .t = t, .sink = sink, .path = BUF_INIT };
+	w.proc_ok = access("/proc/self/fd", F_OK) == 0;
 	w.buf = malloc(DIR_READ_CHUNK);
 	if (!w.buf)
 		return err_set(e, -ENOMEM, "out of memory");
@@ -311,7 +323,7 @@ int source_dir_read(struct btree *t, struct bsink *sink, const char *dir, struct
 	t->root->origin = ORIGIN_SOURCE;
 	t->root->mode = st.st_mode & 0xffffu;
 	tree_apply_policy(t, t->root, st.st_uid, st.st_gid, st.st_mtime);
-	int rc = read_xattrs(&w, t->root, e);
+	int rc = read_xattrs(&w, -1, NULL, t->root, e);
 	if (rc >= 0)
 		rc = walk(&w, fd, t->root, 0, e);
 	free(w.buf);

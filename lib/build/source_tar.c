@@ -111,8 +111,9 @@ static int add_entry(struct tar_read *r, struct archive_entry *ent, struct arca_
 		 type != S_IFIFO && type != S_IFSOCK)
 		return err_set(e, -EBADMSG, "tar: '%s': unsupported entry type 0%o", path, type);
 	if ((type == S_IFCHR || type == S_IFBLK) && !t->privileged) {
-		t->res.skipped++;
-		tree_warn(t, "'%s': device node skipped (unprivileged build)", path);
+		if (++t->res.skipped <= 5)
+			tree_warn(t, "'%s': device node skipped (unprivileged build)%s", path,
+				  t->res.skipped == 5 ? "; further ones are skipped silently" : "");
 		return 0;
 	}
 
