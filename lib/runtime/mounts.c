@@ -286,7 +286,8 @@ static int setup_dev(int rootfd, bool userns, const char *console, struct arca_e
 		char src[64], dst[64];
 		snprintf(src, sizeof(src), OLDROOT "/dev/%s", devs[i]);
 		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
-		if ((rc = mount_in(rootfd, src, dst, false, NULL, MS_BIND, NULL, e)) < 0)
+		if ((rc = mount_in(rootfd, src, dst, false, NULL, MS_BIND, NULL, e)) < 0 ||
+		    (rc = setattr_in(rootfd, dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e)) < 0)
 			return rc;
 	}
 	/* the caller's terminal, which the private devpts below cannot show,
@@ -294,7 +295,8 @@ static int setup_dev(int rootfd, bool userns, const char *console, struct arca_e
 	if (console) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), OLDROOT "%s", console);
-		if ((rc = mount_in(rootfd, src, "/dev/console", false, NULL, MS_BIND, NULL, e)) < 0)
+		if ((rc = mount_in(rootfd, src, "/dev/console", false, NULL, MS_BIND, NULL, e)) < 0 ||
+		    (rc = setattr_in(rootfd, "/dev/console", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e)) < 0)
 			return rc;
 	}
 	/* a private devpts: the container sees only its own terminals */

@@ -111,7 +111,10 @@ I="$T/img.sif"
 mkdir -p "$T/share" && echo shared >"$T/share/file" && chmod -R a+rX "$T/share"
 
 loops() { losetup -a 2>/dev/null | grep -c "$T/" ; }
-mounts() { grep -c . /proc/self/mountinfo; }
+# host mounts that could be ours: of the test directory, or squashfs/FUSE
+# (other work on the machine may only remove such mounts meanwhile)
+mounts() { grep -E -c -- "$T| - squashfs | - fuse" /proc/self/mountinfo; }
+fewer() { [ "$2" -le "$1" ] && echo ok || echo "$2 > $1"; }
 # the workload's sleep itself, not arca's command line that names it
 procs() { pgrep -f "^(/bin/)?sleep $MARK\$" | wc -l; }
 LOOPS0=$(loops)
@@ -143,6 +146,8 @@ cat >"$T/seccomp.json" <<'EOF2'
 EOF2
 out=$("$A" exec --seccomp "$T/seccomp.json" "$I" /bin/sh -c 'mkdir /tmp/d 2>&1 || echo denied')
 contains "root: --seccomp FILE applies an OCI profile" "denied" "$out"
+out=$("$A" exec "$I" /bin/sh -c 'cut -d" " -f5,6 /proc/self/mountinfo | grep -v "nosuid" | grep -v "^/dev/pts "')
+check "root: every mount is nosuid" "" "$out"
 out=$("$A" exec "$I" /bin/sh -c 'echo x >/newfile' 2>&1)
 contains "root: the image root is read-only" "Read-only file system" "$out"
 out=$("$A" exec --writable-tmpfs "$I" /bin/sh -c 'echo written >/newfile && cat /newfile' 2>&1)
@@ -243,7 +248,7 @@ for _ in $(seq 50); do [ "$(procs)" -ge 1 ] && break; sleep 0.1; done
 for _ in $(seq 50); do [ "$(procs)" = 0 ] && [ "$(loops)" = "$LOOPS0" ] && break; sleep 0.1; done
 check "root: after SIGKILL of arca no process remains" 0 "$(procs)"
 check "root: no loop device remains" "$LOOPS0" "$(loops)"
-check "root: no mount remains" "$MOUNTS0" "$(mounts)"
+check "root: no mount remains" ok "$(fewer "$MOUNTS0" "$(mounts)")"
 
 # SIGKILL at random points of the start-up (before, during and after the
 # mounts): the init must never outlive arca, whenever it dies
@@ -326,7 +331,7 @@ ro" "$out"
 	for _ in $(seq 50); do [ "$(procs)" = 0 ] && break; sleep 0.1; done
 	check "user: SIGKILL during start-up leaves no process" 0 "$(procs)"
 	check "user: ... and no FUSE server" 0 "$(pgrep -u 65534 -f "$A" | wc -l)"
-	check "user: no mount remains" "$MOUNTS0" "$(mounts)"
+	check "user: no mount remains" ok "$(fewer "$MOUNTS0" "$(mounts)")"
 fi
 
 echo "1..$n"
