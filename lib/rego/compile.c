@@ -612,6 +612,86 @@ static void resolve_body(struct scope *s, struct body *b)
 	}
 }
 
+/* A ref whose every operand is a constant: input.a.b or data.p.q */
+static bool ground_ref(struct rego *r, struct term *t)
+{
+	if (t->kind != T_REF || t->items[0]->kind != T_VAR)
+		return false;
+	if (t->items[0]->name != r->a_input && t->items[0]->name != r->a_data)
+		return false;
+	for (size_t i = 1; i < t->n; i++)
+		if (t->items[i]->kind != T_VALUE)
+			return false;
+	return true;
+}
+
+/* Equality index of a rule: its first expression compares a ground ref
+ * with a constant (`input.kind == "Pod"`), so a rule whose constant differs
+ * from the ref's value is skipped without entering its body. */
+static void index_rule(struct rego *r, struct rule *x)
+{
+	x->guard = NULL;
+	x->gval = NULL;
+	if (x->kind == R_FUNC || !x->body || x->body->n == 0)
+		return;
+	struct expr *e = x->body->e[0];
+	if (e->negated || e->nwith)
+		return;
+	struct term *a, *b;
+	if (e->kind == E_UNIFY) {
+		a = e->a;
+		b = e->b;
+	} else if (e->kind == E_TERM && e->a->kind == T_CALL && e->a->n == 2 && !e->a->fnode && e->a->bi &&
+		   strcmp(e->a->bi->name, "equal") == 0) {
+		a = e->a->items[0];
+		b = e->a->items[1];
+	} else {
+		return;
+	}
+	if (a->kind == T_VALUE) {
+		struct term *t = a;
+		a = b;
+		b = t;
+	}
+	if (b->kind != T_VALUE || !ground_ref(r, a))
+		return;
+	x->guard = a;
+	x->gval = b->v;
+}
+
+static bool same_ref(const struct term *a, const struct term *b)
+{
+	if (a->n != b->n || a->items[0]->name != b->items[0]->name)
+		return false;
+	for (size_t i = 1; i < a->n; i++)
+		if (!val_equal(a->items[i]->v, b->items[i]->v))
+			return false;
+	return true;
+}
+
+/* Rules of a node (and their else chains) that test the same ref share the
+ * first such rule's guard term, so the node looks the value up once. */
+static void share_guards(struct node *n)
+{
+	struct term *seen[8];
+	size_t nseen = 0;
+	for (struct rule *r = n->rules; r; r = r->next_in_node)
+		for (struct rule *x = r; x; x = x->els) {
+			if (!x->guard)
+				continue;
+			size_t i;
+			for (i = 0; i < nseen; i++)
+				if (same_ref(seen[i], x->guard))
+					break;
+			if (i < nseen)
+				x->guard = seen[i];
+			else if (nseen < ARRAY_SIZE(seen))
+				seen[nseen++] = x->guard;
+		}
+	for (size_t i = 0; i < n->nkids; i++)
+		share_guards(n->kids[i]);
+}
+
 static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
 {
 	struct scope s = { .r = r, .m = m };
@@ -627,6 +707,7 @@ static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
 		if (x->key && x->key->kind == T_VAR)
 			add_local(&s, x->key->name);
 		resolve_body(&s, x->body);
+		index_rule(r, x);
 		resolve_term(&s, x->value);
 		resolve_term(&s, x->key);
 		for (size_t i = 1; i < x->npath; i++)
@@ -765,6 +846,7 @@ int rego_compile(struct rego *r, struct arca_err *e)
 				return err_set(e, rc, "out of memory");
 		}
 	}
+	share_guards(r->root);
 	{
 		int rc = check_rules(r, e);
 		if (rc < 0)

@@ -1181,6 +1181,41 @@ static int ev_term1(struct ev *ev, struct term *t, struct val **out)
 	return EV_GENERAL;
 }
 
+void guard_cache_release(struct guard_cache *gc)
+{
+	if (gc->rc == 1)
+		tv_put(gc->v);
+	gc->guard = NULL;
+	gc->rc = 0;
+	gc->v = NULL;
+}
+
+int ev_rule_guard(struct ev *ev, struct rule *x, struct guard_cache *gc)
+{
+	/* `with` may replace `equal` or the documents the guard reads */
+	if (!x->guard || ev->nwo)
+		return 2;
+	ev->line = x->body->e[0]->line;
+	if (gc->guard != x->guard) {
+		struct val *v = NULL;
+		int rc = ev_term1(ev, x->guard, &v);
+		if (rc < 0)
+			return rc;
+		guard_cache_release(gc);
+		gc->guard = x->guard;
+		gc->rc = rc;
+		gc->v = rc == 1 ? v : NULL;
+	}
+	if (gc->rc == EV_GENERAL)
+		return 2;
+	/* the first expression counts as evaluated, as in ev_body */
+	bool eq = gc->rc == 1 && val_equal(gc->v, x->gval);
+	int rc = step(ev);
+	if (rc < 0)
+		return rc;
+	return eq ? 1 : 0;
+}
+
 /* ------------------------------------------------------------ terms */
 
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)

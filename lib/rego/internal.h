@@ -144,6 +144,13 @@ struct rule {
 	struct body *body;   /* never NULL (empty body == true) */
 	struct rule *els;    /* else chain */
 	struct rule *next_in_node;
+	/* Equality index: the body starts with `guard == gval` (or `=`), guard
+	 * a ref without variables, gval a constant. When guard's value differs
+	 * the body is skipped without being entered (see ev_rule_guard). Rules
+	 * of one node testing the same ref share one guard term, whose value is
+	 * then looked up once per evaluation of the node. */
+	struct term *guard;
+	struct val *gval;
 };
 
 struct import {
@@ -272,6 +279,17 @@ typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 #define EV_STOP 1
 
 int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+/* Checks rule @x's equality index before its body runs: 0 the body cannot
+ * succeed (skip it), 1 the first expression held (run the body from its
+ * second expression), 2 no index applies (run the whole body), or an error
+ * the first expression would have raised. */
+struct guard_cache {
+	struct term *guard; /* whose value is held below */
+	int rc;             /* ev_term1's answer: 1 value, 0 undefined, 2 general */
+	struct val *v;
+};
+int ev_rule_guard(struct ev *ev, struct rule *x, struct guard_cache *gc);
+void guard_cache_release(struct guard_cache *gc);
 /* The wall-clock time of this evaluation: read once, on first use, so every
  * builtin of one query sees the same instant. */
 int64_t ev_now_ns(struct ev *ev);

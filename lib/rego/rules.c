@@ -108,7 +108,7 @@ static int rsol_cont(struct ev *ev, void *arg)
 }
 
 /* Evaluates one rule (and its else chain) in a fresh frame. */
-static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s)
+static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s, struct guard_cache *gc)
 {
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
@@ -122,7 +122,9 @@ static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s)
 		ev->mod = x->mod;
 		s->r = x;
 		s->any = false;
-		rc = ev_body(ev, x->body, 0, rsol_cont, s);
+		rc = ev_rule_guard(ev, x, gc);
+		if (rc > 0)
+			rc = ev_body(ev, x->body, rc == 1 ? 1 : 0, rsol_cont, s);
 		while (ev->ntrail > mark) {
 			ev->ntrail--;
 			val_unref(ev->trail[ev->ntrail].v);
@@ -192,6 +194,7 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 	if (n->has_func)
 		return 0;
 	if (n->rules || n->dflt) {
+		struct guard_cache gc = { 0 };
 		/* keys[] is scratch below nk: left uninitialised on purpose */
 		struct rsol s;
 		s.r = NULL;
@@ -218,8 +221,9 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 				continue;
 			}
 			s.r = r;
-			rc = eval_rule(ev, r, &s);
+			rc = eval_rule(ev, r, &s, &gc);
 		}
+		guard_cache_release(&gc);
 		if (rc < 0) {
 			val_unref(s.value);
 			val_unref(s.coll);
@@ -257,7 +261,8 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		}
 		if (!s.value && n->dflt) {
 			s.r = n->dflt;
-			rc = eval_rule(ev, n->dflt, &s);
+			rc = eval_rule(ev, n->dflt, &s, &gc);
+			guard_cache_release(&gc);
 			if (rc < 0)
 				return rc;
 		}

@@ -140,8 +140,78 @@ static void test_with_in_negation(void)
 	rego_free(r);
 }
 
+/* The equality index skips rule bodies whose first expression compares a
+ * ground ref with another constant: results must be exactly those of
+ * evaluating every body (else chains, numbers, `with`, data refs, errors). */
+static void test_equality_index(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package ix\n"
+			  "kind := input.kind\n"
+			  "msg contains \"pod\" if input.kind == \"Pod\"\n"
+			  "msg contains \"svc\" if { \"Service\" == input.kind; input.port > 0 }\n"
+			  "msg contains \"one\" if input.n = 1\n"
+			  "msg contains \"via-rule\" if kind == \"Pod\"\n"
+			  "msg contains \"via-data\" if data.cfg.mode == \"strict\"\n"
+			  "tier := \"a\" if input.kind == \"Pod\"\n"
+			  "else := \"b\" if input.kind == \"Service\"\n"
+			  "else := \"c\"\n"
+			  "conflict := 1 if input.x == 1\n"
+			  "conflict := 2 if input.x == 1\n"
+			  "bad if conflict == 3\n"
+			  "replaced if msg == {\"svc\", \"via-data\"} with input.kind as \"Service\" with input.port as 1\n";
+	CHECK_RC(rego_add_module(r, "ix.rego", src, strlen(src), 0, &e), 0);
+	struct val *data = json("{\"cfg\":{\"mode\":\"strict\"}}");
+	CHECK_RC(rego_set_data(r, data, &e), 0);
+	val_unref(data);
+	CHECK_RC(rego_compile(r, &e), 0);
+	const struct {
+		const char *query, *input, *want; /* want NULL: undefined; "!" an error */
+	} cases[] = {
+		{ "data.ix.msg", "{\"kind\":\"Pod\"}", "[\"pod\",\"via-data\",\"via-rule\"]" },
+		{ "data.ix.msg", "{\"kind\":\"Service\",\"port\":80}", "[\"svc\",\"via-data\"]" },
+		{ "data.ix.msg", "{\"kind\":\"Service\",\"port\":0}", "[\"via-data\"]" },
+		{ "data.ix.msg", "{\"n\":1.0}", "[\"one\",\"via-data\"]" },
+		{ "data.ix.msg", "{}", "[\"via-data\"]" },
+		{ "data.ix.tier", "{\"kind\":\"Pod\"}", "\"a\"" },
+		{ "data.ix.tier", "{\"kind\":\"Service\"}", "\"b\"" },
+		{ "data.ix.tier", "{\"kind\":7}", "\"c\"" },
+		{ "data.ix.bad", "{\"x\":2}", NULL },
+		{ "data.ix.bad", "{\"x\":1}", "!" },
+		{ "data.ix.replaced", "{\"kind\":\"Pod\"}", "true" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rego_query *q = NULL;
+		struct val *in = json(cases[i].input), *out = NULL;
+		CHECK_RC(rego_prepare(r, cases[i].query, strlen(cases[i].query), 0, &q, &e), 0);
+		int rc = rego_query_value(q, in, &out, &e);
+		if (cases[i].want && strcmp(cases[i].want, "!") == 0) {
+			CHECK(rc == -EINVAL && strstr(err_msg(&e), "eval_conflict_error") != NULL);
+		} else if (!cases[i].want) {
+			CHECK_RC(rc, 0);
+			CHECK(out == NULL);
+		} else {
+			CHECK_RC(rc, 0);
+			struct buf b = BUF_INIT;
+			if (out)
+				val_to_json(out, &b, 0);
+			CHECK(out && strcmp(b.p, cases[i].want) == 0);
+			if (!out || strcmp(b.p, cases[i].want) != 0)
+				fprintf(stderr, "# %s %s: got %s, want %s\n", cases[i].query, cases[i].input,
+					out ? b.p : "undefined", cases[i].want);
+			buf_release(&b);
+		}
+		val_unref(out);
+		val_unref(in);
+		rego_query_free(q);
+	}
+	rego_free(r);
+}
+
 int main(void)
 {
+	RUN(test_equality_index);
 	RUN(test_with_in_negation);
 	RUN(test_compile_checks);
 	RUN(test_many_inputs);
