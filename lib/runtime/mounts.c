@@ -554,6 +554,26 @@ static int populate(struct rt_mnt *m, int rootfd, bool overlay, struct arca_err 
 	    (rc = mount_in(rootfd, "tmpfs", "/var/tmp", true, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", e)) < 0)
 		return rc;
 
+	/* the host's name resolution and time zone, as the reference binds
+	 * them, where the image has the file (nothing is created for them) */
+	static const char *const host_files[] = { "/etc/resolv.conf", "/etc/hosts", "/etc/localtime" };
+	for (size_t i = 0; i < ARRAY_SIZE(host_files); i++) {
+		const char *f = host_files[i];
+		if (m->netns && strcmp(f, "/etc/localtime") != 0)
+			continue;
+		char src[PATH_MAX];
+		struct stat st;
+		snprintf(src, sizeof(src), OLDROOT "%s", f);
+		int fd = open_in_root(rootfd, f, O_PATH);
+		if (fd < 0)
+			continue;
+		struct stat ist;
+		bool regular = fstat(fd, &ist) == 0 && S_ISREG(ist.st_mode);
+		close(fd);
+		if (regular && stat(src, &st) == 0 && S_ISREG(st.st_mode) && (rc = bind_in(rootfd, src, f, true, e)) < 0)
+			return rc;
+	}
+
 	/* home: the user's own (or an empty tmpfs with --containall); a home
 	 * that cannot be placed is left out rather than failing the launch */
 	bool can_create = overlay;

@@ -93,6 +93,7 @@ chmod 755 "$R/.singularity.d/runscript"
 printf 'export FOO=from-image\nexport SPACED="a b"\n' >"$R/.singularity.d/env/90-environment.sh"
 echo '{"maintainer":"arca tests","version":"1.0"}' >"$R/.singularity.d/labels.json"
 echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
+echo "# image" >"$R/etc/hosts"
 mksquashfs "$R" "$T/img.sqfs" -noappend -quiet -no-progress -all-root -comp lz4 >/dev/null
 mksquashfs "$R" "$T/img-zstd.sqfs" -noappend -quiet -no-progress -all-root -comp zstd >/dev/null 2>&1 ||
 	cp "$T/img.sqfs" "$T/img-zstd.sqfs"
@@ -161,6 +162,10 @@ out=$(cd / && "$A" exec "$I" /bin/sh -c 'grep " / / " /proc/self/mountinfo | sed
 check "root: the image itself is the root when nothing is added (no overlay)" "squashfs" "$out"
 out=$(cd / && "$A" exec --userns "$I" /bin/sh -c 'grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1')
 contains "root: --userns takes the FUSE root" "^fuse" "$out"
+out=$("$A" exec "$I" /bin/cat /etc/hosts)
+check "root: the host's /etc/hosts (the image has one)" "$(cat /etc/hosts)" "$out"
+out=$("$A" exec --net none "$I" /bin/cat /etc/hosts)
+check "root: the image's /etc/hosts with --net none" "# image" "$out"
 out=$("$A" exec --pwd /etc "$I" /bin/pwd)
 check "root: --pwd" "/etc" "$out"
 out=$("$A" exec "$I" /bin/pwd)
