@@ -234,6 +234,25 @@ else
 	skip "images from arca build" "no arca build"
 fi
 
+# a dynamically linked root: the host's bash and id with their libraries
+D="$T/droot"
+mkdir -p "$D"/{proc,dev,sys,tmp,etc,root,home}
+for b in "$(command -v bash)" "$(command -v id)"; do
+	mkdir -p "$D$(dirname "$b")" && cp "$b" "$D$b"
+	for l in $(ldd "$b" | grep -o '/[^ ]*'); do mkdir -p "$D$(dirname "$l")" && cp -n "$l" "$D$l"; done
+done
+if mksquashfs "$D" "$T/dyn.sqfs" -noappend -quiet -no-progress -all-root -comp zstd >/dev/null 2>&1 &&
+	"$A" sif new "$T/dyn.sif" >/dev/null &&
+	"$A" sif add "$T/dyn.sif" "$T/dyn.sqfs" --datatype 4 --parttype 2 --partfs 1 --partarch 2 >/dev/null; then
+	chmod 644 "$T/dyn.sif"
+	out=$("$A" exec "$T/dyn.sif" "$(command -v bash)" -c 'echo "${BASH_VERSION%%.*}"')
+	check "root: a dynamically linked workload (host bash and its libraries)" "$(bash -c 'echo "${BASH_VERSION%%.*}"')" "$out"
+	out=$(cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$A" exec "$T/dyn.sif" "$(command -v id)" -u)
+	check "user: a dynamically linked workload" "65534" "$out"
+else
+	notok "building the dynamically linked image"
+fi
+
 # signals: SIGTERM to arca reaches the workload, which decides the status
 "$A" exec "$I" /bin/sh -c "trap 'echo caught; exit 7' TERM; sleep $MARK & wait" >"$T/sig.out" 2>&1 &
 apid=$!
