@@ -8,6 +8,8 @@ const struct json_limits json_limits_default = {
 	.max_items = 16u << 20,
 };
 
+#define JSON_SHARE_SLOTS 256
+
 struct jp {
 	const char *s;
 	size_t len, pos;
@@ -15,7 +17,31 @@ struct jp {
 	size_t items;
 	struct arca_err *e;
 	struct buf scratch;
+	/* Short strings repeat (object keys, enum-like values): one value is
+	 * shared for equal text, which values being immutable allows. A
+	 * direct-mapped cache holding a reference per slot. */
+	struct val *shared[JSON_SHARE_SLOTS];
 };
+
+#define JSON_SHARE_MAX 32 /* longest string shared */
+
+static struct val *jp_shared_string(struct jp *p, const char *str, size_t len)
+{
+	if (len > JSON_SHARE_MAX)
+		return val_string(str, len);
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)str[i]) * 16777619u;
+	struct val **slot = &p->shared[h % JSON_SHARE_SLOTS];
+	if (*slot && (*slot)->str.len == len && memcmp((*slot)->str.s, str, len) == 0)
+		return val_ref(*slot);
+	struct val *v = val_string(str, len);
+	if (v) {
+		val_unref(*slot);
+		*slot = val_ref(v);
+	}
+	return v;
+}
 
 static int jp_fail(struct jp *p, int code, const char *what)
 {
@@ -132,7 +158,7 @@ static int jp_string(struct jp *p, struct val **out)
 		run++;
 	}
 	if (run < p->len && p->s[run] == '"') {
-		*out = val_string(p->s + p->pos, run - p->pos);
+		*out = jp_shared_string(p, p->s + p->pos, run - p->pos);
 		p->pos = run + 1;
 		return *out ? 0 : jp_fail(p, -ENOMEM, "out of memory");
 	}
@@ -455,6 +481,8 @@ int val_from_json(const char *text, size_t len, const struct json_limits *lim, s
 	struct val *v = NULL;
 	int rc = jp_value(&p, 0, &v);
 	buf_release(&p.scratch);
+	for (size_t i = 0; i < JSON_SHARE_SLOTS; i++)
+		val_unref(p.shared[i]);
 	if (rc < 0)
 		return rc;
 	jp_ws(&p);
