@@ -111,7 +111,10 @@ static const char *const deny_list[] = {
 	 * mount tree is arca's; with --fakeroot the user namespace would
 	 * otherwise allow remounting or covering it. */
 	"mount", "umount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount",
-	"fspick", "mount_setattr", "chroot",
+	"fspick", "mount_setattr",
+	/* (chroot stays: it needs CAP_SYS_CHROOT, which only --fakeroot
+	 * keeps, and there it confines within the container's own mount
+	 * namespace; build tools such as debootstrap rely on it.) */
 	/* Joining namespaces: setns into another container or the host's
 	 * namespaces (through an inherited fd or /proc) is an escape. */
 	"setns",

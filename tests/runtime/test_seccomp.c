@@ -109,7 +109,6 @@ static int default_denies(void)
 	DENIED(27, syscall(SYS_clock_settime, 0, NULL), EPERM);
 	DENIED(28, syscall(SYS_fsopen, "tmpfs", 0), EPERM);
 	DENIED(29, syscall(SYS_pidfd_getfd, -1, 0, 0), EPERM);
-	DENIED(30, syscall(SYS_chroot, "/"), EPERM);
 	/* Clone with a namespace flag: denied before any process exists. */
 	DENIED(31, syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0), EPERM);
 
