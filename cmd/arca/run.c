@@ -39,6 +39,8 @@ static const char run_help[] =
 	"      --memory SIZE          memory limit (e.g. 512M, 2G)\n"
 	"      --cpus N               CPU limit (e.g. 1.5)\n"
 	"      --pids-limit N         maximum number of processes\n"
+	"      --ecl FILE             (root only) an execution control list instead of\n"
+	"                             /etc/arca/ecl.toml, for administrators to try one\n"
 	"  -h, --help                 this help\n";
 
 enum {
@@ -53,6 +55,7 @@ enum {
 	OPT_CPUS,
 	OPT_PIDS,
 	OPT_NO_HOME,
+	OPT_ECL,
 };
 
 static const struct option run_opts[] = {
@@ -73,6 +76,7 @@ static const struct option run_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS },
+	{ "ecl", required_argument, NULL, OPT_ECL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -190,6 +194,15 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 			o.pids = v;
 			break;
 		}
+		case OPT_ECL:
+			/* the list is the administrators' gate: whoever could name
+			 * another file could open it */
+			if (geteuid() != 0) {
+				ret = usage_err(verb, "--ecl is for administrators (root)");
+				goto out;
+			}
+			o.ecl_config = optarg;
+			break;
 		case 'h':
 			fputs(run_help, stdout);
 			ret = 0;

@@ -253,6 +253,18 @@ else
 	notok "building the dynamically linked image"
 fi
 
+# the signer gate (execution control list) decides before anything is mounted
+printf 'activated = true\n[[execgroup]]\nmode = "whitelist"\ndirpath = ""\nkeyfp = ["12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"]\n' >"$T/ecl.toml"
+out=$("$A" exec --ecl "$T/ecl.toml" "$I" /bin/true 2>&1)
+check "root: an unsigned image is refused by a whitelist ECL (255)" "255 1" "$? $(echo "$out" | grep -c 'execution control list')"
+printf 'activated = maybe\n' >"$T/ecl-bad.toml"
+"$A" exec --ecl "$T/ecl-bad.toml" "$I" /bin/true >/dev/null 2>&1
+check "root: a malformed ECL refuses (fail closed)" 255 $?
+check "root: nothing was mounted for refused images" "$LOOPS0" "$(loops)"
+printf 'activated = false\n' >"$T/ecl-off.toml"
+"$A" exec --ecl "$T/ecl-off.toml" "$I" /bin/true
+check "root: an inactive ECL lets the image run" 0 $?
+
 # signals: SIGTERM to arca reaches the workload, which decides the status
 "$A" exec "$I" /bin/sh -c "trap 'echo caught; exit 7' TERM; sleep $MARK & wait" >"$T/sig.out" 2>&1 &
 apid=$!
@@ -322,6 +334,8 @@ euid 0 setuid0 0" "$out"
 	if [ $st = 0 ]; then ok "user: --memory (delegated cgroup)"; else
 		check "user: --memory without a delegated cgroup is refused clearly" "255 1" "$st $(echo "$out" | grep -c 'resource limits')"
 	fi
+	$U "$A" exec --ecl "$T/ecl-off.toml" "$I" /bin/true 2>/dev/null
+	check "user: --ecl is refused to non-root users" 2 $?
 	$U "$A" exec "$I" /bin/sh -c 'exit 5'
 	check "user: exit status" 5 $?
 	out=$($U "$A" exec --fakeroot "$I" /bin/sh -c 'id -u; (echo x >/etc/y) 2>/dev/null || echo ro')
