@@ -142,6 +142,11 @@ static size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cp_out)
 	return n;
 }
 
+/* Bytes a string can hold without escaping or UTF-8 decoding. */
+static const bool json_plain[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
 static int jp_string(struct jp *p, struct val **out)
 {
 	/* caller saw '"' */
@@ -151,12 +156,8 @@ static int jp_string(struct jp *p, struct val **out)
 	/* Most strings are plain ASCII without escapes: take them in one copy
 	 * straight from the input, which is what large data documents are. */
 	size_t run = p->pos;
-	while (run < p->len) {
-		unsigned char c = (unsigned char)p->s[run];
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-			break;
+	while (run < p->len && json_plain[(unsigned char)p->s[run]])
 		run++;
-	}
 	if (run < p->len && p->s[run] == '"') {
 		*out = jp_shared_string(p, p->s + p->pos, run - p->pos);
 		p->pos = run + 1;
