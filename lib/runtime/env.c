@@ -247,6 +247,19 @@ static char *absolute(const char *p)
 	return out;
 }
 
+static bool has_dot_component(const char *p)
+{
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t len = strcspn(c, "/");
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return true;
+		c += len;
+	}
+	return false;
+}
+
 int rt_bind_parse(const char *spec, struct rt_bind **binds, size_t *n, struct arca_err *e)
 {
 	_cleanup_free_ char *copy = strdup(spec);
@@ -281,8 +294,9 @@ int rt_bind_parse(const char *spec, struct rt_bind **binds, size_t *n, struct ar
 		}
 		if (!*f[0] || (f[1] && !*f[1]))
 			return err_set(e, -EINVAL, "bind '%s': empty path", spec);
-		if (f[1] && f[1][0] != '/')
-			return err_set(e, -EINVAL, "bind '%s': destination '%s' must be absolute", spec, f[1]);
+		if (f[1] && (f[1][0] != '/' || has_dot_component(f[1])))
+			return err_set(e, -EINVAL, "bind '%s': destination '%s' must be absolute, without . or ..",
+				       spec, f[1]);
 		struct rt_bind *nb = realloc(*binds, (*n + 1) * sizeof(**binds));
 		if (!nb)
 			return err_set(e, -ENOMEM, "out of memory");

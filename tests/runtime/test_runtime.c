@@ -30,6 +30,9 @@ static void binds(void)
 	CHECK_RC(rt_bind_parse("/x:/y:rx", &b, &n, &e), -EINVAL);
 	CHECK_RC(rt_bind_parse("/x:relative", &b, &n, &e), -EINVAL);
 	CHECK_RC(rt_bind_parse("/x:", &b, &n, &e), -EINVAL);
+	CHECK_RC(rt_bind_parse("/x:/a/../etc", &b, &n, &e), -EINVAL);
+	CHECK_RC(rt_bind_parse("/x:/a/.", &b, &n, &e), -EINVAL);
+	CHECK_RC(rt_bind_parse("/x:/a/..b", &b, &n, &e), 0);
 	CHECK_RC(rt_bind_parse("rel", &b, &n, &e), 0);
 	CHECK(b[n - 1].src[0] == '/'); /* made absolute against the cwd */
 	rt_binds_free(b, n);
