@@ -50,7 +50,7 @@ static int bind(struct ev *ev, const char *name, struct val *v)
 		ev->captrail = nc;
 	}
 	ev->trail[ev->ntrail].name = name;
-	ev->trail[ev->ntrail].v = v ? val_ref(v) : NULL;
+	ev->trail[ev->ntrail].v = v ? vref(v) : NULL;
 	ev->ntrail++;
 	return 0;
 }
@@ -59,7 +59,7 @@ static void undo(struct ev *ev, size_t mark)
 {
 	while (ev->ntrail > mark) {
 		ev->ntrail--;
-		val_unref(ev->trail[ev->ntrail].v);
+		vunref(ev->trail[ev->ntrail].v);
 	}
 }
 
@@ -97,9 +97,8 @@ static bool evaluable(struct ev *ev, struct term *t)
 	}
 }
 
-static int step(struct ev *ev)
+static int step_slow(struct ev *ev)
 {
-	ev->steps++;
 	if (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "evaluation exceeded %llu steps",
 				(unsigned long long)ev->r->lim.max_steps);
@@ -109,6 +108,16 @@ static int step(struct ev *ev)
 		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > ev->deadline_ns)
 			return ev_error(ev, -ETIME, EC_CANCEL, "evaluation deadline exceeded");
 	}
+	return 0;
+}
+
+/* Counts one evaluation step; the budget and the clock are looked at only
+ * when the budget is spent or every 1024 steps. */
+static inline int step(struct ev *ev)
+{
+	ev->steps++;
+	if ((ev->steps & 1023) == 0 || (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps))
+		return step_slow(ev);
 	return 0;
 }
 
@@ -127,7 +136,7 @@ static int each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg)
 			if (!k)
 				return -ENOMEM;
 			rc = f(ev, k, c->arr.items[i], arg);
-			val_unref(k);
+			vunref(k);
 		}
 		break;
 	case VAL_SET:
@@ -375,22 +384,22 @@ static int comp_build(struct ev *ev, struct comp_st *c)
 	if (t->kind == T_ARRAY) {
 		out = val_array_new(t->n);
 		for (size_t i = 0; out && i < t->n && rc == 0; i++)
-			rc = val_array_push(out, val_ref(c->vals[i]));
+			rc = val_array_push(out, vref(c->vals[i]));
 	} else if (t->kind == T_SET) {
 		out = val_set_new(t->n);
 		for (size_t i = 0; out && i < t->n && rc == 0; i++)
-			rc = val_set_add(out, val_ref(c->vals[i]));
+			rc = val_set_add(out, vref(c->vals[i]));
 	} else {
 		out = val_object_new(t->n / 2);
 		for (size_t i = 0; out && i + 1 < t->n && rc == 0; i += 2)
-			rc = val_object_put(out, val_ref(c->vals[i]), val_ref(c->vals[i + 1]));
+			rc = val_object_put(out, vref(c->vals[i]), vref(c->vals[i + 1]));
 	}
 	if (!out || rc < 0) {
-		val_unref(out);
+		vunref(out);
 		return -ENOMEM;
 	}
 	rc = c->k(ev, out, c->arg);
-	val_unref(out);
+	vunref(out);
 	return rc;
 }
 
@@ -444,8 +453,8 @@ static int collect_val(struct ev *ev, struct val *v, void *arg)
 	(void)ev;
 	struct collect *c = arg;
 	if (c->t->kind == T_ACOMP)
-		return val_array_push(c->out, val_ref(v));
-	return val_set_add(c->out, val_ref(v));
+		return val_array_push(c->out, vref(v));
+	return val_set_add(c->out, vref(v));
 }
 
 static int collect_ov(struct ev *ev, struct val *v, void *arg)
@@ -457,7 +466,7 @@ static int collect_ov(struct ev *ev, struct val *v, void *arg)
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
 		return 0;
 	}
-	return val_object_put(kv->c->out, val_ref(kv->key), val_ref(v));
+	return val_object_put(kv->c->out, vref(kv->key), vref(v));
 }
 
 static int collect_ok(struct ev *ev, struct val *v, void *arg)
@@ -485,7 +494,7 @@ static int ev_comprehension(struct ev *ev, struct term *t, vcont_fn k, void *arg
 	undo(ev, mark);
 	if (rc == 0)
 		rc = k(ev, c.out, arg);
-	val_unref(c.out);
+	vunref(c.out);
 	return rc;
 }
 
@@ -634,7 +643,7 @@ static struct val *data_path(struct ops_st *o, size_t i)
 {
 	struct val *p = val_array_new(i);
 	for (size_t j = 0; p && j < i; j++)
-		if (val_array_push(p, val_ref(o->ops[j]->v)) < 0)
+		if (val_array_push(p, vref(o->ops[j]->v)) < 0)
 			return NULL;
 	return p;
 }
@@ -645,7 +654,7 @@ static struct val *set_path(struct val *doc, struct val *path, size_t i, struct 
  * Returns a new reference, or NULL when still undefined. */
 static struct val *patch_deeper(struct ev *ev, struct val *path, struct val *v)
 {
-	struct val *cur = v ? val_ref(v) : NULL;
+	struct val *cur = v ? vref(v) : NULL;
 	for (size_t w = 0; w < ev->nwo; w++) {
 		struct wover *x = &ev->wo[w];
 		if (x->kind != 1 || x->path->arr.n <= path->arr.n)
@@ -656,7 +665,7 @@ static struct val *patch_deeper(struct ev *ev, struct val *path, struct val *v)
 		if (!pre)
 			continue;
 		struct val *nv = set_path(cur, x->path, path->arr.n, x->v);
-		val_unref(cur);
+		vunref(cur);
 		cur = nv;
 	}
 	return cur;
@@ -679,11 +688,11 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 				return -ENOMEM;
 			struct val *ov = path_override(ev, path, &deeper);
 			if (ov == (struct val *)-1) {
-				val_unref(path);
+				vunref(path);
 				return 0;
 			}
 			if (ov) {
-				val_unref(path);
+				vunref(path);
 				return apply_ops(ev, ov, o, i);
 			}
 		}
@@ -695,7 +704,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 		whole = o->ops[i]->kind != T_VALUE;
 	}
 	if (!whole) {
-		val_unref(path);
+		vunref(path);
 		struct term *op = o->ops[i];
 		struct data_key dk = { n, base, o, i };
 		if (op->kind == T_VALUE)
@@ -705,22 +714,22 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 	if (n) {
 		rc = node_value(ev, n, base, &v);
 		if (rc < 0) {
-			val_unref(path);
+			vunref(path);
 			return rc;
 		}
 	} else if (base) {
-		v = val_ref(base);
+		v = vref(base);
 	}
 	if (deeper && path) {
 		struct val *pv = patch_deeper(ev, path, v);
-		val_unref(v);
+		vunref(v);
 		v = pv;
 	}
-	val_unref(path);
+	vunref(path);
 	if (!v)
 		return 0;
 	rc = apply_ops(ev, v, o, i);
-	val_unref(v);
+	vunref(v);
 	return rc;
 }
 
@@ -799,14 +808,14 @@ static int call_invoke(struct ev *ev, struct call_st *c)
 			struct val *x = res->arr.items[i];
 			rc = c->out_term ? match(ev, c->out_term, x, call_out_matched, c) : c->k(ev, x, c->arg);
 		}
-		val_unref(res);
+		vunref(res);
 		return rc;
 	}
 	if (c->out_term)
 		rc = match(ev, c->out_term, res, call_out_matched, c);
 	else
 		rc = c->k(ev, res, c->arg);
-	val_unref(res);
+	vunref(res);
 	return rc;
 }
 
@@ -875,7 +884,7 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, const stru
 			continue;
 		if (x->fname == name || (fn && x->fname == fn->fullname)) {
 			if (x->v) {
-				*out = val_ref(x->v);
+				*out = vref(x->v);
 				return 0;
 			}
 			/* replacement function: dispatch without this override */
@@ -919,7 +928,7 @@ static int first_val(struct ev *ev, struct val *v, void *arg)
 {
 	struct val **out = arg;
 	(void)ev;
-	*out = val_ref(v);
+	*out = vref(v);
 	return EV_STOP;
 }
 
@@ -946,12 +955,12 @@ static int ev_template(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 			buf_add(&b, v->str.s, v->str.len);
 		else
 			val_to_text(v, &b);
-		val_unref(v);
+		vunref(v);
 	}
 	if (rc >= 0) {
 		struct val *v = buf_error(&b) ? NULL : val_string(b.p, b.len);
 		rc = v ? k(ev, v, arg) : -ENOMEM;
-		val_unref(v);
+		vunref(v);
 	}
 	buf_release(&b);
 	return rc;
@@ -981,7 +990,7 @@ static int first_owned(struct ev *ev, struct val *v, void *arg)
 {
 	(void)ev;
 	struct val **out = arg;
-	*out = val_ref(v);
+	*out = vref(v);
 	return EV_STOP;
 }
 
@@ -1125,7 +1134,7 @@ static int composite1(struct ev *ev, struct term *t, struct val **out)
 		}
 	}
 	if (rc != 1) {
-		val_unref(o);
+		vunref(o);
 		return rc;
 	}
 	*out = o;
@@ -1169,7 +1178,7 @@ static int ev_term1(struct ev *ev, struct term *t, struct val **out)
 		struct val *v = NULL;
 		int rc = ev_term(ev, t, first_owned, &v);
 		if (rc < 0) {
-			val_unref(v);
+			vunref(v);
 			return rc;
 		}
 		if (!v)
@@ -1525,7 +1534,7 @@ static int with_val(struct ev *ev, struct val *v, void *arg)
 {
 	struct val **out = arg;
 	(void)ev;
-	*out = val_ref(v);
+	*out = vref(v);
 	return EV_STOP;
 }
 
@@ -1539,13 +1548,13 @@ static struct val *term_path(struct term *t, const char **root)
 		return p;
 	}
 	if (t->kind != T_REF || t->items[0]->kind != T_VAR) {
-		val_unref(p);
+		vunref(p);
 		return NULL;
 	}
 	*root = t->items[0]->name;
 	for (size_t i = 1; i < t->n; i++) {
-		if (t->items[i]->kind != T_VALUE || val_array_push(p, val_ref(t->items[i]->v)) < 0) {
-			val_unref(p);
+		if (t->items[i]->kind != T_VALUE || val_array_push(p, vref(t->items[i]->v)) < 0) {
+			vunref(p);
 			return NULL;
 		}
 	}
@@ -1574,7 +1583,7 @@ static int push_wo(struct ev *ev, struct wover *w)
 static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 {
 	size_t before = ev->nwo;
-	struct val *saved_input = ev->input ? val_ref(ev->input) : NULL;
+	struct val *saved_input = ev->input ? vref(ev->input) : NULL;
 	int rc = 0;
 	for (size_t i = 0; i < x->nwith && rc == 0; i++) {
 		struct with *w = &x->with[i];
@@ -1591,18 +1600,18 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			if (rc == EV_STOP)
 				rc = 0;
 			if (rc == 0 && v) {
-				struct val *ni = path->arr.n == 0 ? val_ref(v) : set_path(ev->input, path, 0, v);
-				val_unref(v);
+				struct val *ni = path->arr.n == 0 ? vref(v) : set_path(ev->input, path, 0, v);
+				vunref(v);
 				if (!ni)
 					rc = -ENOMEM;
 				else {
-					val_unref(ev->input);
+					vunref(ev->input);
 					ev->input = ni;
 				}
 			} else if (rc == 0) {
 				rc = WITH_UNDEFINED; /* undefined replacement: expression undefined */
 			}
-			val_unref(path);
+			vunref(path);
 			continue;
 		}
 		struct term *tgt_fn = NULL;
@@ -1652,7 +1661,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 						o.fterm = ft;
 					}
 				}
-				val_unref(vp);
+				vunref(vp);
 			}
 			if (!isfn && rc == 0) {
 				struct val *v = NULL;
@@ -1661,7 +1670,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 					rc = 0;
 				o.v = v;
 				if (!v && rc == 0) {
-					val_unref(path);
+					vunref(path);
 					rc = WITH_UNDEFINED;
 					break;
 				}
@@ -1674,7 +1683,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			if (rc == EV_STOP)
 				rc = 0;
 			if (!v && rc == 0) {
-				val_unref(path);
+				vunref(path);
 				rc = WITH_UNDEFINED;
 				break;
 			}
@@ -1683,8 +1692,8 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 		if (rc == 0)
 			rc = push_wo(ev, &o);
 		if (rc < 0) {
-			val_unref(o.path);
-			val_unref(o.v);
+			vunref(o.path);
+			vunref(o.v);
 		}
 	}
 	if (rc == 0) {
@@ -1706,7 +1715,7 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			struct body_st s2 = { &one, 0, with_rest, &ws };
 			rc = ev_expr_neg(ev, &copy, &s2);
 			for (size_t j = 0; j < ev->r->nnodes; j++)
-				val_unref(im[j]);
+				vunref(im[j]);
 			free(im);
 			free(ib);
 			ev->memo = ws.outer_memo;
@@ -1717,11 +1726,11 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 		rc = 0;
 	while (ev->nwo > before) {
 		ev->nwo--;
-		val_unref(ev->wo[ev->nwo].path);
-		val_unref(ev->wo[ev->nwo].v);
+		vunref(ev->wo[ev->nwo].path);
+		vunref(ev->wo[ev->nwo].v);
 		free(ev->wo[ev->nwo].fterm);
 	}
-	val_unref(ev->input);
+	vunref(ev->input);
 	ev->input = saved_input;
 	return rc;
 }
@@ -1745,21 +1754,21 @@ int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 static struct val *set_path(struct val *doc, struct val *path, size_t i, struct val *v)
 {
 	if (i == path->arr.n)
-		return val_ref(v);
+		return vref(v);
 	struct val *key = path->arr.items[i];
 	struct val *o = val_object_new(doc && doc->kind == VAL_OBJECT ? doc->obj.n + 1 : 1);
 	if (!o)
 		return NULL;
 	if (doc && doc->kind == VAL_OBJECT)
 		for (size_t j = 0; j < doc->obj.n; j++)
-			if (val_object_put(o, val_ref(doc->obj.keys[j]), val_ref(doc->obj.vals[j])) < 0)
+			if (val_object_put(o, vref(doc->obj.keys[j]), vref(doc->obj.vals[j])) < 0)
 				goto fail;
 	struct val *sub = set_path(doc && doc->kind == VAL_OBJECT ? val_object_get(doc, key) : NULL, path, i + 1, v);
-	if (!sub || val_object_put(o, val_ref(key), sub) < 0)
+	if (!sub || val_object_put(o, vref(key), sub) < 0)
 		goto fail;
 	return o;
 fail:
-	val_unref(o);
+	vunref(o);
 	return NULL;
 }
 

@@ -28,7 +28,7 @@ static int rsol_value(struct ev *ev, struct val *v, void *arg)
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "%s", s->conflict);
 		return 0;
 	}
-	s->value = val_ref(v);
+	s->value = vref(v);
 	return 0;
 }
 
@@ -48,11 +48,11 @@ static int coll_insert(struct ev *ev, struct rsol *s, struct val *v)
 					return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
 				return 0;
 			}
-			return val_object_put(cur, val_ref(s->keys[i]), val_ref(v));
+			return val_object_put(cur, vref(s->keys[i]), vref(v));
 		}
 		if (!nx) {
 			nx = (last && multi) ? val_set_new(4) : val_object_new(4);
-			if (!nx || val_object_put(cur, val_ref(s->keys[i]), nx) < 0)
+			if (!nx || val_object_put(cur, vref(s->keys[i]), nx) < 0)
 				return -ENOMEM;
 		} else if (nx->refs > 1) {
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
@@ -62,7 +62,7 @@ static int coll_insert(struct ev *ev, struct rsol *s, struct val *v)
 	if (multi) {
 		if (cur->kind != VAL_SET)
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
-		return val_set_add(cur, val_ref(v));
+		return val_set_add(cur, vref(v));
 	}
 	return 0;
 }
@@ -127,7 +127,7 @@ static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s, struct guard
 			rc = ev_body(ev, x->body, rc == 1 ? 1 : 0, rsol_cont, s);
 		while (ev->ntrail > mark) {
 			ev->ntrail--;
-			val_unref(ev->trail[ev->ntrail].v);
+			vunref(ev->trail[ev->ntrail].v);
 		}
 		if (rc < 0 || s->any)
 			break;
@@ -149,19 +149,19 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 		struct val *o = val_object_new(a->obj.n + b->obj.n);
 		int rc = o ? 0 : -ENOMEM;
 		for (size_t i = 0; i < a->obj.n && rc == 0; i++)
-			rc = val_object_put(o, val_ref(a->obj.keys[i]), val_ref(a->obj.vals[i]));
+			rc = val_object_put(o, vref(a->obj.keys[i]), vref(a->obj.vals[i]));
 		for (size_t i = 0; i < b->obj.n && rc == 0; i++) {
 			struct val *x = val_object_get(o, b->obj.keys[i]), *m = NULL;
 			if (!x) {
-				rc = val_object_put(o, val_ref(b->obj.keys[i]), val_ref(b->obj.vals[i]));
+				rc = val_object_put(o, vref(b->obj.keys[i]), vref(b->obj.vals[i]));
 				continue;
 			}
 			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1);
 			if (rc == 0)
-				rc = val_object_put(o, val_ref(b->obj.keys[i]), m);
+				rc = val_object_put(o, vref(b->obj.keys[i]), m);
 		}
 		if (rc < 0) {
-			val_unref(o);
+			vunref(o);
 			return rc;
 		}
 		*out = o;
@@ -171,11 +171,11 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 		struct val *u = val_set_new(a->arr.n + b->arr.n);
 		int rc = u ? 0 : -ENOMEM;
 		for (size_t i = 0; i < a->arr.n && rc == 0; i++)
-			rc = val_set_add(u, val_ref(a->arr.items[i]));
+			rc = val_set_add(u, vref(a->arr.items[i]));
 		for (size_t i = 0; i < b->arr.n && rc == 0; i++)
-			rc = val_set_add(u, val_ref(b->arr.items[i]));
+			rc = val_set_add(u, vref(b->arr.items[i]));
 		if (rc < 0) {
-			val_unref(u);
+			vunref(u);
 			return rc;
 		}
 		*out = u;
@@ -183,7 +183,7 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 	}
 	if (!val_equal(a, b))
 		return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
-	*out = val_ref(a);
+	*out = vref(a);
 	return 0;
 }
 
@@ -225,8 +225,8 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		}
 		guard_cache_release(&gc);
 		if (rc < 0) {
-			val_unref(s.value);
-			val_unref(s.coll);
+			vunref(s.value);
+			vunref(s.coll);
 			return rc;
 		}
 		if (coll && s.coll->kind == VAL_OBJECT) {
@@ -241,17 +241,17 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 					break;
 				struct val *old = val_object_get(s.coll, c->key);
 				if (!old) {
-					rc = val_object_put(s.coll, val_ref(c->key), cv);
+					rc = val_object_put(s.coll, vref(c->key), cv);
 					continue;
 				}
 				struct val *m = NULL;
 				rc = merge_docs(ev, old, cv, &m, 0);
-				val_unref(cv);
+				vunref(cv);
 				if (rc == 0)
-					rc = val_object_put(s.coll, val_ref(c->key), m);
+					rc = val_object_put(s.coll, vref(c->key), m);
 			}
 			if (rc < 0) {
-				val_unref(s.coll);
+				vunref(s.coll);
 				return rc;
 			}
 		}
@@ -281,15 +281,15 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		struct val *cb = base ? val_object_get(base, c->key) : NULL;
 		rc = rego_eval_node_value(ev, c, cb, &cv);
 		if (rc == 0 && cv)
-			rc = val_object_put(o, val_ref(c->key), cv);
+			rc = val_object_put(o, vref(c->key), cv);
 	}
 	if (rc == 0 && base && base->kind == VAL_OBJECT) {
 		for (size_t i = 0; i < base->obj.n && rc == 0; i++)
 			if (!val_object_get(o, base->obj.keys[i]))
-				rc = val_object_put(o, val_ref(base->obj.keys[i]), val_ref(base->obj.vals[i]));
+				rc = val_object_put(o, vref(base->obj.keys[i]), vref(base->obj.vals[i]));
 	}
 	if (rc < 0) {
-		val_unref(o);
+		vunref(o);
 		return rc;
 	}
 	*out = o;
@@ -300,7 +300,7 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 {
 	*out = NULL;
 	if (ev->memo[n->id]) {
-		*out = val_ref(ev->memo[n->id]);
+		*out = vref(ev->memo[n->id]);
 		return 0;
 	}
 	if (ev->busy[n->id])
@@ -312,7 +312,7 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 	if (rc < 0)
 		return rc;
 	if (v) {
-		ev->memo[n->id] = val_ref(v);
+		ev->memo[n->id] = vref(v);
 		*out = v;
 	}
 	return 0;
@@ -382,7 +382,7 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 			rc = match_arg(ev, &f);
 			while (ev->ntrail > mark) {
 				ev->ntrail--;
-				val_unref(ev->trail[ev->ntrail].v);
+				vunref(ev->trail[ev->ntrail].v);
 			}
 			if (rc < 0 || f.rs.any)
 				break;
@@ -396,7 +396,7 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	ev->mod = mod;
 	ev->depth--;
 	if (rc < 0) {
-		val_unref(f.rs.value);
+		vunref(f.rs.value);
 		return rc;
 	}
 	*out = f.rs.value;
@@ -544,8 +544,8 @@ static int qres_cont(struct ev *ev, void *arg)
 		return -ENOMEM;
 	for (size_t i = 0; i < qr->nvars; i++) {
 		struct val *v = lookup_top(ev, qr->vars[i]);
-		if (v && val_object_put_cstr(o, qr->vars[i], val_ref(v)) < 0) {
-			val_unref(o);
+		if (v && val_object_put_cstr(o, qr->vars[i], vref(v)) < 0) {
+			vunref(o);
 			return -ENOMEM;
 		}
 	}
@@ -564,7 +564,7 @@ static int qfirst_cont(struct ev *ev, void *arg)
 	struct qfirst *qf = arg;
 	if (!qf->v) {
 		struct val *v = lookup_top(ev, qf->var);
-		qf->v = v ? val_ref(v) : val_bool(true);
+		qf->v = v ? vref(v) : val_bool(true);
 	}
 	return 0;
 }
@@ -597,7 +597,7 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 
 	if (e)
 		err_clear(e);
-	ev.input = input ? val_ref(input) : NULL;
+	ev.input = input ? vref(input) : NULL;
 	ev.strict = (flags & REGO_STRICT_BUILTINS) != 0;
 	size_t nn = r->nnodes ? r->nnodes : 1;
 	if (!q->memo)
@@ -624,18 +624,18 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 out:
 	/* the scratch goes back to the query clean: no memo, no busy flag */
 	for (size_t i = 0; ev.memo && i < r->nnodes; i++) {
-		val_unref(ev.memo[i]);
+		vunref(ev.memo[i]);
 		ev.memo[i] = NULL;
 	}
 	if (ev.busy)
 		memset(ev.busy, 0, nn * sizeof(*ev.busy));
 	for (size_t i = 0; i < ev.ntrail; i++)
-		val_unref(ev.trail[i].v);
+		vunref(ev.trail[i].v);
 	q->trail = ev.trail;
 	q->captrail = ev.captrail;
 	free(ev.wo);
-	val_unref(ev.bcache);
-	val_unref(ev.input);
+	vunref(ev.bcache);
+	vunref(ev.input);
 	return rc;
 }
 
@@ -647,7 +647,7 @@ static int run_query_all(struct rego_query *q, struct body *body, const char **v
 		return err_set(e, -ENOMEM, "out of memory");
 	int rc = run_query(q, body, qres_cont, &qr, input, flags, e);
 	if (rc < 0) {
-		val_unref(qr.out);
+		vunref(qr.out);
 		return rc;
 	}
 	*out = qr.out;
@@ -667,7 +667,7 @@ int rego_query_value(struct rego_query *q, struct val *input, struct val **out, 
 		struct qfirst qf = { q->vvar, NULL };
 		int rc = run_query(q, q->vbody, qfirst_cont, &qf, input, 0, e);
 		if (rc < 0) {
-			val_unref(qf.v);
+			vunref(qf.v);
 			return rc;
 		}
 		*out = qf.v;
@@ -678,9 +678,9 @@ int rego_query_value(struct rego_query *q, struct val *input, struct val **out, 
 		return rc;
 	/* a single-ref query: the value is the ref's value, so re-run as x = ref */
 	if (res->arr.n > 0 && res->arr.items[0]->obj.n > 0)
-		*out = val_ref(res->arr.items[0]->obj.vals[0]);
+		*out = vref(res->arr.items[0]->obj.vals[0]);
 	else if (res->arr.n > 0)
 		*out = val_bool(true);
-	val_unref(res);
+	vunref(res);
 	return 0;
 }
