@@ -81,6 +81,7 @@ struct rt_mnt {
 	int sif_fd;
 	uint64_t part_off, part_size;
 	const char *home; /* the user's home: host path and container path */
+	bool home_on_host; /* it exists on the host (else only --contain makes one) */
 	const char *cwd;  /* host working directory, or NULL */
 	const bool *bind_dir; /* per bind: the source is a directory (stat'ed on the host) */
 	const char *console;     /* host path of the caller's terminal, or NULL */

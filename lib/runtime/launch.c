@@ -60,6 +60,7 @@ struct launch {
 	int sync_rd; /* arca -> init: "go" once the cgroup holds the init */
 	int err_wr;  /* init/workload -> arca: struct rt_msg */
 	char *home;
+	bool home_on_host;
 	char *cwd;
 	bool *bind_dir;
 	char *passwd_line;
@@ -473,6 +474,8 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 		l->cwd = strdup(cwd);
 	if (!l->home)
 		return err_set(e, -ENOMEM, "out of memory");
+	struct stat hst;
+	l->home_on_host = stat(l->home, &hst) == 0 && S_ISDIR(hst.st_mode);
 	for (int fd = 0; fd <= 2 && !l->console; fd++) {
 		const char *t = isatty(fd) ? ttyname(fd) : NULL;
 		if (t && !strncmp(t, "/dev/", 5) && !(l->console = strdup(t)))
@@ -553,6 +556,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		.part_off = (uint64_t)part->offset,
 		.part_size = (uint64_t)part->size,
 		.home = l.home,
+		.home_on_host = l.home_on_host,
 		.cwd = l.cwd,
 		.bind_dir = l.bind_dir,
 		.console = l.console,

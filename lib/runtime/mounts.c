@@ -495,7 +495,8 @@ static int premake_all(struct rt_mnt *m, struct arca_err *e)
 	for (size_t i = 0; i < ARRAY_SIZE(std_dirs); i++)
 		if (premake(std_dirs[i], true, &existed) < 0)
 			log_debug("runtime: cannot prepare '%s'", std_dirs[i]);
-	if (m->home && strcmp(m->home, "/") != 0 && !m->o->no_home && premake(m->home, true, &existed) < 0)
+	bool want_home = m->home_on_host || m->o->contain || m->o->containall;
+	if (m->home && strcmp(m->home, "/") != 0 && !m->o->no_home && want_home && premake(m->home, true, &existed) < 0)
 		log_debug("runtime: cannot prepare home '%s'", m->home);
 	if (m->cwd && !m->o->containall && !m->o->contain) {
 		int rc = premake(m->cwd, true, &existed);
