@@ -387,11 +387,23 @@ int val_set_add(struct val *s, struct val *item)
 	return 0;
 }
 
+/* Lookup only (no insertion point): small vectors of strings are scanned,
+ * which tests lengths before bytes and needs no ordering compare. */
+static ssize_t vec_lookup(struct val *const *items, size_t n, const struct val *x)
+{
+	if (x->kind != VAL_STRING || n > 8)
+		return vec_find(items, n, x);
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->kind == VAL_STRING && val_equal(items[i], x))
+			return (ssize_t)i;
+	return -1;
+}
+
 bool val_set_contains(const struct val *s, const struct val *item)
 {
 	if (!s || s->kind != VAL_SET)
 		return false;
-	return vec_find(s->arr.items, s->arr.n, item) >= 0;
+	return vec_lookup(s->arr.items, s->arr.n, item) >= 0;
 }
 
 int val_object_put(struct val *o, struct val *key, struct val *v)
@@ -456,7 +468,7 @@ struct val *val_object_get(const struct val *o, const struct val *key)
 {
 	if (!o || o->kind != VAL_OBJECT)
 		return NULL;
-	ssize_t at = vec_find(o->obj.keys, o->obj.n, key);
+	ssize_t at = vec_lookup(o->obj.keys, o->obj.n, key);
 	return at >= 0 ? o->obj.vals[at] : NULL;
 }
 

@@ -1364,16 +1364,13 @@ static int every_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
 	struct every_st *es = arg;
 	size_t mark = ev->ntrail;
 	int rc = 0;
-	if (es->x->a)
-		rc = declare_vars(ev, es->x->a);
+	/* variables are bound fresh (a plain variable directly to its value,
+	 * a pattern's variables declared unbound) */
+	struct term *ka = es->x->a, *va = es->x->b;
+	if (ka)
+		rc = ka->kind == T_VAR ? (is_root(ka->name) ? 0 : bind(ev, ka->name, k)) : declare_vars(ev, ka);
 	if (rc == 0)
-		rc = declare_vars(ev, es->x->b);
-	if (rc == 0 && es->x->a) {
-		if (es->x->a->kind == T_VAR)
-			rc = bind(ev, es->x->a->name, k);
-	}
-	if (rc == 0 && es->x->b->kind == T_VAR)
-		rc = bind(ev, es->x->b->name, v);
+		rc = va->kind == T_VAR ? (is_root(va->name) ? 0 : bind(ev, va->name, v)) : declare_vars(ev, va);
 	if (rc == 0)
 		rc = ev_body(ev, es->x->body, 0, stop_cont, NULL);
 	undo(ev, mark);
