@@ -234,6 +234,22 @@ else
 	skip "images from arca build" "no arca build"
 fi
 
+# a bare image: one static binary, no directories, /tmp a symlink; mount
+# points are made in the overlay and placed where the image's links lead
+M="$T/mroot"
+mkdir -p "$M/x"
+cp "$R/bin/busybox" "$M/busybox"
+ln -s /x "$M/tmp"
+mksquashfs "$M" "$T/mini.sqfs" -noappend -quiet -no-progress -all-root >/dev/null &&
+	"$A" sif new "$T/mini.sif" >/dev/null &&
+	"$A" sif add "$T/mini.sif" "$T/mini.sqfs" --datatype 4 --parttype 2 --partfs 1 --partarch 2 >/dev/null
+chmod 644 "$T/mini.sif"
+out=$(cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$A" exec -B "$T/share:/data" "$T/mini.sif" \
+	/busybox sh -c '/busybox cat /data/file; /busybox grep -c " /x " /proc/self/mountinfo; /busybox test -c /dev/null && echo dev')
+check "user: a bare image gets its mount points; /tmp follows the image's link" "shared
+1
+dev" "$out"
+
 # a dynamically linked root: the host's bash and id with their libraries
 D="$T/droot"
 mkdir -p "$D"/{proc,dev,sys,tmp,etc,root,home}
