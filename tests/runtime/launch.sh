@@ -350,6 +350,10 @@ euid 0 setuid0 0" "$out"
 	if [ $st = 0 ]; then ok "user: --memory (delegated cgroup)"; else
 		check "user: --memory without a delegated cgroup is refused clearly" "255 1" "$st $(echo "$out" | grep -c 'resource limits')"
 	fi
+	# the host lets this user create user namespaces (checked above); the
+	# default seccomp list does not, inside: no way back to capabilities
+	out=$($U "$A" exec "$I" /bin/sh -c 'unshare -U -r /bin/true 2>/dev/null && echo created || echo refused')
+	check "user: a seccomp-blocked call (unshare of a user namespace) fails" "refused" "$out"
 	$U "$A" exec --ecl "$T/ecl-off.toml" "$I" /bin/true 2>/dev/null
 	check "user: --ecl is refused to non-root users" 2 $?
 	$U "$A" exec "$I" /bin/sh -c 'exit 5'
