@@ -1732,6 +1732,57 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 	return rc;
 }
 
+/*
+ * The commonest expressions on a single-valued term, without the general
+ * machinery: `t` (true unless false or undefined), `not t` and `x := t`.
+ * *done is false when the term enumerates (nothing was bound then); the
+ * return value is otherwise the body's, whatever the continuation returned.
+ */
+static int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done)
+{
+	struct val *v = NULL;
+	int rc;
+	*done = false;
+	switch (x->kind) {
+	case E_TERM:
+		rc = ev_term1(ev, x->a, &v);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc < 0)
+			return rc;
+		bool holds = rc == 1 && !(v->kind == VAL_BOOL && !v->b);
+		tv_put(v);
+		if (x->negated) {
+			/* the negated expression counts as a body of its own */
+			rc = step(ev);
+			if (rc < 0)
+				return rc;
+			holds = !holds;
+		}
+		return holds ? ev_body(ev, b, i + 1, k, arg) : 0;
+	case E_ASSIGN: {
+		if (x->negated || x->a->kind != T_VAR || is_root(x->a->name))
+			return 0;
+		rc = ev_term1(ev, x->b, &v);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc != 1)
+			return rc;
+		size_t mark = ev->ntrail;
+		rc = bind(ev, x->a->name, v);
+		tv_put(v);
+		if (rc == 0)
+			rc = ev_body(ev, b, i + 1, k, arg);
+		undo(ev, mark);
+		return rc;
+	}
+	default:
+		return 0;
+	}
+}
+
 int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 {
 	if (i == b->n)
@@ -1744,6 +1795,10 @@ int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 	ev->line = x->line;
 	if (x->nwith)
 		return ev_expr_with(ev, x, &s);
+	bool done;
+	rc = ev_expr_fast(ev, x, b, i, k, arg, &done);
+	if (done)
+		return rc;
 	return ev_expr_neg(ev, x, &s);
 }
 
