@@ -229,7 +229,9 @@ static inline struct val *vref(struct val *v)
 
 static inline void vunref(struct val *v)
 {
-	if (v && v->refs > 1)
+	if (!v || v->refs == 0) /* immortal: null, booleans, small integers */
+		return;
+	if (v->refs > 1)
 		v->refs--;
 	else
 		val_unref(v);
