@@ -1732,9 +1732,45 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 	return rc;
 }
 
+/* Each element of @c bound to @va (and its key or index to @ka), then the
+ * rest of the body: what E_SOME_IN does through each_kv and match. */
+static int some_in_fast(struct ev *ev, struct val *c, struct term *ka, struct term *va, struct body *b, size_t i,
+			cont_fn k, void *arg)
+{
+	size_t n = c->kind == VAL_OBJECT ? c->obj.n : (c->kind == VAL_ARRAY || c->kind == VAL_SET) ? c->arr.n : 0;
+	int rc = 0;
+	for (size_t j = 0; j < n && rc == 0; j++) {
+		struct val *key, *v;
+		if (c->kind == VAL_OBJECT) {
+			key = c->obj.keys[j];
+			v = c->obj.vals[j];
+		} else if (c->kind == VAL_SET) {
+			key = v = c->arr.items[j];
+		} else {
+			v = c->arr.items[j];
+			key = ka ? val_int((int64_t)j) : NULL;
+			if (ka && !key)
+				return -ENOMEM;
+		}
+		rc = step(ev);
+		size_t mark = ev->ntrail;
+		if (rc == 0 && ka)
+			rc = bind(ev, ka->name, key);
+		if (rc == 0)
+			rc = bind(ev, va->name, v);
+		if (rc == 0)
+			rc = ev_body(ev, b, i + 1, k, arg);
+		undo(ev, mark);
+		if (c->kind == VAL_ARRAY)
+			vunref(key);
+	}
+	return rc;
+}
+
 /*
  * The commonest expressions on a single-valued term, without the general
- * machinery: `t` (true unless false or undefined), `not t` and `x := t`.
+ * machinery: `t` (true unless false or undefined), `not t`, `x := t` and
+ * `some [k,] v in t`.
  * *done is false when the term enumerates (nothing was bound then); the
  * return value is otherwise the body's, whatever the continuation returned.
  */
@@ -1776,6 +1812,23 @@ static int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i,
 		if (rc == 0)
 			rc = ev_body(ev, b, i + 1, k, arg);
 		undo(ev, mark);
+		return rc;
+	}
+	case E_SOME_IN: {
+		/* some [k,] v in coll, plain distinct variables, one collection */
+		struct term *ka = x->a, *va = x->b;
+		if (x->negated || va->kind != T_VAR || is_root(va->name) ||
+		    (ka && (ka->kind != T_VAR || is_root(ka->name) || ka->name == va->name)))
+			return 0;
+		struct val *c = NULL;
+		rc = ev_term1(ev, x->c, &c);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc != 1)
+			return rc;
+		rc = some_in_fast(ev, c, ka, va, b, i, k, arg);
+		tv_put(c);
 		return rc;
 	}
 	default:
