@@ -40,6 +40,7 @@
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
 #include <sqfs/error.h>
+#include <sqfs/frag_table.h>
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
@@ -135,6 +136,8 @@ struct sq {
 	sqfs_meta_reader_t *dirs;
 	sqfs_data_reader_t *data;
 	sqfs_xattr_reader_t *xattr; /* NULL: image has no xattrs */
+	sqfs_frag_table_t *frags;
+	uint8_t *zbuf; /* one compressed block, block_size bytes */
 	uint64_t root_ref;
 	struct islot icache[SQ_ICACHE_SLOTS];
 	size_t icache_bytes;
@@ -156,6 +159,8 @@ static void sq_free(struct sq *s)
 		free(s->bcache[i].data);
 	free(s->bcache);
 	free(s->rbuf);
+	free(s->zbuf);
+	sqfs_destroy(s->frags);
 	sqfs_destroy(s->xattr);
 	sqfs_destroy(s->data);
 	sqfs_destroy(s->dirs);
@@ -246,6 +251,16 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 		return err_set(e, -ENOMEM, "out of memory");
 	rc = sqfs_data_reader_load_fragment_table(s->data, sb);
 	if (rc)
+		return sq_fail(e, rc, "fragment table");
+
+	/* Our own fragment block cache needs the table too: libsquashfs's
+	 * data reader keeps a single fragment block and decompresses it again
+	 * for every small file whose tail it holds. */
+	s->frags = sqfs_frag_table_create(0);
+	s->zbuf = malloc(sb->block_size);
+	if (!s->frags || !s->zbuf)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (sb->fragment_entry_count > 0 && (rc = sqfs_frag_table_read(s->frags, f, sb, s->cmp)) != 0)
 		return sq_fail(e, rc, "fragment table");
 
 	if (!(sb->flags & SQFS_FLAG_NO_XATTRS) && sb->xattr_id_table_start != UINT64_MAX) {
@@ -487,11 +502,74 @@ static int sq_layout(const struct sq *s, const sqfs_inode_generic_t *i, struct f
 	return 0;
 }
 
+#define SQ_FRAG_KEY UINT64_MAX /* bcache key of fragment blocks: (SQ_FRAG_KEY, index) */
+
+static int sq_block(struct sq *s, uint64_t ref, const sqfs_inode_generic_t *i, const struct flayout *l, uint64_t idx,
+		    const uint8_t **p, size_t *len);
+
+/* A whole decompressed fragment block, through the block cache. */
+static int sq_frag_block(struct sq *s, uint32_t fidx, const uint8_t **p, size_t *len)
+{
+	return sq_block(s, SQ_FRAG_KEY, NULL, NULL, fidx, p, len);
+}
+
+static int sq_frag_load(struct sq *s, uint64_t fidx, uint8_t **out, size_t *outlen)
+{
+	sqfs_fragment_t fr;
+	if (fidx >= s->super.fragment_entry_count || sqfs_frag_table_lookup(s->frags, (sqfs_u32)fidx, &fr))
+		return -EIO;
+	/* squashfs: bit 24 of the size marks a block stored uncompressed; a
+	 * fragment block holds at most one block_size of data. */
+	size_t disk = SQFS_ON_DISK_BLOCK_SIZE(fr.size);
+	if (disk == 0 || disk > s->super.block_size || !range_ok(fr.start_offset, disk, s->super.bytes_used))
+		return -EIO;
+	uint8_t *data = malloc(s->super.block_size);
+	if (!data)
+		return -ENOMEM;
+	size_t n = disk;
+	if (SQFS_IS_BLOCK_COMPRESSED(fr.size)) {
+		if (s->file.base.read_at(&s->file.base, fr.start_offset, s->zbuf, disk)) {
+			free(data);
+			return -EIO;
+		}
+		sqfs_s32 r = s->cmp->do_block(s->cmp, s->zbuf, (sqfs_u32)disk, data, s->super.block_size);
+		if (r <= 0) {
+			free(data);
+			return -EIO;
+		}
+		n = (size_t)r;
+	} else if (s->file.base.read_at(&s->file.base, fr.start_offset, data, disk)) {
+		free(data);
+		return -EIO;
+	}
+	*out = data;
+	*outlen = n;
+	return 0;
+}
+
 /* Decompressed block @idx of the file (idx == nblocks: the fragment tail),
- * from the bounded LRU cache. The pointer is valid until the next call. */
+ * from the bounded LRU cache; with ref SQ_FRAG_KEY, fragment block @idx.
+ * The pointer is valid until the next call. */
 static int sq_block(struct sq *s, uint64_t ref, const sqfs_inode_generic_t *i, const struct flayout *l, uint64_t idx,
 		    const uint8_t **p, size_t *len)
 {
+	if (ref != SQ_FRAG_KEY && idx >= l->nblocks) {
+		/* The tail: a slice of a fragment block, bounds-checked. */
+		sqfs_u32 fidx, foff;
+		const uint8_t *fb;
+		size_t fblen;
+		uint64_t want = l->size - l->nblocks * s->super.block_size;
+		if (sqfs_inode_get_frag_location(i, &fidx, &foff))
+			return -EIO;
+		int rc = sq_frag_block(s, fidx, &fb, &fblen);
+		if (rc < 0)
+			return rc;
+		if (!range_ok(foff, want, fblen))
+			return -EIO;
+		*p = fb + foff;
+		*len = (size_t)want;
+		return 0;
+	}
 	struct bslot *victim = &s->bcache[0];
 	for (size_t k = 0; k < s->nbcache; k++) {
 		struct bslot *b = &s->bcache[k];
@@ -504,19 +582,19 @@ static int sq_block(struct sq *s, uint64_t ref, const sqfs_inode_generic_t *i, c
 		if (b->stamp < victim->stamp)
 			victim = b;
 	}
-	uint64_t bs = s->super.block_size;
-	uint64_t want;
-	if (idx < l->nblocks)
-		want = idx + 1 < l->nblocks || l->frag ? bs : l->size - idx * bs;
-	else
-		want = l->size - l->nblocks * bs;
 	size_t got = 0;
-	sqfs_u8 *data = NULL;
-	int rc = idx < l->nblocks ? sqfs_data_reader_get_block(s->data, i, (size_t)idx, &got, &data)
-				  : sqfs_data_reader_get_fragment(s->data, i, &got, &data);
-	if (rc || got != want) {
-		free(data);
-		return -EIO;
+	uint8_t *data = NULL;
+	if (ref == SQ_FRAG_KEY) {
+		int rc = sq_frag_load(s, idx, &data, &got);
+		if (rc < 0)
+			return rc;
+	} else {
+		uint64_t bs = s->super.block_size;
+		uint64_t want = idx + 1 < l->nblocks || l->frag ? bs : l->size - idx * bs;
+		if (sqfs_data_reader_get_block(s->data, i, (size_t)idx, &got, &data) || got != want) {
+			free(data);
+			return -EIO;
+		}
 	}
 	free(victim->data);
 	*victim = (struct bslot){ .ref = ref, .idx = idx, .stamp = ++s->clock, .data = data, .len = got };
