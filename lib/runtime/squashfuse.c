@@ -249,13 +249,9 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 	s->data = sqfs_data_reader_create(f, sb->block_size, s->cmp, 0);
 	if (!s->inodes || !s->dirs || !s->data)
 		return err_set(e, -ENOMEM, "out of memory");
-	rc = sqfs_data_reader_load_fragment_table(s->data, sb);
-	if (rc)
-		return sq_fail(e, rc, "fragment table");
-
-	/* Our own fragment block cache needs the table too: libsquashfs's
-	 * data reader keeps a single fragment block and decompresses it again
-	 * for every small file whose tail it holds. */
+	/* Fragments go through our block cache, not the data reader's: it
+	 * keeps one fragment block and decompressed it again for every small
+	 * file whose tail it holds. */
 	s->frags = sqfs_frag_table_create(0);
 	s->zbuf = malloc(sb->block_size);
 	if (!s->frags || !s->zbuf)
