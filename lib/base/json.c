@@ -411,29 +411,39 @@ fail:
 	return rc;
 }
 
+/* Items are collected first (on the stack while few) so the array is made
+ * with its exact size: one allocation for a small array. */
 static int jp_array(struct jp *p, unsigned depth, struct val **out)
 {
 	p->pos++; /* '[' */
-	struct val *a = val_array_new(0);
-	if (!a)
-		return jp_fail(p, -ENOMEM, "out of memory");
+	struct val *small[16];
+	struct val **items = small;
+	size_t n = 0, cap = ARRAY_SIZE(small);
+	int rc = 0;
 	jp_ws(p);
 	if (p->pos < p->len && p->s[p->pos] == ']') {
 		p->pos++;
-		*out = a;
-		return 0;
+		goto build;
 	}
 	for (;;) {
 		struct val *v = NULL;
-		int rc = jp_value(p, depth + 1, &v);
-		if (rc < 0) {
-			val_unref(a);
-			return rc;
+		rc = jp_value(p, depth + 1, &v);
+		if (rc < 0)
+			goto fail;
+		if (n == cap) {
+			size_t ncap = cap * 2;
+			struct val **ni = reallocarray(items == small ? NULL : items, ncap, sizeof(*ni));
+			if (!ni) {
+				val_unref(v);
+				rc = jp_fail(p, -ENOMEM, "out of memory");
+				goto fail;
+			}
+			if (items == small)
+				memcpy(ni, small, sizeof(small));
+			items = ni;
+			cap = ncap;
 		}
-		if (val_array_push(a, v) < 0) {
-			val_unref(a);
-			return jp_fail(p, -ENOMEM, "out of memory");
-		}
+		items[n++] = v;
 		jp_ws(p);
 		if (p->pos < p->len && p->s[p->pos] == ',') {
 			p->pos++;
@@ -443,11 +453,28 @@ static int jp_array(struct jp *p, unsigned depth, struct val **out)
 			p->pos++;
 			break;
 		}
-		val_unref(a);
-		return jp_fail(p, -EBADMSG, "expected ',' or ']'");
+		rc = jp_fail(p, -EBADMSG, "expected ',' or ']'");
+		goto fail;
 	}
+build:;
+	struct val *a = val_array_new(n);
+	if (!a) {
+		rc = jp_fail(p, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (n)
+		memcpy(a->arr.items, items, n * sizeof(*items));
+	a->arr.n = n;
+	if (items != small)
+		free(items);
 	*out = a;
 	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		val_unref(items[i]);
+	if (items != small)
+		free(items);
+	return rc;
 }
 
 static int jp_value(struct jp *p, unsigned depth, struct val **out)
