@@ -279,10 +279,23 @@ struct kv {
 	size_t idx;
 };
 
+/* Object keys from JSON text are strings: bytewise order, then length, as
+ * val_compare orders strings. */
+static int key_cmp(const struct val *a, const struct val *b)
+{
+	size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
+	if (n && a->str.s[0] != b->str.s[0])
+		return (uint8_t)a->str.s[0] < (uint8_t)b->str.s[0] ? -1 : 1;
+	int c = memcmp(a->str.s, b->str.s, n);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return a->str.len == b->str.len ? 0 : (a->str.len < b->str.len ? -1 : 1);
+}
+
 static int kv_cmp(const void *x, const void *y)
 {
 	const struct kv *a = x, *b = y;
-	int c = val_compare(a->k, b->k);
+	int c = key_cmp(a->k, b->k);
 	if (c)
 		return c;
 	return a->idx < b->idx ? -1 : (a->idx > b->idx ? 1 : 0);
@@ -388,7 +401,7 @@ build:;
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (i + 1 < n && val_compare(kvs[i].k, kvs[i + 1].k) == 0) {
+		if (i + 1 < n && key_cmp(kvs[i].k, kvs[i + 1].k) == 0) {
 			val_unref(kvs[i].k);
 			val_unref(kvs[i].v);
 			continue;
