@@ -6,7 +6,8 @@
  * rego_set_data(); rego_compile(); then rego_prepare() a query once and
  * rego_query_eval() it as often as needed with different inputs. A compiled
  * struct rego is read-only during evaluation; one struct rego_query may be
- * evaluated by one thread at a time.
+ * evaluated by one thread at a time (it keeps its evaluation scratch, such
+ * as the per-rule memo table, between evaluations).
  *
  * Errors: -EBADMSG parse/compile errors, -EINVAL evaluation errors (type,
  * builtin, conflict), -E2BIG a limit (step budget, depth), -ETIME the
