@@ -24,6 +24,17 @@ echo "== prepared evaluation (data.arca.admission.allow, 20000 runs)"
 "$arca" policy bench -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" -n 20000 \
 	data.arca.admission.allow
 
+# Rule indexing on equality: 100 rules that each start by testing input.kind;
+# only the matching rule's body should run.
+awk 'BEGIN {
+	print "package many"
+	for (i = 1; i <= 100; i++)
+		printf "deny contains \"k%d\" if { input.kind == \"K%d\"; count(input.items) > 0; some x in input.items; startswith(x, \"a\") }\n", i, i
+}' > "$tmp/many.rego"
+echo '{"kind":"K50","items":["abc","def","axe"]}' > "$tmp/many.json"
+echo "== equality index (100 rules keyed on input.kind, one matches; 20000 runs)"
+"$arca" policy bench -d "$tmp/many.rego" -i "$tmp/many.json" -n 20000 data.many.deny
+
 echo "== one-shot in process (read+parse policy and data, compile, evaluate; 200 runs)"
 "$arca" policy bench --cold -n 200 -d "$here/admission.rego" --data "$tmp/data.json" -i "$here/input.json" \
 	data.arca.admission.allow
