@@ -31,15 +31,7 @@ int ev_error(struct ev *ev, int code, const char *ecode, const char *fmt, ...)
 
 /* ----------------------------------------------------------- bindings */
 
-static struct bind *lookup(struct ev *ev, const char *name)
-{
-	for (size_t i = ev->ntrail; i > ev->frame; i--)
-		if (ev->trail[i - 1].name == name)
-			return &ev->trail[i - 1];
-	return NULL;
-}
-
-static int bind(struct ev *ev, const char *name, struct val *v)
+int ev_bind(struct ev *ev, const char *name, struct val *v)
 {
 	if (ev->ntrail == ev->captrail) {
 		size_t nc = ev->captrail ? ev->captrail * 2 : 64;
@@ -55,22 +47,12 @@ static int bind(struct ev *ev, const char *name, struct val *v)
 	return 0;
 }
 
-static void undo(struct ev *ev, size_t mark)
-{
-	while (ev->ntrail > mark) {
-		ev->ntrail--;
-		vunref(ev->trail[ev->ntrail].v);
-	}
-}
-
-/* Names are interned, so the roots compare by pointer. */
-#define is_root(n) ((n) == ev->r->a_data || (n) == ev->r->a_input)
 
 static bool unbound_var(struct ev *ev, struct term *t)
 {
-	if (t->kind != T_VAR || is_root(t->name))
+	if (t->kind != T_VAR || ev_is_root(ev, t->name))
 		return false;
-	struct bind *b = lookup(ev, t->name);
+	struct bind *b = ev_lookup(ev, t->name);
 	return !b || !b->v;
 }
 
@@ -97,7 +79,7 @@ static bool evaluable(struct ev *ev, struct term *t)
 	}
 }
 
-static int step_slow(struct ev *ev)
+int ev_step_slow(struct ev *ev)
 {
 	if (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "evaluation exceeded %llu steps",
@@ -108,16 +90,6 @@ static int step_slow(struct ev *ev)
 		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > ev->deadline_ns)
 			return ev_error(ev, -ETIME, EC_CANCEL, "evaluation deadline exceeded");
 	}
-	return 0;
-}
-
-/* Counts one evaluation step; the budget and the clock are looked at only
- * when the budget is spent or every 1024 steps. */
-static inline int step(struct ev *ev)
-{
-	ev->steps++;
-	if ((ev->steps & 1023) == 0 || (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps))
-		return step_slow(ev);
 	return 0;
 }
 
@@ -151,24 +123,6 @@ static int each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg)
 		break;
 	}
 	return rc;
-}
-
-static struct val *child(struct val *c, struct val *k)
-{
-	switch (c->kind) {
-	case VAL_ARRAY: {
-		int64_t i;
-		if (k->kind != VAL_NUMBER || !num_is_int(k, &i) || i < 0 || (uint64_t)i >= c->arr.n)
-			return NULL;
-		return c->arr.items[i];
-	}
-	case VAL_OBJECT:
-		return val_object_get(c, k);
-	case VAL_SET:
-		return val_set_contains(c, k) ? k : NULL;
-	default:
-		return NULL;
-	}
 }
 
 /* ------------------------------------------------------------- match */
@@ -215,10 +169,10 @@ static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *
 	case T_VAR:
 		if (unbound_var(ev, t)) {
 			size_t mark = ev->ntrail;
-			int rc = bind(ev, t->name, v);
+			int rc = ev_bind(ev, t->name, v);
 			if (rc == 0)
 				rc = k(ev, arg);
-			undo(ev, mark);
+			ev_undo(ev, mark);
 			return rc;
 		}
 		break;
@@ -491,7 +445,7 @@ static int ev_comprehension(struct ev *ev, struct term *t, vcont_fn k, void *arg
 		return -ENOMEM;
 	size_t mark = ev->ntrail;
 	int rc = ev_body(ev, t->body, 0, collect_sol, &c);
-	undo(ev, mark);
+	ev_undo(ev, mark);
 	if (rc == 0)
 		rc = k(ev, c.out, arg);
 	vunref(c.out);
@@ -532,7 +486,7 @@ static int iter_kv(struct ev *ev, struct val *key, struct val *v, void *arg)
 {
 	struct iter_st *it = arg;
 	struct iter_k2 k2 = { it, v };
-	int rc = step(ev);
+	int rc = ev_step(ev);
 	if (rc < 0)
 		return rc;
 	return match(ev, it->op, key, iter_after_match, &k2);
@@ -547,7 +501,7 @@ struct key_st {
 static int key_cont(struct ev *ev, struct val *key, void *arg)
 {
 	struct key_st *ks = arg;
-	struct val *c = child(ks->coll, key);
+	struct val *c = ev_child(ks->coll, key);
 	if (!c)
 		return 0;
 	return apply_ops(ev, c, ks->o, ks->i + 1);
@@ -560,7 +514,7 @@ static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
 	struct term *op = o->ops[i];
 	if (evaluable(ev, op)) {
 		if (op->kind == T_VALUE) {
-			struct val *c = child(v, op->v);
+			struct val *c = ev_child(v, op->v);
 			return c ? apply_ops(ev, c, o, i + 1) : 0;
 		}
 		struct key_st ks = { o, i, v };
@@ -594,7 +548,7 @@ static struct val *path_override(struct ev *ev, struct val *path, bool *deeper)
 			/* override at or above: navigate into it */
 			struct val *v = x->v;
 			for (size_t j = pn; j < qn && v; j++)
-				v = child(v, path->arr.items[j]);
+				v = ev_child(v, path->arr.items[j]);
 			found = v ? v : NULL;
 			if (!v)
 				found = NULL;
@@ -618,7 +572,7 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 	struct node *c = NULL;
 	if (key->kind == VAL_STRING && dk->n)
 		c = node_child(dk->n, key->str.s);
-	struct val *b = dk->base ? child(dk->base, key) : NULL;
+	struct val *b = dk->base ? ev_child(dk->base, key) : NULL;
 	int64_t ik;
 	if (!b && !c && dk->base && dk->base->kind == VAL_OBJECT && key->kind == VAL_NUMBER && num_is_int(key, &ik)) {
 		/* base documents come from JSON, whose keys are strings: data[2]
@@ -753,7 +707,7 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 			 * document) at compile time */
 			if (t->dbase) {
 				/* as data_key_cont without a node */
-				struct val *b = t->dnode->base ? child(t->dnode->base, o.ops[t->dn]->v) : NULL;
+				struct val *b = t->dnode->base ? ev_child(t->dnode->base, o.ops[t->dn]->v) : NULL;
 				return b ? apply_ops(ev, b, &o, t->dn + 1) : 0;
 			}
 			return ev_data(ev, t->dnode, t->dnode->base, &o, t->dn);
@@ -766,7 +720,7 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		return apply_ops(ev, ev->input, &o, 0);
 	}
 	if (h->kind == T_VAR) {
-		struct bind *b = lookup(ev, h->name);
+		struct bind *b = ev_lookup(ev, h->name);
 		if (!b || !b->v)
 			return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: var %s is unsafe", t->line, h->name);
 		return apply_ops(ev, b->v, &o, 0);
@@ -792,14 +746,12 @@ static int call_out_matched(struct ev *ev, void *arg)
 	return c->k(ev, val_bool(true), c->arg);
 }
 
-static int dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
-		    size_t n, struct val **out, int line, bool *found);
 
 static int call_invoke(struct ev *ev, struct call_st *c)
 {
 	struct val *res = NULL;
 	bool found = false;
-	int rc = dispatch(ev, c->t->name, c->t->fnode, c->t->bi, c->vals, c->nin, &res, c->t->line, &found);
+	int rc = ev_dispatch(ev, c->t->name, c->t->fnode, c->t->bi, c->vals, c->nin, &res, c->t->line, &found);
 	if (rc < 0 || !res)
 		return rc < 0 ? rc : 0;
 	const struct builtin_decl *bi = c->t->bi;
@@ -874,7 +826,7 @@ static int ev_call(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	return ev_term(ev, t->items[0], call_arg, &c);
 }
 
-static int dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
+int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
 		    size_t n, struct val **out, int line, bool *found)
 {
 	/* `with` replacements, innermost first */
@@ -891,7 +843,7 @@ static int dispatch(struct ev *ev, const char *name, struct node *fn, const stru
 			struct wover saved = *x;
 			x->kind = 3;
 			struct node *rfn = saved.fterm ? saved.fterm->fnode : NULL;
-			int rc = dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
+			int rc = ev_dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
 					  rfn, NULL, args, n, out, line, found);
 			x->kind = 2;
 			return rc;
@@ -966,265 +918,6 @@ static int ev_template(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	return rc;
 }
 
-/* ------------------------------------------------------ direct terms */
-
-/*
- * Most terms have at most one value: constants, bound variables, refs whose
- * operands are all bound, calls of builtins and functions on such terms.
- * ev_term1() computes that value directly, without the continuation chain.
- * It binds nothing, so when a term turns out to enumerate (an unbound
- * operand, `with` overrides, virtual documents below a package) it returns
- * EV_GENERAL and the caller starts over on the general path, which then
- * sees the same memoised rules and raises the same errors in the same order.
- *
- * Returns 1 with *out set (a reference the caller releases with tv_put), 0
- * when undefined, EV_GENERAL, or a negative error.
- */
-#define EV_GENERAL 2
-
-static inline void tv_put(struct val *v) { vunref(v); }
-
-static int ev_term1(struct ev *ev, struct term *t, struct val **out);
-
-static int first_owned(struct ev *ev, struct val *v, void *arg)
-{
-	(void)ev;
-	struct val **out = arg;
-	*out = vref(v);
-	return EV_STOP;
-}
-
-/* Walks operands ops[i..] from @cur, which lives at least as long as @root
- * (a reference, consumed; NULL when @cur is borrowed from something that
- * outlives the evaluation of this term: input, base data, a binding). */
-static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **ops, size_t n, size_t i,
-		struct val **out)
-{
-	for (; i < n && cur; i++) {
-		struct term *op = ops[i];
-		if (op->kind == T_VALUE) {
-			cur = child(cur, op->v);
-			continue;
-		}
-		struct val *key;
-		int rc = ev_term1(ev, op, &key);
-		if (rc != 1) {
-			vunref(root);
-			return rc;
-		}
-		struct val *c = child(cur, key);
-		if (c == key) {
-			/* a set yields the key itself: it becomes the root */
-			vunref(root);
-			root = vref(c);
-		}
-		vunref(key);
-		cur = c;
-	}
-	if (!cur) {
-		vunref(root);
-		return 0;
-	}
-	*out = vref(cur);
-	vunref(root);
-	return 1;
-}
-
-static int ref1(struct ev *ev, struct term *t, struct val **out)
-{
-	struct term *h = t->items[0];
-	struct term **ops = t->items + 1;
-	size_t n = t->n - 1;
-	struct val *v = NULL;
-	if (h->kind == T_VAR && h->name == ev->r->a_data) {
-		if (!t->dnode || ev->nwo)
-			return EV_GENERAL;
-		size_t i = t->dn;
-		if (t->dbase) {
-			v = t->dnode->base ? child(t->dnode->base, ops[i]->v) : NULL;
-			if (!v)
-				return 0;
-			return ops1(ev, NULL, v, ops, n, i + 1, out);
-		}
-		struct node *nd = t->dnode;
-		if (!nd->rules && !nd->dflt)
-			return EV_GENERAL; /* a package: documents are merged */
-		int rc = rego_eval_node_value(ev, nd, nd->base, &v);
-		if (rc < 0)
-			return rc;
-		if (!v)
-			return 0;
-		return ops1(ev, v, v, ops, n, i, out);
-	}
-	if (h->kind == T_VAR && h->name == ev->r->a_input) {
-		if (!ev->input)
-			return 0;
-		return ops1(ev, NULL, ev->input, ops, n, 0, out);
-	}
-	if (h->kind == T_VAR && h->name != ev->r->a_data) {
-		struct bind *b = lookup(ev, h->name);
-		if (!b || !b->v)
-			return EV_GENERAL;
-		return ops1(ev, NULL, b->v, ops, n, 0, out);
-	}
-	int rc = ev_term1(ev, h, &v);
-	if (rc != 1)
-		return rc;
-	return ops1(ev, v, v, ops, n, 0, out);
-}
-
-static int call1(struct ev *ev, struct term *t, struct val **out)
-{
-	struct val *args[8];
-	size_t nargs;
-	if (ev->nwo)
-		return EV_GENERAL; /* functions may be replaced */
-	if (t->fnode)
-		nargs = t->fnode->rules ? t->fnode->rules->nargs : t->fnode->dflt ? t->fnode->dflt->nargs : SIZE_MAX;
-	else if (t->bi && !builtin_is_relation(t->bi))
-		nargs = t->bi->nargs;
-	else
-		return EV_GENERAL;
-	if (nargs != t->n || nargs > ARRAY_SIZE(args))
-		return EV_GENERAL; /* an output operand, or an arity error */
-	size_t i;
-	int rc = 1;
-	for (i = 0; i < nargs; i++) {
-		rc = ev_term1(ev, t->items[i], &args[i]);
-		if (rc != 1)
-			break;
-	}
-	if (rc == 1) {
-		struct val *res = NULL;
-		bool found = false;
-		rc = dispatch(ev, t->name, t->fnode, t->bi, args, nargs, &res, t->line, &found);
-		if (rc == 0 && res) {
-			*out = res;
-			rc = 1;
-		}
-	}
-	while (i > 0)
-		tv_put(args[--i]);
-	return rc;
-}
-
-static int composite1(struct ev *ev, struct term *t, struct val **out)
-{
-	struct val *o = t->kind == T_ARRAY ? val_array_new(t->n) : t->kind == T_SET ? val_set_new(t->n)
-										: val_object_new(t->n / 2);
-	if (!o)
-		return -ENOMEM;
-	int rc = 1;
-	for (size_t i = 0; i < t->n && rc == 1; i++) {
-		struct val *x = NULL, *y = NULL;
-		rc = ev_term1(ev, t->items[i], &x);
-		if (rc != 1)
-			break;
-		if (t->kind == T_ARRAY) {
-			rc = val_array_push(o, x) < 0 ? -ENOMEM : 1;
-		} else if (t->kind == T_SET) {
-			rc = val_set_add(o, x) < 0 ? -ENOMEM : 1;
-		} else {
-			rc = ev_term1(ev, t->items[++i], &y);
-			if (rc != 1) {
-				tv_put(x);
-				break;
-			}
-			rc = val_object_put(o, x, y) < 0 ? -ENOMEM : 1;
-		}
-	}
-	if (rc != 1) {
-		vunref(o);
-		return rc;
-	}
-	*out = o;
-	return 1;
-}
-
-static int ev_term1(struct ev *ev, struct term *t, struct val **out)
-{
-	switch (t->kind) {
-	case T_VALUE:
-		*out = vref(t->v);
-		return 1;
-	case T_VAR: {
-		if (t->name == ev->r->a_input) {
-			if (!ev->input)
-				return 0;
-			*out = vref(ev->input);
-			return 1;
-		}
-		if (t->name == ev->r->a_data)
-			return EV_GENERAL;
-		struct bind *b = lookup(ev, t->name);
-		if (!b || !b->v)
-			return EV_GENERAL;
-		*out = vref(b->v);
-		return 1;
-	}
-	case T_REF:
-		return ref1(ev, t, out);
-	case T_CALL:
-		return call1(ev, t, out);
-	case T_ARRAY:
-	case T_SET:
-	case T_OBJECT:
-		return composite1(ev, t, out);
-	case T_ACOMP:
-	case T_SCOMP:
-	case T_OCOMP:
-	case T_TEMPLATE: {
-		/* exactly one value, built by the general path */
-		struct val *v = NULL;
-		int rc = ev_term(ev, t, first_owned, &v);
-		if (rc < 0) {
-			vunref(v);
-			return rc;
-		}
-		if (!v)
-			return 0;
-		*out = v;
-		return 1;
-	}
-	}
-	return EV_GENERAL;
-}
-
-void guard_cache_release(struct guard_cache *gc)
-{
-	if (gc->rc == 1)
-		tv_put(gc->v);
-	gc->guard = NULL;
-	gc->rc = 0;
-	gc->v = NULL;
-}
-
-int ev_rule_guard(struct ev *ev, struct rule *x, struct guard_cache *gc)
-{
-	/* `with` may replace `equal` or the documents the guard reads */
-	if (!x->guard || ev->nwo)
-		return 2;
-	ev->line = x->body->e[0]->line;
-	if (gc->guard != x->guard) {
-		struct val *v = NULL;
-		int rc = ev_term1(ev, x->guard, &v);
-		if (rc < 0)
-			return rc;
-		guard_cache_release(gc);
-		gc->guard = x->guard;
-		gc->rc = rc;
-		gc->v = rc == 1 ? v : NULL;
-	}
-	if (gc->rc == EV_GENERAL)
-		return 2;
-	/* the first expression counts as evaluated, as in ev_body */
-	bool eq = gc->rc == 1 && val_equal(gc->v, x->gval);
-	int rc = step(ev);
-	if (rc < 0)
-		return rc;
-	return eq ? 1 : 0;
-}
-
 /* ------------------------------------------------------------ terms */
 
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
@@ -1239,7 +932,7 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 			struct ops_st o = { NULL, 0, k, arg };
 			return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
 		}
-		struct bind *b = lookup(ev, t->name);
+		struct bind *b = ev_lookup(ev, t->name);
 		if (!b || !b->v)
 			return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: var %s is unsafe", t->line,
 					t->name[0] == '$' ? "_" : t->name);
@@ -1248,10 +941,10 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 	case T_REF:
 	case T_CALL: {
 		struct val *v = NULL;
-		int rc = t->kind == T_REF ? ref1(ev, t, &v) : call1(ev, t, &v);
+		int rc = t->kind == T_REF ? ev_ref1(ev, t, &v) : ev_call1(ev, t, &v);
 		if (rc == 1) {
 			rc = k(ev, v, arg);
-			tv_put(v);
+			vunref(v);
 			return rc;
 		}
 		if (rc != EV_GENERAL)
@@ -1308,8 +1001,8 @@ static int declare_vars(struct ev *ev, struct term *t)
 	int rc = 0;
 	switch (t->kind) {
 	case T_VAR:
-		if (!is_root(t->name))
-			rc = bind(ev, t->name, NULL);
+		if (!ev_is_root(ev, t->name))
+			rc = ev_bind(ev, t->name, NULL);
 		break;
 	case T_ARRAY:
 	case T_OBJECT:
@@ -1339,7 +1032,7 @@ static int somein_after_key(struct ev *ev, void *arg)
 static int somein_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
 {
 	struct somein_st *si = arg;
-	int rc = step(ev);
+	int rc = ev_step(ev);
 	if (rc < 0)
 		return rc;
 	si->v = v;
@@ -1368,12 +1061,12 @@ static int every_kv(struct ev *ev, struct val *k, struct val *v, void *arg)
 	 * a pattern's variables declared unbound) */
 	struct term *ka = es->x->a, *va = es->x->b;
 	if (ka)
-		rc = ka->kind == T_VAR ? (is_root(ka->name) ? 0 : bind(ev, ka->name, k)) : declare_vars(ev, ka);
+		rc = ka->kind == T_VAR ? (ev_is_root(ev, ka->name) ? 0 : ev_bind(ev, ka->name, k)) : declare_vars(ev, ka);
 	if (rc == 0)
-		rc = va->kind == T_VAR ? (is_root(va->name) ? 0 : bind(ev, va->name, v)) : declare_vars(ev, va);
+		rc = va->kind == T_VAR ? (ev_is_root(ev, va->name) ? 0 : ev_bind(ev, va->name, v)) : declare_vars(ev, va);
 	if (rc == 0)
 		rc = ev_body(ev, es->x->body, 0, stop_cont, NULL);
-	undo(ev, mark);
+	ev_undo(ev, mark);
 	if (rc < 0)
 		return rc;
 	if (rc != EV_STOP) {
@@ -1415,7 +1108,7 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 		break;
 	case E_SOME:
 		for (size_t i = 0; i < x->nvars && rc == 0; i++)
-			rc = bind(ev, x->vars[i]->name, NULL);
+			rc = ev_bind(ev, x->vars[i]->name, NULL);
 		if (rc == 0)
 			rc = body_next(ev, s);
 		break;
@@ -1432,12 +1125,12 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 	case E_AND:
 	case E_OR:
 		rc = ev_body(ev, x->body, 0, stop_cont, NULL);
-		undo(ev, mark);
+		ev_undo(ev, mark);
 		if (rc < 0)
 			break;
 		if (x->kind == E_AND ? rc == EV_STOP : rc != EV_STOP) {
 			rc = ev_body(ev, x->body2, 0, stop_cont, NULL);
-			undo(ev, mark);
+			ev_undo(ev, mark);
 			if (rc < 0)
 				break;
 		}
@@ -1463,7 +1156,7 @@ static int ev_expr_plain(struct ev *ev, struct expr *x, struct body_st *s)
 		break;
 	}
 	}
-	undo(ev, mark);
+	ev_undo(ev, mark);
 	return rc;
 }
 
@@ -1481,7 +1174,7 @@ static int ev_expr_neg(struct ev *ev, struct expr *x, struct body_st *s)
 	(void)probe;
 	size_t mark = ev->ntrail;
 	int rc = ev_body(ev, &one, 0, stop_cont, NULL);
-	undo(ev, mark);
+	ev_undo(ev, mark);
 	if (rc < 0)
 		return rc;
 	if (rc == EV_STOP)
@@ -1732,115 +1425,11 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 	return rc;
 }
 
-/* Each element of @c bound to @va (and its key or index to @ka), then the
- * rest of the body: what E_SOME_IN does through each_kv and match. */
-static int some_in_fast(struct ev *ev, struct val *c, struct term *ka, struct term *va, struct body *b, size_t i,
-			cont_fn k, void *arg)
-{
-	size_t n = c->kind == VAL_OBJECT ? c->obj.n : (c->kind == VAL_ARRAY || c->kind == VAL_SET) ? c->arr.n : 0;
-	int rc = 0;
-	for (size_t j = 0; j < n && rc == 0; j++) {
-		struct val *key, *v;
-		if (c->kind == VAL_OBJECT) {
-			key = c->obj.keys[j];
-			v = c->obj.vals[j];
-		} else if (c->kind == VAL_SET) {
-			key = v = c->arr.items[j];
-		} else {
-			v = c->arr.items[j];
-			key = ka ? val_int((int64_t)j) : NULL;
-			if (ka && !key)
-				return -ENOMEM;
-		}
-		rc = step(ev);
-		size_t mark = ev->ntrail;
-		if (rc == 0 && ka)
-			rc = bind(ev, ka->name, key);
-		if (rc == 0)
-			rc = bind(ev, va->name, v);
-		if (rc == 0)
-			rc = ev_body(ev, b, i + 1, k, arg);
-		undo(ev, mark);
-		if (c->kind == VAL_ARRAY)
-			vunref(key);
-	}
-	return rc;
-}
-
-/*
- * The commonest expressions on a single-valued term, without the general
- * machinery: `t` (true unless false or undefined), `not t`, `x := t` and
- * `some [k,] v in t`.
- * *done is false when the term enumerates (nothing was bound then); the
- * return value is otherwise the body's, whatever the continuation returned.
- */
-static int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done)
-{
-	struct val *v = NULL;
-	int rc;
-	*done = false;
-	switch (x->kind) {
-	case E_TERM:
-		rc = ev_term1(ev, x->a, &v);
-		if (rc == EV_GENERAL)
-			return 0;
-		*done = true;
-		if (rc < 0)
-			return rc;
-		bool holds = rc == 1 && !(v->kind == VAL_BOOL && !v->b);
-		tv_put(v);
-		if (x->negated) {
-			/* the negated expression counts as a body of its own */
-			rc = step(ev);
-			if (rc < 0)
-				return rc;
-			holds = !holds;
-		}
-		return holds ? ev_body(ev, b, i + 1, k, arg) : 0;
-	case E_ASSIGN: {
-		if (x->negated || x->a->kind != T_VAR || is_root(x->a->name))
-			return 0;
-		rc = ev_term1(ev, x->b, &v);
-		if (rc == EV_GENERAL)
-			return 0;
-		*done = true;
-		if (rc != 1)
-			return rc;
-		size_t mark = ev->ntrail;
-		rc = bind(ev, x->a->name, v);
-		tv_put(v);
-		if (rc == 0)
-			rc = ev_body(ev, b, i + 1, k, arg);
-		undo(ev, mark);
-		return rc;
-	}
-	case E_SOME_IN: {
-		/* some [k,] v in coll, plain distinct variables, one collection */
-		struct term *ka = x->a, *va = x->b;
-		if (x->negated || va->kind != T_VAR || is_root(va->name) ||
-		    (ka && (ka->kind != T_VAR || is_root(ka->name) || ka->name == va->name)))
-			return 0;
-		struct val *c = NULL;
-		rc = ev_term1(ev, x->c, &c);
-		if (rc == EV_GENERAL)
-			return 0;
-		*done = true;
-		if (rc != 1)
-			return rc;
-		rc = some_in_fast(ev, c, ka, va, b, i, k, arg);
-		tv_put(c);
-		return rc;
-	}
-	default:
-		return 0;
-	}
-}
-
 int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 {
 	if (i == b->n)
 		return k(ev, arg);
-	int rc = step(ev);
+	int rc = ev_step(ev);
 	if (rc < 0)
 		return rc;
 	struct body_st s = { b, i, k, arg };

@@ -274,6 +274,67 @@ struct ev {
 	struct val *bcache; /* per-query builtin results (uuid.rfc4122, rand.intn) */
 };
 
+/* Bindings: the innermost binding of @name in the current frame, or NULL. */
+static inline struct bind *ev_lookup(struct ev *ev, const char *name)
+{
+	for (size_t i = ev->ntrail; i > ev->frame; i--)
+		if (ev->trail[i - 1].name == name)
+			return &ev->trail[i - 1];
+	return NULL;
+}
+
+/* Pushes a binding (@v referenced; NULL declares the name unbound). */
+int ev_bind(struct ev *ev, const char *name, struct val *v);
+
+/* Pops the bindings above @mark. */
+static inline void ev_undo(struct ev *ev, size_t mark)
+{
+	while (ev->ntrail > mark) {
+		ev->ntrail--;
+		vunref(ev->trail[ev->ntrail].v);
+	}
+}
+
+/* Names are interned, so the roots compare by pointer. */
+static inline bool ev_is_root(const struct ev *ev, const char *name)
+{
+	return name == ev->r->a_data || name == ev->r->a_input;
+}
+
+int ev_step_slow(struct ev *ev);
+
+/* Counts one evaluation step; the budget and the clock are looked at only
+ * when the budget is spent or every 1024 steps. */
+static inline int ev_step(struct ev *ev)
+{
+	ev->steps++;
+	if ((ev->steps & 1023) == 0 || (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps))
+		return ev_step_slow(ev);
+	return 0;
+}
+
+bool num_is_int(const struct val *v, int64_t *out);
+
+/* The element of collection @c at key @k (borrowed), NULL if none. A set
+ * yields @k itself. */
+static inline struct val *ev_child(struct val *c, struct val *k)
+{
+	switch (c->kind) {
+	case VAL_ARRAY: {
+		int64_t i;
+		if (k->kind != VAL_NUMBER || !num_is_int(k, &i) || i < 0 || (uint64_t)i >= c->arr.n)
+			return NULL;
+		return c->arr.items[i];
+	}
+	case VAL_OBJECT:
+		return val_object_get(c, k);
+	case VAL_SET:
+		return val_set_contains(c, k) ? k : NULL;
+	default:
+		return NULL;
+	}
+}
+
 typedef int (*cont_fn)(struct ev *ev, void *arg);
 typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 
@@ -281,6 +342,34 @@ typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 #define EV_STOP 1
 
 int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+
+/* Calls builtin @bi or function @fn (honouring `with` replacements of
+ * @name): 0 with *out set or NULL (undefined), or an error. */
+int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
+		size_t n, struct val **out, int line, bool *found);
+
+/*
+ * Direct evaluation (direct.c). Most terms have at most one value:
+ * constants, bound variables, refs whose operands are all bound, calls of
+ * builtins and functions on such terms. ev_term1() computes that value
+ * without the continuation chain. It binds nothing, so when a term turns
+ * out to enumerate (an unbound operand, `with` overrides, virtual documents
+ * below a package) it returns EV_GENERAL and the caller starts over on the
+ * general path, which then sees the same memoised rules and raises the same
+ * errors in the same order.
+ *
+ * Returns 1 with *out set (a reference the caller releases), 0 when
+ * undefined, EV_GENERAL, or a negative error. ev_ref1/ev_call1 are the same
+ * for a T_REF and a T_CALL.
+ */
+#define EV_GENERAL 2
+int ev_term1(struct ev *ev, struct term *t, struct val **out);
+int ev_ref1(struct ev *ev, struct term *t, struct val **out);
+int ev_call1(struct ev *ev, struct term *t, struct val **out);
+/* Expression @x (= @b->e[@i]) directly when it is `t`, `not t`, `x := t` or
+ * `some [k,] v in t` on a single-valued t: *done says it was; the result is
+ * then the rest of the body's. */
+int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done);
 /* Checks rule @x's equality index before its body runs: 0 the body cannot
  * succeed (skip it), 1 the first expression held (run the body from its
  * second expression), 2 no index applies (run the whole body), or an error
@@ -364,7 +453,6 @@ int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const 
 const char *val_type_name(const struct val *v);
 double num_d(const struct val *v);
 struct val *num_from_double(double d);
-bool num_is_int(const struct val *v, int64_t *out);
 int val_to_text(const struct val *v, struct buf *b); /* Rego text form (sets as {..}) */
 
 #endif

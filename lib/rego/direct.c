@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Direct evaluation: terms with at most one value and the commonest
+ * expressions on them, computed without the continuation chain of eval.c,
+ * and the equality index that skips rule bodies. Each entry point either
+ * finishes the work exactly as the general path would, or reports before
+ * binding anything that the general path must run instead.
+ */
+#include "internal.h"
+
+/* ------------------------------------------------------ direct terms */
+
+static int first_owned(struct ev *ev, struct val *v, void *arg)
+{
+	(void)ev;
+	struct val **out = arg;
+	*out = vref(v);
+	return EV_STOP;
+}
+
+/* Walks operands ops[i..] from @cur, which lives at least as long as @root
+ * (a reference, consumed; NULL when @cur is borrowed from something that
+ * outlives the evaluation of this term: input, base data, a binding). */
+static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **ops, size_t n, size_t i,
+		struct val **out)
+{
+	for (; i < n && cur; i++) {
+		struct term *op = ops[i];
+		if (op->kind == T_VALUE) {
+			cur = ev_child(cur, op->v);
+			continue;
+		}
+		struct val *key;
+		int rc = ev_term1(ev, op, &key);
+		if (rc != 1) {
+			vunref(root);
+			return rc;
+		}
+		struct val *c = ev_child(cur, key);
+		if (c == key) {
+			/* a set yields the key itself: it becomes the root */
+			vunref(root);
+			root = vref(c);
+		}
+		vunref(key);
+		cur = c;
+	}
+	if (!cur) {
+		vunref(root);
+		return 0;
+	}
+	*out = vref(cur);
+	vunref(root);
+	return 1;
+}
+
+int ev_ref1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct term *h = t->items[0];
+	struct term **ops = t->items + 1;
+	size_t n = t->n - 1;
+	struct val *v = NULL;
+	if (h->kind == T_VAR && h->name == ev->r->a_data) {
+		if (!t->dnode || ev->nwo)
+			return EV_GENERAL;
+		size_t i = t->dn;
+		if (t->dbase) {
+			v = t->dnode->base ? ev_child(t->dnode->base, ops[i]->v) : NULL;
+			if (!v)
+				return 0;
+			return ops1(ev, NULL, v, ops, n, i + 1, out);
+		}
+		struct node *nd = t->dnode;
+		if (!nd->rules && !nd->dflt)
+			return EV_GENERAL; /* a package: documents are merged */
+		int rc = rego_eval_node_value(ev, nd, nd->base, &v);
+		if (rc < 0)
+			return rc;
+		if (!v)
+			return 0;
+		return ops1(ev, v, v, ops, n, i, out);
+	}
+	if (h->kind == T_VAR && h->name == ev->r->a_input) {
+		if (!ev->input)
+			return 0;
+		return ops1(ev, NULL, ev->input, ops, n, 0, out);
+	}
+	if (h->kind == T_VAR && h->name != ev->r->a_data) {
+		struct bind *b = ev_lookup(ev, h->name);
+		if (!b || !b->v)
+			return EV_GENERAL;
+		return ops1(ev, NULL, b->v, ops, n, 0, out);
+	}
+	int rc = ev_term1(ev, h, &v);
+	if (rc != 1)
+		return rc;
+	return ops1(ev, v, v, ops, n, 0, out);
+}
+
+int ev_call1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct val *args[8];
+	size_t nargs;
+	if (ev->nwo)
+		return EV_GENERAL; /* functions may be replaced */
+	if (t->fnode)
+		nargs = t->fnode->rules ? t->fnode->rules->nargs : t->fnode->dflt ? t->fnode->dflt->nargs : SIZE_MAX;
+	else if (t->bi && !builtin_is_relation(t->bi))
+		nargs = t->bi->nargs;
+	else
+		return EV_GENERAL;
+	if (nargs != t->n || nargs > ARRAY_SIZE(args))
+		return EV_GENERAL; /* an output operand, or an arity error */
+	size_t i;
+	int rc = 1;
+	for (i = 0; i < nargs; i++) {
+		rc = ev_term1(ev, t->items[i], &args[i]);
+		if (rc != 1)
+			break;
+	}
+	if (rc == 1) {
+		struct val *res = NULL;
+		bool found = false;
+		rc = ev_dispatch(ev, t->name, t->fnode, t->bi, args, nargs, &res, t->line, &found);
+		if (rc == 0 && res) {
+			*out = res;
+			rc = 1;
+		}
+	}
+	while (i > 0)
+		vunref(args[--i]);
+	return rc;
+}
+
+static int composite1(struct ev *ev, struct term *t, struct val **out)
+{
+	struct val *o = t->kind == T_ARRAY ? val_array_new(t->n) : t->kind == T_SET ? val_set_new(t->n)
+										: val_object_new(t->n / 2);
+	if (!o)
+		return -ENOMEM;
+	int rc = 1;
+	for (size_t i = 0; i < t->n && rc == 1; i++) {
+		struct val *x = NULL, *y = NULL;
+		rc = ev_term1(ev, t->items[i], &x);
+		if (rc != 1)
+			break;
+		if (t->kind == T_ARRAY) {
+			rc = val_array_push(o, x) < 0 ? -ENOMEM : 1;
+		} else if (t->kind == T_SET) {
+			rc = val_set_add(o, x) < 0 ? -ENOMEM : 1;
+		} else {
+			rc = ev_term1(ev, t->items[++i], &y);
+			if (rc != 1) {
+				vunref(x);
+				break;
+			}
+			rc = val_object_put(o, x, y) < 0 ? -ENOMEM : 1;
+		}
+	}
+	if (rc != 1) {
+		vunref(o);
+		return rc;
+	}
+	*out = o;
+	return 1;
+}
+
+int ev_term1(struct ev *ev, struct term *t, struct val **out)
+{
+	switch (t->kind) {
+	case T_VALUE:
+		*out = vref(t->v);
+		return 1;
+	case T_VAR: {
+		if (t->name == ev->r->a_input) {
+			if (!ev->input)
+				return 0;
+			*out = vref(ev->input);
+			return 1;
+		}
+		if (t->name == ev->r->a_data)
+			return EV_GENERAL;
+		struct bind *b = ev_lookup(ev, t->name);
+		if (!b || !b->v)
+			return EV_GENERAL;
+		*out = vref(b->v);
+		return 1;
+	}
+	case T_REF:
+		return ev_ref1(ev, t, out);
+	case T_CALL:
+		return ev_call1(ev, t, out);
+	case T_ARRAY:
+	case T_SET:
+	case T_OBJECT:
+		return composite1(ev, t, out);
+	case T_ACOMP:
+	case T_SCOMP:
+	case T_OCOMP:
+	case T_TEMPLATE: {
+		/* exactly one value, built by the general path */
+		struct val *v = NULL;
+		int rc = ev_term(ev, t, first_owned, &v);
+		if (rc < 0) {
+			vunref(v);
+			return rc;
+		}
+		if (!v)
+			return 0;
+		*out = v;
+		return 1;
+	}
+	}
+	return EV_GENERAL;
+}
+
+/* ------------------------------------------------------ equality index */
+
+void guard_cache_release(struct guard_cache *gc)
+{
+	if (gc->rc == 1)
+		vunref(gc->v);
+	gc->guard = NULL;
+	gc->rc = 0;
+	gc->v = NULL;
+}
+
+int ev_rule_guard(struct ev *ev, struct rule *x, struct guard_cache *gc)
+{
+	/* `with` may replace `equal` or the documents the guard reads */
+	if (!x->guard || ev->nwo)
+		return 2;
+	ev->line = x->body->e[0]->line;
+	if (gc->guard != x->guard) {
+		struct val *v = NULL;
+		int rc = ev_term1(ev, x->guard, &v);
+		if (rc < 0)
+			return rc;
+		guard_cache_release(gc);
+		gc->guard = x->guard;
+		gc->rc = rc;
+		gc->v = rc == 1 ? v : NULL;
+	}
+	if (gc->rc == EV_GENERAL)
+		return 2;
+	/* the first expression counts as evaluated, as in ev_body */
+	bool eq = gc->rc == 1 && val_equal(gc->v, x->gval);
+	int rc = ev_step(ev);
+	if (rc < 0)
+		return rc;
+	return eq ? 1 : 0;
+}
+
+/* --------------------------------------------------------- expressions */
+
+/* Each element of @c bound to @va (and its key or index to @ka), then the
+ * rest of the body: what E_SOME_IN does through each_kv and match. */
+static int some_in_fast(struct ev *ev, struct val *c, struct term *ka, struct term *va, struct body *b, size_t i,
+			cont_fn k, void *arg)
+{
+	size_t n = c->kind == VAL_OBJECT ? c->obj.n : (c->kind == VAL_ARRAY || c->kind == VAL_SET) ? c->arr.n : 0;
+	int rc = 0;
+	for (size_t j = 0; j < n && rc == 0; j++) {
+		struct val *key, *v;
+		if (c->kind == VAL_OBJECT) {
+			key = c->obj.keys[j];
+			v = c->obj.vals[j];
+		} else if (c->kind == VAL_SET) {
+			key = v = c->arr.items[j];
+		} else {
+			v = c->arr.items[j];
+			key = ka ? val_int((int64_t)j) : NULL;
+			if (ka && !key)
+				return -ENOMEM;
+		}
+		rc = ev_step(ev);
+		size_t mark = ev->ntrail;
+		if (rc == 0 && ka)
+			rc = ev_bind(ev, ka->name, key);
+		if (rc == 0)
+			rc = ev_bind(ev, va->name, v);
+		if (rc == 0)
+			rc = ev_body(ev, b, i + 1, k, arg);
+		ev_undo(ev, mark);
+		if (c->kind == VAL_ARRAY)
+			vunref(key);
+	}
+	return rc;
+}
+
+/*
+ * The commonest expressions on a single-valued term, without the general
+ * machinery: `t` (true unless false or undefined), `not t`, `x := t` and
+ * `some [k,] v in t`.
+ * *done is false when the term enumerates (nothing was bound then); the
+ * return value is otherwise the body's, whatever the continuation returned.
+ */
+int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done)
+{
+	struct val *v = NULL;
+	int rc;
+	*done = false;
+	switch (x->kind) {
+	case E_TERM:
+		rc = ev_term1(ev, x->a, &v);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc < 0)
+			return rc;
+		bool holds = rc == 1 && !(v->kind == VAL_BOOL && !v->b);
+		vunref(v);
+		if (x->negated) {
+			/* the negated expression counts as a body of its own */
+			rc = ev_step(ev);
+			if (rc < 0)
+				return rc;
+			holds = !holds;
+		}
+		return holds ? ev_body(ev, b, i + 1, k, arg) : 0;
+	case E_ASSIGN: {
+		if (x->negated || x->a->kind != T_VAR || ev_is_root(ev, x->a->name))
+			return 0;
+		rc = ev_term1(ev, x->b, &v);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc != 1)
+			return rc;
+		size_t mark = ev->ntrail;
+		rc = ev_bind(ev, x->a->name, v);
+		vunref(v);
+		if (rc == 0)
+			rc = ev_body(ev, b, i + 1, k, arg);
+		ev_undo(ev, mark);
+		return rc;
+	}
+	case E_SOME_IN: {
+		/* some [k,] v in coll, plain distinct variables, one collection */
+		struct term *ka = x->a, *va = x->b;
+		if (x->negated || va->kind != T_VAR || ev_is_root(ev, va->name) ||
+		    (ka && (ka->kind != T_VAR || ev_is_root(ev, ka->name) || ka->name == va->name)))
+			return 0;
+		struct val *c = NULL;
+		rc = ev_term1(ev, x->c, &c);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc != 1)
+			return rc;
+		rc = some_in_fast(ev, c, ka, va, b, i, k, arg);
+		vunref(c);
+		return rc;
+	}
+	default:
+		return 0;
+	}
+}
