@@ -69,20 +69,21 @@ static int hl_add(struct dir_walk *w, dev_t dev, ino_t ino, struct bnode *n)
 
 /* Keeps user.*, trusted.* and security.* attributes; the rest (system.*,
  * POSIX ACLs) has no SquashFS encoding and is reported once. */
-static int read_xattrs(struct dir_walk *w, int dfd, const char *name, struct bnode *n, struct arca_err *e)
+static int read_xattrs(struct dir_walk *w, int fd, int dfd, const char *name, struct bnode *n, struct arca_err *e)
 {
-	/* Through the parent's fd (/proc/self/fd/N/name, last component not
-	 * followed): a directory swapped for a symlink while the build runs
-	 * cannot redirect the read outside the tree. The plain path is the
-	 * fallback when /proc is not mounted, and for the root itself. */
+	/* Files and directories are read through the fd already open for
+	 * them; other entries through the parent's fd (/proc/self/fd/N/name,
+	 * last component not followed). Either way a directory swapped for a
+	 * symlink while the build runs cannot redirect the read outside the
+	 * tree. The plain path is the fallback when /proc is not mounted. */
 	char fdpath[64 + BUILD_MAX_NAME];
 	const char *path = w->path.p;
-	if (dfd >= 0 && w->proc_ok) {
+	if (fd < 0 && dfd >= 0 && w->proc_ok) {
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d/%s", dfd, name);
 		path = fdpath;
 	}
 	char names[65536];
-	ssize_t len = llistxattr(path, names, sizeof(names));
+	ssize_t len = fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(path, names, sizeof(names));
 	if (len < 0) {
 		if (errno == ENOTSUP || errno == ENODATA)
 			return 0;
@@ -100,7 +101,7 @@ static int read_xattrs(struct dir_walk *w, int dfd, const char *name, struct bno
 			continue;
 		}
 		uint8_t val[BUILD_MAX_XATTR_VALUE];
-		ssize_t vl = lgetxattr(path, key, val, sizeof(val));
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, key, val, sizeof(val)) : lgetxattr(path, key, val, sizeof(val));
 		if (vl < 0) {
 			/* security.* may be unreadable for an unprivileged caller. */
 			if (errno == EPERM || errno == EACCES || errno == ENODATA)
@@ -109,23 +110,31 @@ static int read_xattrs(struct dir_walk *w, int dfd, const char *name, struct bno
 		}
 		int rc = bnode_add_xattr(n, key, val, (size_t)vl);
 		if (rc == -E2BIG)
-			return err_set(e, rc, "'%s': more than %u xattrs", path, BUILD_MAX_XATTRS);
+			return err_set(e, rc, "'%s': more than %u xattrs", w->path.p, BUILD_MAX_XATTRS);
 		if (rc < 0 && rc != -EEXIST)
 			return err_set(e, rc, "out of memory");
 	}
 	return 0;
 }
 
-static int copy_file(struct dir_walk *w, int dfd, const char *name, struct bnode *n, struct arca_err *e)
+static int copy_file(struct dir_walk *w, int dfd, const char *name, uint64_t size, struct bnode *n,
+		     struct arca_err *e)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return err_setsys(e, -errno, "opening '%s'", w->path.p);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	int rc = w->sink->begin(w->sink, n, e);
+	int rc = read_xattrs(w, fd, dfd, name, n, e);
 	if (rc < 0)
 		return rc;
+	rc = w->sink->begin(w->sink, n, e);
+	if (rc < 0)
+		return rc;
+	/* Up to the size stat saw, then one read to see EOF: a small file
+	 * costs one read when it fits the buffer and has not grown. */
+	uint64_t got = 0;
 	for (;;) {
+		if (got == size && size > 0 && size < DIR_READ_CHUNK)
+			break;
 		ssize_t r = read(fd, w->buf, DIR_READ_CHUNK);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -137,6 +146,7 @@ static int copy_file(struct dir_walk *w, int dfd, const char *name, struct bnode
 		rc = w->sink->append(w->sink, w->buf, (size_t)r, e);
 		if (rc < 0)
 			return rc;
+		got += (uint64_t)r;
 	}
 	return w->sink->end(w->sink, e);
 }
@@ -211,21 +221,25 @@ have_node:
 		if (hl_add(w, st.st_dev, st.st_ino, n) < 0)
 			return err_set(e, -ENOMEM, "out of memory");
 	}
-	rc = read_xattrs(w, dfd, name, n, e);
-	if (rc < 0)
-		return rc;
+	if (type != S_IFDIR && type != S_IFREG) {
+		rc = read_xattrs(w, -1, dfd, name, n, e);
+		if (rc < 0)
+			return rc;
+	}
 	switch (type) {
 	case S_IFDIR: {
 		t->res.dirs++;
 		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			return err_setsys(e, -errno, "opening directory '%s'", w->path.p);
-		rc = walk(w, sub, n, depth + 1, e);
+		rc = read_xattrs(w, sub, dfd, name, n, e);
+		if (rc >= 0)
+			rc = walk(w, sub, n, depth + 1, e);
 		close(sub);
 		return rc;
 	}
 	case S_IFREG:
-		return copy_file(w, dfd, name, n, e);
+		return copy_file(w, dfd, name, (uint64_t)st.st_size, n, e);
 	case S_IFLNK:
 		return read_link(w, dfd, name, n, e);
 	case S_IFBLK:
@@ -323,7 +337,7 @@ int source_dir_read(struct btree *t, struct bsink *sink, const char *dir, struct
 	t->root->origin = ORIGIN_SOURCE;
 	t->root->mode = st.st_mode & 0xffffu;
 	tree_apply_policy(t, t->root, st.st_uid, st.st_gid, st.st_mtime);
-	int rc = read_xattrs(&w, -1, NULL, t->root, e);
+	int rc = read_xattrs(&w, fd, -1, NULL, t->root, e);
 	if (rc >= 0)
 		rc = walk(&w, fd, t->root, 0, e);
 	free(w.buf);
