@@ -70,9 +70,11 @@
 #define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
 #define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
 #define SQ_MAX_FILE_BLOCKS (1u << 24) /* 64 MiB of block list: 2 TiB files at 128 KiB blocks */
+#define SQ_MAX_FRAGMENTS (1u << 24) /* fragment blocks in one image (256 MiB of table) */
 #define SQ_MAX_XATTRS 1024          /* key/value pairs per inode */
 #define SQ_MAX_XATTR_LIST 65536     /* XATTR_LIST_MAX */
 #define SQ_MAX_XATTR_VALUE 65536    /* XATTR_SIZE_MAX */
+#define SQ_MAX_XATTR_NAME 255       /* XATTR_NAME_MAX */
 #define SQ_MAX_READ (8u << 20)      /* one FUSE read request */
 #define SQ_TIMEOUT 86400.0          /* the image never changes */
 #define SQ_MAX_DEPTH 256            /* directory nesting walked by rt_squashfs_check */
@@ -136,6 +138,8 @@ struct sq {
 	sqfs_meta_reader_t *dirs;
 	sqfs_data_reader_t *data;
 	sqfs_xattr_reader_t *xattr; /* NULL: image has no xattrs */
+	sqfs_meta_reader_t *xkv;    /* the xattr key/value table */
+	uint64_t xattr_start;
 	sqfs_frag_table_t *frags;
 	uint8_t *zbuf; /* one compressed block, block_size bytes */
 	uint64_t root_ref;
@@ -161,6 +165,7 @@ static void sq_free(struct sq *s)
 	free(s->rbuf);
 	free(s->zbuf);
 	sqfs_destroy(s->frags);
+	sqfs_destroy(s->xkv);
 	sqfs_destroy(s->xattr);
 	sqfs_destroy(s->data);
 	sqfs_destroy(s->dirs);
@@ -196,6 +201,15 @@ static int sq_fail(struct arca_err *e, int rc, const char *what)
 }
 
 static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out);
+
+/* Whether the index of a table of @count 16-byte entries (one u64 location
+ * per 8 KiB metadata block of 512 entries), found @skip bytes after
+ * @start, lies within the first @end bytes of the image. */
+static bool table_fits(uint64_t start, uint64_t skip, uint64_t count, uint64_t end)
+{
+	uint64_t blocks = count / 512 + (count % 512 != 0), at;
+	return ck_add64(start, skip, &at) && range_ok(at, blocks * 8, end);
+}
 
 /* Opens every table the server needs; the same checks decide whether
  * rt_fuse_mount() mounts anything at all. */
@@ -256,16 +270,36 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 	s->zbuf = malloc(sb->block_size);
 	if (!s->frags || !s->zbuf)
 		return err_set(e, -ENOMEM, "out of memory");
+	/* libsquashfs allocates 16 bytes per claimed fragment up front. The
+	 * table's index (one u64 per 512 entries, squashfs) must fit between
+	 * its start and the end of the image, which bounds the claim by the
+	 * image's size. */
+	if (sb->fragment_entry_count > SQ_MAX_FRAGMENTS ||
+	    !table_fits(sb->fragment_table_start, 0, sb->fragment_entry_count, sb->bytes_used))
+		return err_set(e, -EBADMSG, "squashfs fragment table is larger than the image");
 	if (sb->fragment_entry_count > 0 && (rc = sqfs_frag_table_read(s->frags, f, sb, s->cmp)) != 0)
 		return sq_fail(e, rc, "fragment table");
 
 	if (!(sb->flags & SQFS_FLAG_NO_XATTRS) && sb->xattr_id_table_start != UINT64_MAX) {
+		/* squashfs: the xattr id table starts with the location of the
+		 * key/value table (which lies before it) and the id count, then
+		 * its index; the count is bounded as the fragments' is. */
+		uint8_t hdr[16];
+		uint32_t ids;
+		struct rd r = rd_make(hdr, sizeof(hdr));
+		if (f->read_at(f, sb->xattr_id_table_start, hdr, sizeof(hdr)) || rd_u64le(&r, &s->xattr_start) < 0 ||
+		    rd_u32le(&r, &ids) < 0 || s->xattr_start >= sb->xattr_id_table_start ||
+		    !table_fits(sb->xattr_id_table_start, sizeof(hdr), ids, sb->bytes_used))
+			return err_set(e, -EBADMSG, "squashfs xattr table location is inconsistent");
 		s->xattr = sqfs_xattr_reader_create(0);
 		if (!s->xattr)
 			return err_set(e, -ENOMEM, "out of memory");
 		rc = sqfs_xattr_reader_load(s->xattr, sb, f, s->cmp);
 		if (rc)
 			return sq_fail(e, rc, "xattr table");
+		s->xkv = sqfs_meta_reader_create(f, s->cmp, s->xattr_start, sb->xattr_id_table_start);
+		if (!s->xkv)
+			return err_set(e, -ENOMEM, "out of memory");
 	}
 
 	size_t n = SQ_CACHE_BYTES / sb->block_size;
@@ -1048,6 +1082,68 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
+ * The key/value pairs are parsed here rather than by libsquashfs's xattr
+ * reader, which allocates whatever 32-bit value size the image claims.
+ * squashfs layout: a pair is u16 type (prefix id, 0x100 = value out of
+ * line), u16 key size, the key without its prefix, then u32 value size and
+ * the value; an out-of-line value is an 8-byte reference (block << 16 |
+ * offset from the table start) to a u32 size and the value.
+ */
+static int xkv_read(struct sq *s, void *p, size_t n) { return sqfs_meta_reader_read(s->xkv, p, n) ? -EIO : 0; }
+
+static int xkv_seek(struct sq *s, uint64_t ref)
+{
+	uint64_t abs;
+	if ((ref & 0xFFFF) >= SQFS_META_BLOCK_SIZE || !ck_add64(s->xattr_start, ref >> 16, &abs) ||
+	    abs >= s->super.xattr_id_table_start)
+		return -EIO;
+	return sqfs_meta_reader_seek(s->xkv, abs, (size_t)(ref & 0xFFFF)) ? -EIO : 0;
+}
+
+static int xkv_u32(struct sq *s, uint32_t *v)
+{
+	uint8_t b[4];
+	struct rd r = rd_make(b, sizeof(b));
+	return xkv_read(s, b, sizeof(b)) < 0 || rd_u32le(&r, v) < 0 ? -EIO : 0;
+}
+
+/* The value of the current pair: appended to @out, or skipped (NULL). */
+static int xkv_value(struct sq *s, bool ool, struct buf *out)
+{
+	uint32_t n;
+	if (xkv_u32(s, &n) < 0)
+		return -EIO;
+	if (ool) {
+		uint8_t b[8];
+		uint64_t ref;
+		struct rd r = rd_make(b, sizeof(b));
+		if (n != 8 || xkv_read(s, b, 8) < 0 || rd_u64le(&r, &ref) < 0)
+			return -EIO;
+		if (!out)
+			return 0;
+		/* Only the pair wanted is followed, so no way back is needed. */
+		if (xkv_seek(s, ref) < 0 || xkv_u32(s, &n) < 0)
+			return -EIO;
+	}
+	if (n > SQ_MAX_XATTR_VALUE)
+		return -EIO; /* Linux never stores more (XATTR_SIZE_MAX) */
+	if (out) {
+		buf_addzero(out, n);
+		if (buf_error(out) < 0)
+			return -ENOMEM;
+		return xkv_read(s, out->p + out->len - n, n);
+	}
+	uint8_t skip[1024];
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < sizeof(skip) ? n - done : sizeof(skip);
+		if (xkv_read(s, skip, k) < 0)
+			return -EIO;
+		done += k;
+	}
+	return 0;
+}
+
+/*
  * Walks the xattrs of @ino. With @name, finds that one (value into @out);
  * without, appends every "name\0" to @out. -ENODATA when absent.
  */
@@ -1064,49 +1160,35 @@ static int sq_xattrs(struct sq *s, fuse_ino_t ino, const char *name, struct buf 
 	if (sqfs_inode_get_xattr_index(i, &idx) || idx == SQ_NO_XATTR || !s->xattr)
 		return name ? -ENODATA : 0;
 	sqfs_xattr_id_t desc;
-	if (sqfs_xattr_reader_get_desc(s->xattr, idx, &desc) || sqfs_xattr_reader_seek_kv(s->xattr, &desc))
-		return -EIO;
-	if (desc.count > SQ_MAX_XATTRS)
+	if (sqfs_xattr_reader_get_desc(s->xattr, idx, &desc) || desc.count > SQ_MAX_XATTRS || xkv_seek(s, desc.xattr) < 0)
 		return -EIO;
 	for (uint32_t k = 0; k < desc.count; k++) {
-		sqfs_xattr_entry_t *key = NULL;
-		sqfs_xattr_value_t *val = NULL;
-		if (sqfs_xattr_reader_read_key(s->xattr, &key))
+		uint8_t hb[4];
+		uint16_t type, ksize;
+		struct rd r = rd_make(hb, sizeof(hb));
+		if (xkv_read(s, hb, sizeof(hb)) < 0 || rd_u16le(&r, &type) < 0 || rd_u16le(&r, &ksize) < 0)
 			return -EIO;
-		/* libsquashfs returns the key with its namespace prefix
-		 * ("user.", "trusted.", "security.") already prepended, while
-		 * key->size still counts only the stored suffix. */
-		const char *prefix = sqfs_get_xattr_prefix((SQFS_XATTR_TYPE)(key->type & SQFS_XATTR_PREFIX_MASK));
+		const char *prefix = sqfs_get_xattr_prefix((SQFS_XATTR_TYPE)(type & SQFS_XATTR_PREFIX_MASK));
+		char key[SQ_MAX_XATTR_NAME + 1];
 		size_t plen = prefix ? strlen(prefix) : 0;
-		size_t klen = plen + key->size;
-		if (!prefix || key->size == 0 || memcmp(key->key, prefix, plen) != 0 || memchr(key->key, '\0', klen)) {
-			free(key);
+		if (!prefix || (type & ~(unsigned)(SQFS_XATTR_PREFIX_MASK | SQFS_XATTR_FLAG_OOL)) || ksize == 0 ||
+		    plen + ksize > SQ_MAX_XATTR_NAME)
 			return -EIO;
-		}
-		bool match = name && strlen(name) == klen && memcmp(name, key->key, klen) == 0;
+		memcpy(key, prefix, plen);
+		if (xkv_read(s, key + plen, ksize) < 0 || memchr(key + plen, '\0', ksize))
+			return -EIO;
+		size_t klen = plen + ksize;
+		key[klen] = '\0';
+		bool match = name && strlen(name) == klen && memcmp(name, key, klen) == 0;
 		if (!name) {
-			buf_add(out, key->key, klen);
-			buf_addch(out, '\0');
-			if (out->len > SQ_MAX_XATTR_LIST) {
-				free(key);
+			buf_add(out, key, klen + 1);
+			if (out->len > SQ_MAX_XATTR_LIST)
 				return -E2BIG;
-			}
 		}
-		if (sqfs_xattr_reader_read_value(s->xattr, key, &val)) {
-			free(key);
-			return -EIO;
-		}
-		free(key);
-		if (match) {
-			if (val->size > SQ_MAX_XATTR_VALUE) {
-				free(val);
-				return -E2BIG;
-			}
-			buf_add(out, val->value, val->size);
-			free(val);
-			return buf_error(out);
-		}
-		free(val);
+		if ((rc = xkv_value(s, type & SQFS_XATTR_FLAG_OOL, match ? out : NULL)) < 0)
+			return rc;
+		if (match)
+			return 0;
 	}
 	if (name)
 		return -ENODATA;

@@ -63,6 +63,9 @@ os.setxattr(s + "/a", "user.greeting", b"hello")
 os.setxattr(s + "/a", "user.empty", b"")
 os.setxattr(s + "/d", "user.big", b"v" * 3000)
 os.setxattr(s + "/big", "trusted.t", b"root only")
+# The same value on several files: mksquashfs stores it once, out of line.
+for f in ("/empty", "/exact", "/d/e/f/small", "/many"):
+    os.setxattr(s + f, "user.shared", b"one value, stored once " * 20)
 ' "$S"
 touch -d @1000000000 "$S/d/e/f/small"
 
