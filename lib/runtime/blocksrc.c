@@ -7,6 +7,8 @@
  * defence does not depend on each backend getting its arithmetic right.
  */
 #include <fcntl.h>
+#include <sqfs/error.h>
+#include <sqfs/io.h>
 #include <sys/stat.h>
 
 #include "harden.h"
@@ -141,4 +143,50 @@ int rt_blocksrc_file(int fd, uint64_t offset, uint64_t size, struct rt_blocksrc 
 	}
 	f->base = offset;
 	return rt_blocksrc_new(&file_ops, f, size, out, e);
+}
+
+/* ------------------------------------------------- as a libsquashfs file */
+
+struct sqfs_src {
+	sqfs_file_t base; /* first: libsquashfs casts */
+	struct rt_blocksrc *src;
+};
+
+static void sqfs_src_destroy(sqfs_object_t *o) { free(o); }
+
+static int sqfs_src_read_at(sqfs_file_t *f, sqfs_u64 off, void *p, size_t n)
+{
+	struct sqfs_src *sf = (struct sqfs_src *)f;
+	if (!range_ok(off, n, sf->src->size))
+		return SQFS_ERROR_OUT_OF_BOUNDS;
+	return rt_blocksrc_read(sf->src, off, p, n) < 0 ? SQFS_ERROR_IO : 0;
+}
+
+/* The image is read-only: libsquashfs must never write to it. */
+static int sqfs_src_write_at(sqfs_file_t *f, sqfs_u64 off, const void *p, size_t n)
+{
+	(void)f, (void)off, (void)p, (void)n;
+	return SQFS_ERROR_IO;
+}
+
+static sqfs_u64 sqfs_src_size(const sqfs_file_t *f) { return ((const struct sqfs_src *)f)->src->size; }
+
+static int sqfs_src_truncate(sqfs_file_t *f, sqfs_u64 size)
+{
+	(void)f, (void)size;
+	return SQFS_ERROR_IO;
+}
+
+struct sqfs_file_t *rt_blocksrc_sqfs(struct rt_blocksrc *src)
+{
+	struct sqfs_src *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->base.base.destroy = sqfs_src_destroy;
+	f->base.read_at = sqfs_src_read_at;
+	f->base.write_at = sqfs_src_write_at;
+	f->base.get_size = sqfs_src_size;
+	f->base.truncate = sqfs_src_truncate;
+	f->src = src;
+	return &f->base;
 }

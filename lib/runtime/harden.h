@@ -57,6 +57,11 @@ uint64_t rt_blocksrc_size(const struct rt_blocksrc *src);
 int rt_blocksrc_read(struct rt_blocksrc *src, uint64_t off, void *p, size_t n);
 /* The descriptors the source needs (see rt_blocksrc_ops.fds). */
 size_t rt_blocksrc_fds(const struct rt_blocksrc *src, int *fds, size_t max);
+/* The source as a libsquashfs sqfs_file_t: bounds-checked reads, writes
+ * and truncation refused. @src is borrowed and must outlive it; release it
+ * with sqfs_destroy(). NULL on allocation failure. */
+struct sqfs_file_t;
+struct sqfs_file_t *rt_blocksrc_sqfs(struct rt_blocksrc *src);
 
 /* ------------------------------------------------------ FUSE squashfs root */
 

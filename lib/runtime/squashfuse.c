@@ -83,38 +83,6 @@
 #define SQ_NO_XATTR 0xFFFFFFFFu
 #define SQ_UNMOUNT_GRACE_MS 2000
 
-/* ------------------------------------------------- sqfs_file_t on blocksrc */
-
-struct sq_file {
-	sqfs_file_t base; /* first: libsquashfs casts */
-	struct rt_blocksrc *src;
-};
-
-static void sq_file_destroy(sqfs_object_t *o) { (void)o; /* embedded in struct sq */ }
-
-static int sq_file_read_at(sqfs_file_t *f, sqfs_u64 off, void *p, size_t n)
-{
-	struct sq_file *sf = (struct sq_file *)f;
-	if (!range_ok(off, n, rt_blocksrc_size(sf->src)))
-		return SQFS_ERROR_OUT_OF_BOUNDS;
-	return rt_blocksrc_read(sf->src, off, p, n) < 0 ? SQFS_ERROR_IO : 0;
-}
-
-/* The image is read-only: libsquashfs must never write to it. */
-static int sq_file_write_at(sqfs_file_t *f, sqfs_u64 off, const void *p, size_t n)
-{
-	(void)f, (void)off, (void)p, (void)n;
-	return SQFS_ERROR_IO;
-}
-
-static sqfs_u64 sq_file_size(const sqfs_file_t *f) { return rt_blocksrc_size(((const struct sq_file *)f)->src); }
-
-static int sq_file_truncate(sqfs_file_t *f, sqfs_u64 size)
-{
-	(void)f, (void)size;
-	return SQFS_ERROR_IO;
-}
-
 /* --------------------------------------------------------------- the image */
 
 struct bslot {
@@ -130,7 +98,7 @@ struct islot {
 };
 
 struct sq {
-	struct sq_file file;
+	sqfs_file_t *file; /* over the block source (rt_blocksrc_sqfs) */
 	sqfs_super_t super;
 	sqfs_compressor_t *cmp;
 	sqfs_id_table_t *ids;
@@ -172,6 +140,7 @@ static void sq_free(struct sq *s)
 	sqfs_destroy(s->inodes);
 	sqfs_destroy(s->ids);
 	sqfs_destroy(s->cmp);
+	sqfs_destroy(s->file);
 	free(s);
 }
 
@@ -218,13 +187,9 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 	_cleanup_(sq_freep) struct sq *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, -ENOMEM, "out of memory");
-	s->file.base.base.destroy = sq_file_destroy;
-	s->file.base.read_at = sq_file_read_at;
-	s->file.base.write_at = sq_file_write_at;
-	s->file.base.get_size = sq_file_size;
-	s->file.base.truncate = sq_file_truncate;
-	s->file.src = src;
-	sqfs_file_t *f = &s->file.base;
+	sqfs_file_t *f = s->file = rt_blocksrc_sqfs(src);
+	if (!f)
+		return err_set(e, -ENOMEM, "out of memory");
 
 	int rc = sqfs_super_read(&s->super, f);
 	if (rc)
@@ -284,7 +249,7 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 		/* squashfs: the xattr id table starts with the location of the
 		 * key/value table (which lies before it) and the id count, then
 		 * its index; the count is bounded as the fragments' is. */
-		uint8_t hdr[16];
+		uint8_t hdr[16] = { 0 };
 		uint32_t ids;
 		struct rd r = rd_make(hdr, sizeof(hdr));
 		if (f->read_at(f, sb->xattr_id_table_start, hdr, sizeof(hdr)) || rd_u64le(&r, &s->xattr_start) < 0 ||
@@ -346,7 +311,7 @@ static int sq_ref(const struct sq *s, fuse_ino_t ino, uint64_t *ref)
  */
 static int sq_inode_precheck(struct sq *s, uint64_t abs, size_t off)
 {
-	uint8_t hdr[16], body[16];
+	uint8_t hdr[16] = { 0 }, body[16] = { 0 };
 	if (sqfs_meta_reader_seek(s->inodes, abs, off) ||
 	    sqfs_meta_reader_read(s->inodes, hdr, sizeof(hdr)))
 		return -EIO;
@@ -558,7 +523,7 @@ static int sq_frag_load(struct sq *s, uint64_t fidx, uint8_t **out, size_t *outl
 		return -ENOMEM;
 	size_t n = disk;
 	if (SQFS_IS_BLOCK_COMPRESSED(fr.size)) {
-		if (s->file.base.read_at(&s->file.base, fr.start_offset, s->zbuf, disk)) {
+		if (s->file->read_at(s->file, fr.start_offset, s->zbuf, disk)) {
 			free(data);
 			return -EIO;
 		}
@@ -568,7 +533,7 @@ static int sq_frag_load(struct sq *s, uint64_t fidx, uint8_t **out, size_t *outl
 			return -EIO;
 		}
 		n = (size_t)r;
-	} else if (s->file.base.read_at(&s->file.base, fr.start_offset, data, disk)) {
+	} else if (s->file->read_at(s->file, fr.start_offset, data, disk)) {
 		free(data);
 		return -EIO;
 	}
@@ -1102,7 +1067,7 @@ static int xkv_seek(struct sq *s, uint64_t ref)
 
 static int xkv_u32(struct sq *s, uint32_t *v)
 {
-	uint8_t b[4];
+	uint8_t b[4] = { 0 };
 	struct rd r = rd_make(b, sizeof(b));
 	return xkv_read(s, b, sizeof(b)) < 0 || rd_u32le(&r, v) < 0 ? -EIO : 0;
 }
@@ -1114,7 +1079,7 @@ static int xkv_value(struct sq *s, bool ool, struct buf *out)
 	if (xkv_u32(s, &n) < 0)
 		return -EIO;
 	if (ool) {
-		uint8_t b[8];
+		uint8_t b[8] = { 0 };
 		uint64_t ref;
 		struct rd r = rd_make(b, sizeof(b));
 		if (n != 8 || xkv_read(s, b, 8) < 0 || rd_u64le(&r, &ref) < 0)
@@ -1163,7 +1128,7 @@ static int sq_xattrs(struct sq *s, fuse_ino_t ino, const char *name, struct buf 
 	if (sqfs_xattr_reader_get_desc(s->xattr, idx, &desc) || desc.count > SQ_MAX_XATTRS || xkv_seek(s, desc.xattr) < 0)
 		return -EIO;
 	for (uint32_t k = 0; k < desc.count; k++) {
-		uint8_t hb[4];
+		uint8_t hb[4] = { 0 };
 		uint16_t type, ksize;
 		struct rd r = rd_make(hb, sizeof(hb));
 		if (xkv_read(s, hb, sizeof(hb)) < 0 || rd_u16le(&r, &type) < 0 || rd_u16le(&r, &ksize) < 0)
