@@ -275,7 +275,9 @@ if $root && have setpriv; then
 	mknod "$U/tty0" c 4 0
 	chmod 755 "$T"
 	chown 65534:65534 "$T/uout"
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$A" build "$T/uout/u.sif" "$U" 2>&1)
+	# A copy the unprivileged user can reach, wherever the build tree is.
+	install -m 755 "$A" "$T/arca"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$T/arca" build "$T/uout/u.sif" "$U" 2>&1)
 	if echo "$out" | grep -q "device node skipped"; then ok "unprivileged: device node skipped with a warning"; else
 		notok "unprivileged: device node skipped with a warning"
 		echo "$out" | sed 's/^/# /'
