@@ -29,6 +29,7 @@
 #include <sqfs/xattr_writer.h>
 
 #define SQW_PAD 4096u
+#define SQW_BACKLOG_BYTES (128u << 20)
 
 /* ------------------------------------------------------------ file */
 
@@ -420,13 +421,25 @@ int sqw_open(const struct sqw_opts *o, struct sqw **out, struct arca_err *e)
 	}
 	if (threads > 64)
 		threads = 64;
+	/*
+	 * Blocks in flight, bounded by SQW_BACKLOG_BYTES of block buffers.
+	 * libsquashfs completes blocks in order and compresses one fragment
+	 * block at a time; with a short queue, a tree of small files waits on
+	 * each fragment block and runs on one core (measured: 20,000 small
+	 * files, gzip, 2 threads: 1.9 s with 24 blocks, 1.0 s with 1024, the
+	 * mksquashfs figure being 1.15 s; peak RSS 27 -> 158 MiB on the
+	 * 239 MiB benchmark tree, mksquashfs 320 MiB).
+	 */
+	size_t backlog = SQW_BACKLOG_BYTES / bs;
+	if (backlog < (size_t)threads * 8 + 8)
+		backlog = (size_t)threads * 8 + 8;
+	if (backlog > 4096)
+		backlog = 4096;
 	sqfs_block_processor_desc_t desc = {
 		.size = sizeof(desc),
 		.max_block_size = bs,
 		.num_workers = threads,
-		/* Enough blocks in flight to keep every worker busy while the
-		 * reader thread fills the next ones, without unbounded memory. */
-		.max_backlog = threads * 8 + 8,
+		.max_backlog = (sqfs_u32)backlog,
 		.cmp = w->cmp,
 		.wr = w->bw,
 		.tbl = w->ft,
