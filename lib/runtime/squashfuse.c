@@ -343,6 +343,24 @@ static int sq_inode_precheck(struct sq *s, uint64_t abs, size_t off)
 		if (rd_u32le(&r, &u32) < 0 || u32 > SQ_MAX_SYMLINK)
 			return -EIO;
 		return 0;
+	case SQFS_INODE_EXT_DIR: {
+		/* Extended directory: 24 bytes with the index count (u16) at
+		 * +16, then that many index entries: u32 index, u32 start, u32
+		 * name size - 1, the name. libsquashfs sizes its allocation by
+		 * each 32-bit name size; names are at most 256 bytes. */
+		uint8_t d[24] = { 0 }, ent[12] = { 0 }, name[SQ_MAX_NAME];
+		uint16_t count;
+		r = rd_make(d + 16, 2);
+		if (sqfs_meta_reader_read(s->inodes, d, sizeof(d)) || rd_u16le(&r, &count) < 0)
+			return -EIO;
+		for (unsigned k = 0; k < count; k++) {
+			r = rd_make(ent + 8, 4);
+			if (sqfs_meta_reader_read(s->inodes, ent, sizeof(ent)) || rd_u32le(&r, &u32) < 0 ||
+			    u32 >= SQ_MAX_NAME || sqfs_meta_reader_read(s->inodes, name, (size_t)u32 + 1))
+				return -EIO;
+		}
+		return 0;
+	}
 	default:
 		return 0;
 	}

@@ -47,6 +47,8 @@ truncate -s 5M "$S/sparse"                     # holes: sparse blocks
 echo middle | dd of="$S/sparse" bs=1 seek=2000000 conv=notrunc status=none
 truncate -s 300k "$S/allhole"
 for i in $(seq 300); do echo "$i" >"$S/many/file-$i"; done  # > 256 entries: several dir headers
+mkdir "$S/huge"  # a listing over 8 KiB: an extended directory with an index
+(cd "$S/huge" && seq -f 'an-entry-with-a-rather-long-name-%g' 1 1500 | xargs touch)
 ln -s a "$S/rel"
 ln -s /does/not/exist "$S/dangling"
 ln -s "$(printf 'x%.0s' $(seq 200))" "$S/longlink"
