@@ -70,7 +70,8 @@
 #define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
 #define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
 #define SQ_MAX_FILE_BLOCKS (1u << 24) /* 64 MiB of block list: 2 TiB files at 128 KiB blocks */
-#define SQ_MAX_FRAGMENTS (1u << 24) /* fragment blocks in one image (256 MiB of table) */
+#define SQ_MAX_FRAGMENTS (1u << 22) /* fragment blocks in one image (64 MiB of table; 512 GiB of tails) */
+#define SQ_MAX_XATTR_IDS (1u << 22) /* distinct xattr sets in one image (64 MiB of table) */
 #define SQ_MAX_XATTRS 1024          /* key/value pairs per inode */
 #define SQ_MAX_XATTR_LIST 65536     /* XATTR_LIST_MAX */
 #define SQ_MAX_XATTR_VALUE 65536    /* XATTR_SIZE_MAX */
@@ -253,7 +254,7 @@ static int sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e)
 		uint32_t ids;
 		struct rd r = rd_make(hdr, sizeof(hdr));
 		if (f->read_at(f, sb->xattr_id_table_start, hdr, sizeof(hdr)) || rd_u64le(&r, &s->xattr_start) < 0 ||
-		    rd_u32le(&r, &ids) < 0 || s->xattr_start >= sb->xattr_id_table_start ||
+		    rd_u32le(&r, &ids) < 0 || ids > SQ_MAX_XATTR_IDS || s->xattr_start >= sb->xattr_id_table_start ||
 		    !table_fits(sb->xattr_id_table_start, sizeof(hdr), ids, sb->bytes_used))
 			return err_set(e, -EBADMSG, "squashfs xattr table location is inconsistent");
 		s->xattr = sqfs_xattr_reader_create(0);
