@@ -10,7 +10,7 @@ packages=(
   libfuse3-dev fuse3 libseccomp-dev libcap-dev libcryptsetup-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libre2-dev libtomlplusplus-dev
-  busybox-static bubblewrap tar gzip zstd util-linux
+  busybox-static bubblewrap tar gzip zstd util-linux attr
 )
 
 missing=()
