@@ -59,13 +59,13 @@ default allow := false
 
 allow if {
 	input.image.signed
-	not deny_reasons
+	count(deny_reasons) == 0
 }
 
 deny_reasons contains "unsigned image" if not input.image.signed
 REGO
   echo '{"image": {"signed": true, "path": "demo.sif"}}' >"$work/input.json"
-  run policy eval -d "$work/policy.rego" -i "$work/input.json" data.arca.launch.allow
+  run policy eval -d "$work/policy.rego" -i "$work/input.json" data.arca.launch
 fi
 
 if has attest; then
