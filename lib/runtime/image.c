@@ -156,9 +156,9 @@ int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struc
 	if (!(sb->flags & SQFS_FLAG_NO_FRAGMENTS) && sb->fragment_entry_count &&
 	    (sb->fragment_entry_count > RT_SQFS_MAX_FRAGMENTS || sb->fragment_entry_count > sb->bytes_used ||
 	     sb->fragment_table_start >= sb->bytes_used)) {
+		unsigned count = sb->fragment_entry_count; /* sb dies with fs */
 		rt_sqfs_close(fs);
-		return err_set(e, -EBADMSG, "squashfs superblock: %u fragments do not fit the partition",
-			       sb->fragment_entry_count);
+		return err_set(e, -EBADMSG, "squashfs superblock: %u fragments do not fit the partition", count);
 	}
 	sqfs_compressor_config_t cfg;
 	rc = sqfs_compressor_config_init(&cfg, (SQFS_COMPRESSOR)fs->super.compression_id, fs->super.block_size,
@@ -166,8 +166,9 @@ int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struc
 	if (!rc)
 		rc = sqfs_compressor_create(&cfg, &fs->cmp);
 	if (rc) {
+		unsigned id = fs->super.compression_id; /* fs is freed below */
 		rt_sqfs_close(fs);
-		return err_set(e, -ENOTSUP, "squashfs compressor %u is not supported", fs->super.compression_id);
+		return err_set(e, -ENOTSUP, "squashfs compressor %u is not supported", id);
 	}
 	fs->dir = sqfs_dir_reader_create(&fs->super, fs->cmp, &m->base, 0);
 	fs->data = sqfs_data_reader_create(&m->base, fs->super.block_size, fs->cmp, 0);
