@@ -72,8 +72,10 @@ static bool valid_key(const char *k)
 static int take_string(const struct val *v, const char *what, size_t gi, char **out, struct arca_err *e)
 {
 	const char *s = val_str(v);
-	if (!s)
-		return err_set(e, -EBADMSG, "ecl: execution group %zu: %s must be a string", gi, what);
+	/* A NUL inside would cut the copy short: "/srv/a\u0000b" must not
+	 * become the directory "/srv/a". */
+	if (!s || strlen(s) != v->str.len)
+		return err_set(e, -EBADMSG, "ecl: execution group %zu: %s must be a string without NUL", gi, what);
 	if (strlen(s) > ECL_MAX_STRING)
 		return err_set(e, -E2BIG, "ecl: execution group %zu: %s longer than %d bytes", gi, what, ECL_MAX_STRING);
 	*out = strdup(s);

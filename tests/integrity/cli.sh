@@ -380,6 +380,8 @@ printf 'activated = "true"\n' >"$E/bad3.toml"
 expect_fail "ecl: value of the wrong type refused" "activated must be true or false" "$A" verify --ecl "$E/bad3.toml" "$E/none/pgp.sif"
 printf 'activated = true\nactivted = false\n' >"$E/bad4.toml"
 expect_fail "ecl: misspelt key refused" "unknown top-level key" "$A" verify --ecl "$E/bad4.toml" "$E/none/pgp.sif"
+printf 'activated = true\n[[execgroup]]\nmode = "blacklist"\ndirpath = "%s\\u0000x"\n' "$E/black" >"$E/bad5.toml"
+expect_fail "ecl: a NUL inside a directory is refused" "without NUL" "$A" verify --ecl "$E/bad5.toml" "$E/black/pgp.sif"
 # Any TOML spelling of the same list works: inline tables, literal strings.
 printf "activated = true\nexecgroup = [ { tagname = 'b', mode = 'blacklist', dirpath = '%s', keyfp = [ '%s', ] } ]\n" "$E/black" "$TFP" >"$E/inline.toml"
 expect_fail "ecl: inline-table spelling applies the same blacklist" "blacklist.*signed by" "$A" verify --ecl "$E/inline.toml" "$E/black/pgp.sif"
