@@ -76,7 +76,8 @@ static void walk(const struct sif_image *img)
 	const struct sif_descr *prim;
 	(void)sif_primary_partition(img, &prim);
 
-	/* Slots are in ID order already (ID = slot + 1), so ids is sorted. */
+	/* A forged image's IDs need not follow slot order; the metadata
+	 * routine refuses unsorted IDs, which is a path worth fuzzing too. */
 	if (nids > 0) {
 		struct integrity_metadata md;
 		if (integrity_metadata_compute(img, min_id, ids, nids, INTEGRITY_SHA256, &md, NULL) == 0) {

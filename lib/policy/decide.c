@@ -118,13 +118,15 @@ static struct val *strings(const struct val *v)
 		return a;
 	for (size_t i = 0; i < v->arr.n; i++) {
 		struct val *s = v->arr.items[i];
-		struct buf b = BUF_INIT;
-		if (s->kind == VAL_STRING)
-			buf_add(&b, s->str.s, s->str.len);
-		else
+		struct val *item = NULL;
+		if (s->kind == VAL_STRING) {
+			item = val_ref(s);
+		} else {
+			struct buf b = BUF_INIT;
 			val_to_json(s, &b, 0);
-		struct val *item = buf_error(&b) < 0 ? NULL : val_string(b.p ? b.p : "", b.len);
-		buf_release(&b);
+			item = buf_error(&b) < 0 ? NULL : val_string(b.p ? b.p : "", b.len);
+			buf_release(&b);
+		}
 		if (!item || val_array_push(a, item) < 0) {
 			val_unref(a);
 			return NULL;
