@@ -12,6 +12,76 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+static typeof(Tss2_TctiLdr_Finalize) *sym_Tss2_TctiLdr_Finalize;
+static typeof(Tss2_TctiLdr_Initialize) *sym_Tss2_TctiLdr_Initialize;
+static const struct dl_sym tctildr_syms[] = {
+	DL_SYM(Tss2_TctiLdr_Finalize),
+	DL_SYM(Tss2_TctiLdr_Initialize),
+};
+static struct dl_lib tctildr_lib = DL_LIB(ARCA_SONAME_TSS2_TCTILDR, tctildr_syms);
+
+static typeof(Tss2_RC_Decode) *sym_Tss2_RC_Decode;
+static const struct dl_sym rc_syms[] = {
+	DL_SYM(Tss2_RC_Decode),
+};
+static struct dl_lib rc_lib = DL_LIB(ARCA_SONAME_TSS2_RC, rc_syms);
+
+static typeof(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal) *sym_Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal;
+static typeof(Tss2_MU_TPM2B_ID_OBJECT_Unmarshal) *sym_Tss2_MU_TPM2B_ID_OBJECT_Unmarshal;
+static typeof(Tss2_MU_TPM2B_PRIVATE_Marshal) *sym_Tss2_MU_TPM2B_PRIVATE_Marshal;
+static typeof(Tss2_MU_TPM2B_PRIVATE_Unmarshal) *sym_Tss2_MU_TPM2B_PRIVATE_Unmarshal;
+static typeof(Tss2_MU_TPM2B_PUBLIC_Marshal) *sym_Tss2_MU_TPM2B_PUBLIC_Marshal;
+static typeof(Tss2_MU_TPM2B_PUBLIC_Unmarshal) *sym_Tss2_MU_TPM2B_PUBLIC_Unmarshal;
+static typeof(Tss2_MU_TPMT_SIGNATURE_Marshal) *sym_Tss2_MU_TPMT_SIGNATURE_Marshal;
+static const struct dl_sym mu_syms[] = {
+	DL_SYM(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal),
+	DL_SYM(Tss2_MU_TPM2B_ID_OBJECT_Unmarshal),
+	DL_SYM(Tss2_MU_TPM2B_PRIVATE_Marshal),
+	DL_SYM(Tss2_MU_TPM2B_PRIVATE_Unmarshal),
+	DL_SYM(Tss2_MU_TPM2B_PUBLIC_Marshal),
+	DL_SYM(Tss2_MU_TPM2B_PUBLIC_Unmarshal),
+	DL_SYM(Tss2_MU_TPMT_SIGNATURE_Marshal),
+};
+static struct dl_lib mu_lib = DL_LIB(ARCA_SONAME_TSS2_MU, mu_syms);
+
+static typeof(Esys_ActivateCredential) *sym_Esys_ActivateCredential;
+static typeof(Esys_Create) *sym_Esys_Create;
+static typeof(Esys_CreatePrimary) *sym_Esys_CreatePrimary;
+static typeof(Esys_Finalize) *sym_Esys_Finalize;
+static typeof(Esys_FlushContext) *sym_Esys_FlushContext;
+static typeof(Esys_Free) *sym_Esys_Free;
+static typeof(Esys_Initialize) *sym_Esys_Initialize;
+static typeof(Esys_Load) *sym_Esys_Load;
+static typeof(Esys_NV_Read) *sym_Esys_NV_Read;
+static typeof(Esys_NV_ReadPublic) *sym_Esys_NV_ReadPublic;
+static typeof(Esys_PCR_Extend) *sym_Esys_PCR_Extend;
+static typeof(Esys_PCR_Read) *sym_Esys_PCR_Read;
+static typeof(Esys_PolicySecret) *sym_Esys_PolicySecret;
+static typeof(Esys_Quote) *sym_Esys_Quote;
+static typeof(Esys_StartAuthSession) *sym_Esys_StartAuthSession;
+static typeof(Esys_TR_Close) *sym_Esys_TR_Close;
+static typeof(Esys_TR_FromTPMPublic) *sym_Esys_TR_FromTPMPublic;
+static const struct dl_sym esys_syms[] = {
+	DL_SYM(Esys_ActivateCredential),
+	DL_SYM(Esys_Create),
+	DL_SYM(Esys_CreatePrimary),
+	DL_SYM(Esys_Finalize),
+	DL_SYM(Esys_FlushContext),
+	DL_SYM(Esys_Free),
+	DL_SYM(Esys_Initialize),
+	DL_SYM(Esys_Load),
+	DL_SYM(Esys_NV_Read),
+	DL_SYM(Esys_NV_ReadPublic),
+	DL_SYM(Esys_PCR_Extend),
+	DL_SYM(Esys_PCR_Read),
+	DL_SYM(Esys_PolicySecret),
+	DL_SYM(Esys_Quote),
+	DL_SYM(Esys_StartAuthSession),
+	DL_SYM(Esys_TR_Close),
+	DL_SYM(Esys_TR_FromTPMPublic),
+};
+static struct dl_lib esys_lib = DL_LIB(ARCA_SONAME_TSS2_ESYS, esys_syms);
+
 struct attest_tpm {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
@@ -22,9 +92,21 @@ struct attest_tpm {
 #define NV_CHUNK 512
 #define EK_CERT_MAX 4096u
 
+/* tss2 (and the TCTI modules it loads itself) is opened on first use
+ * (dl_load in base.h): verifying a quote or replaying a log needs no TPM,
+ * and linking tss2 cost every arca command its start-up time. */
+static int tss_load(struct arca_err *e)
+{
+	int r;
+	if ((r = dl_load(&esys_lib, e)) < 0 || (r = dl_load(&mu_lib, e)) < 0 || (r = dl_load(&rc_lib, e)) < 0 ||
+	    (r = dl_load(&tctildr_lib, e)) < 0)
+		return r;
+	return 0;
+}
+
 static int tss_err(struct arca_err *e, TSS2_RC rc, const char *what)
 {
-	return err_set(e, -EIO, "TPM: %s: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+	return err_set(e, -EIO, "TPM: %s: %s (0x%x)", what, sym_Tss2_RC_Decode(rc), rc);
 }
 
 const char *attest_tcti_default(const char *conf)
@@ -46,20 +128,23 @@ int attest_tpm_open(const char *tcti, struct attest_tpm **out, struct arca_err *
 			return err_setsys(e, -errno, "TPM: '%s'", dev);
 		}
 	}
+	int r = tss_load(e);
+	if (r < 0)
+		return r;
 	/* tss2 logs errors to stderr unless told otherwise, and library code
 	 * must not print: silence it unless the user chose a level. */
 	setenv("TSS2_LOG", "all+none", 0);
 	struct attest_tpm *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+	TSS2_RC rc = sym_Tss2_TctiLdr_Initialize(tcti, &t->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
 		free(t);
-		return err_set(e, -EIO, "TPM: cannot open TCTI '%s': %s", tcti, Tss2_RC_Decode(rc));
+		return err_set(e, -EIO, "TPM: cannot open TCTI '%s': %s", tcti, sym_Tss2_RC_Decode(rc));
 	}
-	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+	rc = sym_Esys_Initialize(&t->esys, t->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
-		Tss2_TctiLdr_Finalize(&t->tcti);
+		sym_Tss2_TctiLdr_Finalize(&t->tcti);
 		free(t);
 		return tss_err(e, rc, "initialize");
 	}
@@ -71,15 +156,15 @@ void attest_tpm_close(struct attest_tpm *t)
 {
 	if (!t)
 		return;
-	Esys_Finalize(&t->esys);
-	Tss2_TctiLdr_Finalize(&t->tcti);
+	sym_Esys_Finalize(&t->esys);
+	sym_Tss2_TctiLdr_Finalize(&t->tcti);
 	free(t);
 }
 
 static void flush(struct attest_tpm *t, ESYS_TR *h)
 {
 	if (*h != ESYS_TR_NONE)
-		Esys_FlushContext(t->esys, *h);
+		sym_Esys_FlushContext(t->esys, *h);
 	*h = ESYS_TR_NONE;
 }
 
@@ -125,7 +210,7 @@ static int ek_load(struct attest_tpm *t, bool ecc, ESYS_TR *ek, TPM2B_PUBLIC **p
 	TPML_PCR_SELECTION none = { 0 };
 	memset(&sens, 0, sizeof(sens));
 	ek_template(ecc, &tmpl);
-	TSS2_RC rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+	TSS2_RC rc = sym_Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 					&sens, &tmpl, &outside, &none, ek, pub, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_err(e, rc, "create EK");
@@ -136,11 +221,11 @@ static int ek_load(struct attest_tpm *t, bool ecc, ESYS_TR *ek, TPM2B_PUBLIC **p
 static int ek_session(struct attest_tpm *t, ESYS_TR *s, struct arca_err *e)
 {
 	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
-	TSS2_RC rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	TSS2_RC rc = sym_Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 					   NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, s);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_err(e, rc, "start policy session");
-	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+	rc = sym_Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
 			       NULL, NULL, 0, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		flush(t, s);
@@ -153,7 +238,7 @@ static int marshal_pub(const TPM2B_PUBLIC *p, struct buf *out)
 {
 	uint8_t tmp[sizeof(TPM2B_PUBLIC)];
 	size_t off = 0;
-	if (Tss2_MU_TPM2B_PUBLIC_Marshal(p, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS)
+	if (sym_Tss2_MU_TPM2B_PUBLIC_Marshal(p, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS)
 		return -EIO;
 	buf_add(out, tmp, off);
 	return buf_error(out);
@@ -167,7 +252,7 @@ int attest_tpm_ek_public(struct attest_tpm *t, bool ecc, struct buf *pub, struct
 	if (rc == 0)
 		rc = marshal_pub(p, pub);
 	flush(t, &ek);
-	Esys_Free(p);
+	sym_Esys_Free(p);
 	return rc;
 }
 
@@ -175,12 +260,12 @@ int attest_tpm_ek_cert(struct attest_tpm *t, bool ecc, struct buf *der, struct a
 {
 	ESYS_TR nv = ESYS_TR_NONE;
 	uint32_t index = ecc ? EK_CERT_NV_ECC : EK_CERT_NV_RSA;
-	TSS2_RC rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+	TSS2_RC rc = sym_Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
 	if (rc != TSS2_RC_SUCCESS)
 		return err_set(e, -ENOENT, "TPM: no EK certificate at NV index 0x%08x", index);
 	TPM2B_NV_PUBLIC *np = NULL;
 	int ret = 0;
-	rc = Esys_NV_ReadPublic(t->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &np, NULL);
+	rc = sym_Esys_NV_ReadPublic(t->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &np, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		ret = tss_err(e, rc, "read EK certificate index");
 		goto out;
@@ -193,7 +278,7 @@ int attest_tpm_ek_cert(struct attest_tpm *t, bool ecc, struct buf *der, struct a
 	for (uint16_t off = 0; off < size;) {
 		uint16_t n = (uint16_t)(size - off < NV_CHUNK ? size - off : NV_CHUNK);
 		TPM2B_MAX_NV_BUFFER *d = NULL;
-		rc = Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, off, &d);
+		rc = sym_Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, off, &d);
 		if (rc != TSS2_RC_SUCCESS) {
 			ret = tss_err(e, rc, "read EK certificate");
 			goto out;
@@ -201,14 +286,14 @@ int attest_tpm_ek_cert(struct attest_tpm *t, bool ecc, struct buf *der, struct a
 		buf_add(der, d->buffer, d->size);
 		off = (uint16_t)(off + d->size);
 		bool empty = d->size == 0;
-		Esys_Free(d);
+		sym_Esys_Free(d);
 		if (empty)
 			break;
 	}
 	ret = buf_error(der);
 out:
-	Esys_Free(np);
-	Esys_TR_Close(t->esys, &nv);
+	sym_Esys_Free(np);
+	sym_Esys_TR_Close(t->esys, &nv);
 	return ret;
 }
 
@@ -252,7 +337,7 @@ int attest_tpm_ak_create(struct attest_tpm *t, bool ecc, struct buf *blob, struc
 		return ret;
 	if ((ret = ek_session(t, &s, e)) < 0)
 		goto out;
-	TSS2_RC rc = Esys_Create(t->esys, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &opriv,
+	TSS2_RC rc = sym_Esys_Create(t->esys, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &opriv,
 				 &opub, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		ret = tss_err(e, rc, "create AK");
@@ -262,7 +347,7 @@ int attest_tpm_ak_create(struct attest_tpm *t, bool ecc, struct buf *blob, struc
 		goto out;
 	uint8_t tmp[sizeof(TPM2B_PRIVATE)];
 	size_t off = 0;
-	if (Tss2_MU_TPM2B_PRIVATE_Marshal(opriv, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS) {
+	if (sym_Tss2_MU_TPM2B_PRIVATE_Marshal(opriv, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS) {
 		ret = -EIO;
 		goto out;
 	}
@@ -271,8 +356,8 @@ int attest_tpm_ak_create(struct attest_tpm *t, bool ecc, struct buf *blob, struc
 out:
 	flush(t, &s);
 	flush(t, &ek);
-	Esys_Free(opub);
-	Esys_Free(opriv);
+	sym_Esys_Free(opub);
+	sym_Esys_Free(opriv);
 	return ret;
 }
 
@@ -284,8 +369,8 @@ static int ak_load(struct attest_tpm *t, const uint8_t *blob, size_t n, ESYS_TR 
 	size_t off = 0;
 	memset(&pub, 0, sizeof(pub));
 	memset(&priv, 0, sizeof(priv));
-	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, n, &off, &pub) != TSS2_RC_SUCCESS ||
-	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, n, &off, &priv) != TSS2_RC_SUCCESS || off != n)
+	if (sym_Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, n, &off, &pub) != TSS2_RC_SUCCESS ||
+	    sym_Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, n, &off, &priv) != TSS2_RC_SUCCESS || off != n)
 		return err_set(e, -EBADMSG, "AK key file: not TPM2B_PUBLIC || TPM2B_PRIVATE");
 	int ret = ek_load(t, false, ek, NULL, e);
 	if (ret < 0)
@@ -293,7 +378,7 @@ static int ak_load(struct attest_tpm *t, const uint8_t *blob, size_t n, ESYS_TR 
 	ESYS_TR s = ESYS_TR_NONE;
 	if ((ret = ek_session(t, &s, e)) < 0)
 		return ret;
-	TSS2_RC rc = Esys_Load(t->esys, *ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, ak);
+	TSS2_RC rc = sym_Esys_Load(t->esys, *ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, ak);
 	flush(t, &s);
 	secure_wipe(&priv, sizeof(priv));
 	if (rc != TSS2_RC_SUCCESS)
@@ -328,7 +413,7 @@ int attest_tpm_pcr_read(struct attest_tpm *t, const struct attest_pcrs *sel, str
 		if (!want)
 			return 0;
 		to_tpm_sel(&left, &in);
-		TSS2_RC rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in, NULL, &got, &vals);
+		TSS2_RC rc = sym_Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in, NULL, &got, &vals);
 		if (rc != TSS2_RC_SUCCESS)
 			return tss_err(e, rc, "PCR read");
 		size_t v = 0;
@@ -341,8 +426,8 @@ int attest_tpm_pcr_read(struct attest_tpm *t, const struct attest_pcrs *sel, str
 				if (!(got->pcrSelections[i].pcrSelect[j / 8] & (1u << (j % 8))))
 					continue;
 				if (v >= vals->count || vals->digests[v].size != attest_alg_size(alg)) {
-					Esys_Free(got);
-					Esys_Free(vals);
+					sym_Esys_Free(got);
+					sym_Esys_Free(vals);
 					return err_set(e, -EIO, "TPM: PCR read returned malformed values");
 				}
 				memcpy(ob->pcr[j], vals->digests[v].buffer, vals->digests[v].size);
@@ -352,8 +437,8 @@ int attest_tpm_pcr_read(struct attest_tpm *t, const struct attest_pcrs *sel, str
 				progress = true;
 			}
 		}
-		Esys_Free(got);
-		Esys_Free(vals);
+		sym_Esys_Free(got);
+		sym_Esys_Free(vals);
 		if (!progress)
 			return err_set(e, -ENOTSUP, "TPM: the selected PCR banks are not active");
 	}
@@ -380,13 +465,13 @@ int attest_tpm_quote(struct attest_tpm *t, const uint8_t *blob, size_t blob_len,
 	to_tpm_sel(sel, &ps);
 	TPM2B_ATTEST *att = NULL;
 	TPMT_SIGNATURE *sig = NULL;
-	TSS2_RC rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &ps, &att, &sig);
+	TSS2_RC rc = sym_Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &ps, &att, &sig);
 	flush(t, &ak);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_err(e, rc, "quote");
 	uint8_t tmp[sizeof(TPMT_SIGNATURE)];
 	size_t off = 0;
-	if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS) {
+	if (sym_Tss2_MU_TPMT_SIGNATURE_Marshal(sig, tmp, sizeof(tmp), &off) != TSS2_RC_SUCCESS) {
 		ret = -EIO;
 	} else {
 		buf_reset(&q->attest);
@@ -395,8 +480,8 @@ int attest_tpm_quote(struct attest_tpm *t, const uint8_t *blob, size_t blob_len,
 		buf_add(&q->signature, tmp, off);
 		ret = buf_error(&q->attest) ?: buf_error(&q->signature);
 	}
-	Esys_Free(att);
-	Esys_Free(sig);
+	sym_Esys_Free(att);
+	sym_Esys_Free(sig);
 	if (ret < 0)
 		return ret;
 	return attest_tpm_pcr_read(t, sel, &q->pcrs, e);
@@ -411,8 +496,8 @@ int attest_tpm_activate(struct attest_tpm *t, bool ecc_ek, const uint8_t *blob, 
 	size_t o1 = 0, o2 = 0;
 	memset(&cred, 0, sizeof(cred));
 	memset(&es, 0, sizeof(es));
-	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(id_object, id_len, &o1, &cred) != TSS2_RC_SUCCESS || o1 != id_len ||
-	    Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc_secret, enc_len, &o2, &es) != TSS2_RC_SUCCESS || o2 != enc_len)
+	if (sym_Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(id_object, id_len, &o1, &cred) != TSS2_RC_SUCCESS || o1 != id_len ||
+	    sym_Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc_secret, enc_len, &o2, &es) != TSS2_RC_SUCCESS || o2 != enc_len)
 		return err_set(e, -EBADMSG, "credential: malformed TPM2B_ID_OBJECT or TPM2B_ENCRYPTED_SECRET");
 	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, s = ESYS_TR_NONE;
 	int ret = ak_load(t, blob, blob_len, &ek, &ak, e);
@@ -425,16 +510,16 @@ int attest_tpm_activate(struct attest_tpm *t, bool ecc_ek, const uint8_t *blob, 
 		ret = ek_session(t, &s, e);
 	if (ret == 0) {
 		TPM2B_DIGEST *out = NULL;
-		TSS2_RC rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &cred, &es, &out);
+		TSS2_RC rc = sym_Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &cred, &es, &out);
 		if (rc != TSS2_RC_SUCCESS) {
 			ret = err_set(e, -EPERM, "credential: the TPM refused to activate it (AK not bound to this EK): %s",
-				      Tss2_RC_Decode(rc));
+				      sym_Tss2_RC_Decode(rc));
 		} else {
 			buf_add(secret, out->buffer, out->size);
 			ret = buf_error(secret);
 			secure_wipe(out->buffer, out->size);
 		}
-		Esys_Free(out);
+		sym_Esys_Free(out);
 	}
 	flush(t, &s);
 	flush(t, &ak);
@@ -455,7 +540,7 @@ int attest_tpm_pcr_extend(struct attest_tpm *t, unsigned index, const struct att
 		memcpy(&v.digests[v.count].digest, d->bank[i].pcr[index], attest_alg_size(d->bank[i].alg));
 		v.count++;
 	}
-	TSS2_RC rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v);
+	TSS2_RC rc = sym_Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_err(e, rc, "PCR extend");
 	return 0;

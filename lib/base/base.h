@@ -320,6 +320,40 @@ int atomic_open(struct atomic_file *af, const char *path, mode_t mode, struct ar
 int atomic_commit(struct atomic_file *af, struct arca_err *e);
 void atomic_abort(struct atomic_file *af);
 
+/* ------------------------------------------------------- optional libraries */
+
+/*
+ * Libraries only some verbs need (libarchive for `arca build` from a tar,
+ * libmicrohttpd for `arca serve`, tss2 for the TPM) are opened on first use
+ * instead of being linked: linking them cost every `arca exec` and `arca
+ * policy eval` about 5 ms of loader work before main().
+ *
+ * A user declares one table per library and calls dl_load() before the
+ * first call through it; the function pointers are typed with typeof() of
+ * the library's own prototypes, so a mismatch is a compile error:
+ *
+ *   static typeof(archive_read_new) *sym_archive_read_new;
+ *   static const struct dl_sym archive_syms[] = { DL_SYM(archive_read_new), ... };
+ *   static struct dl_lib archive_lib = DL_LIB("libarchive.so.13", archive_syms);
+ *   if ((r = dl_load(&archive_lib, e)) < 0) return r;
+ *
+ * Loading is thread-safe and happens once; a failure returns -ENOPKG
+ * naming the library and what dlopen said, and leaves every pointer NULL.
+ */
+struct dl_sym {
+	const char *name;
+	void **fn;
+};
+#define DL_SYM(f) { #f, (void **)&sym_##f }
+struct dl_lib {
+	const char *soname;
+	const struct dl_sym *syms;
+	size_t n;
+	void *handle; /* set once every symbol resolved */
+};
+#define DL_LIB(so, table) { (so), (table), sizeof(table) / sizeof((table)[0]), NULL }
+int dl_load(struct dl_lib *lib, struct arca_err *e) _wur_;
+
 /* ------------------------------------------------------------------ secrets */
 
 void secure_wipe(void *p, size_t n);

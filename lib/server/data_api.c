@@ -6,6 +6,26 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+/* libmicrohttpd (and the TLS stack it links) is opened on first use
+ * (dl_load in base.h): only `arca serve` needs it. */
+static typeof(MHD_add_response_header) *sym_MHD_add_response_header;
+static typeof(MHD_create_response_from_buffer) *sym_MHD_create_response_from_buffer;
+static typeof(MHD_destroy_response) *sym_MHD_destroy_response;
+static typeof(MHD_get_daemon_info) *sym_MHD_get_daemon_info;
+static typeof(MHD_queue_response) *sym_MHD_queue_response;
+static typeof(MHD_start_daemon) *sym_MHD_start_daemon;
+static typeof(MHD_stop_daemon) *sym_MHD_stop_daemon;
+static const struct dl_sym mhd_syms[] = {
+	DL_SYM(MHD_add_response_header),
+	DL_SYM(MHD_create_response_from_buffer),
+	DL_SYM(MHD_destroy_response),
+	DL_SYM(MHD_get_daemon_info),
+	DL_SYM(MHD_queue_response),
+	DL_SYM(MHD_start_daemon),
+	DL_SYM(MHD_stop_daemon),
+};
+static struct dl_lib mhd_lib = DL_LIB(ARCA_SONAME_MICROHTTPD, mhd_syms);
+
 struct prepared {
 	char *path;
 	struct rego_query *q;
@@ -27,12 +47,12 @@ struct req {
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const struct buf *b)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = sym_MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	sym_MHD_add_response_header(r, "Content-Type", "application/json");
+	enum MHD_Result ret = sym_MHD_queue_response(c, status, r);
+	sym_MHD_destroy_response(r);
 	return ret;
 }
 
@@ -187,6 +207,9 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Re
 
 int server_start(const struct server_opts *o, struct server **out, struct arca_err *e)
 {
+	int r = dl_load(&mhd_lib, e);
+	if (r < 0)
+		return r;
 	struct server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, -ENOMEM, "out of memory");
@@ -197,15 +220,15 @@ int server_start(const struct server_opts *o, struct server **out, struct arca_e
 		free(s);
 		return err_set(e, -EINVAL, "invalid listen address \"%s\"", o->addr);
 	}
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-				MHD_OPTION_END);
+	s->d = sym_MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				    MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return err_set(e, -EADDRINUSE, "cannot listen on %s:%u", o->addr ? o->addr : "127.0.0.1", o->port);
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di = sym_MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : o->port;
 	*out = s;
 	return 0;
@@ -217,7 +240,7 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->d);
+	sym_MHD_stop_daemon(s->d);
 	for (size_t i = 0; i < s->ncache; i++) {
 		free(s->cache[i].path);
 		rego_query_free(s->cache[i].q);
