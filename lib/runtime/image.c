@@ -9,7 +9,7 @@
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
-#include <sqfs/dir_reader.h>
+#include <sqfs/meta_reader.h>
 #include <sqfs/error.h>
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
@@ -88,7 +88,8 @@ struct rt_sqfs {
 	struct mem_file *file;
 	sqfs_super_t super;
 	sqfs_compressor_t *cmp;
-	sqfs_dir_reader_t *dir;
+	sqfs_meta_reader_t *inodes;
+	sqfs_meta_reader_t *dirs;
 	sqfs_data_reader_t *data;
 };
 
@@ -97,29 +98,12 @@ void rt_sqfs_close(struct rt_sqfs *fs)
 	if (!fs)
 		return;
 	sqfs_destroy(fs->data);
-	sqfs_destroy(fs->dir);
+	sqfs_destroy(fs->dirs);
+	sqfs_destroy(fs->inodes);
 	sqfs_destroy(fs->cmp);
 	if (fs->file)
 		sqfs_destroy(&fs->file->base);
 	free(fs);
-}
-
-static int sqfs_errno(int rc)
-{
-	switch (rc) {
-	case SQFS_ERROR_ALLOC:
-		return -ENOMEM;
-	case SQFS_ERROR_NO_ENTRY:
-		return -ENOENT;
-	case SQFS_ERROR_NOT_DIR:
-		return -ENOTDIR;
-	case SQFS_ERROR_NOT_FILE:
-		return -EISDIR;
-	case SQFS_ERROR_UNSUPPORTED:
-		return -ENOTSUP;
-	default:
-		return -EBADMSG;
-	}
 }
 
 int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struct arca_err *e)
@@ -170,9 +154,13 @@ int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struc
 		rt_sqfs_close(fs);
 		return err_set(e, -ENOTSUP, "squashfs compressor %u is not supported", id);
 	}
-	fs->dir = sqfs_dir_reader_create(&fs->super, fs->cmp, &m->base, 0);
+	/* Inodes and directories go through plain metadata readers, not
+	 * libsquashfs's directory reader: its path lookup decodes every inode
+	 * on the way unchecked, rt_sqfs_inode_read() bounds each first. */
+	fs->inodes = sqfs_meta_reader_create(&m->base, fs->cmp, sb->inode_table_start, sb->directory_table_start);
+	fs->dirs = sqfs_meta_reader_create(&m->base, fs->cmp, sb->directory_table_start, sb->bytes_used);
 	fs->data = sqfs_data_reader_create(&m->base, fs->super.block_size, fs->cmp, 0);
-	if (!fs->dir || !fs->data) {
+	if (!fs->inodes || !fs->dirs || !fs->data) {
 		rt_sqfs_close(fs);
 		return err_set(e, -ENOMEM, "out of memory");
 	}
@@ -187,22 +175,114 @@ int rt_sqfs_open(const uint8_t *data, uint64_t size, struct rt_sqfs **out, struc
 
 static void sqfs_freep(sqfs_inode_generic_t **p) { sqfs_free(*p); }
 
+static bool ino_is_dir(const sqfs_inode_generic_t *i)
+{
+	return i->base.type == SQFS_INODE_DIR || i->base.type == SQFS_INODE_EXT_DIR;
+}
+
+/* An inode through the bounded reader; an impossible file size makes the
+ * image corrupt here (the FUSE server refuses only that file). */
+static int sqfs_inode(struct rt_sqfs *fs, uint64_t ref, sqfs_inode_generic_t **out, struct arca_err *e)
+{
+	int rc = rt_sqfs_inode_read(fs->inodes, &fs->super, ref, out, e);
+	if (rc != -EFBIG)
+		return rc;
+	if (e)
+		e->code = -EBADMSG; /* the reader's reason stays */
+	return -EBADMSG;
+}
+
+static int sqfs_root(struct rt_sqfs *fs, sqfs_inode_generic_t **out, struct arca_err *e)
+{
+	sqfs_inode_generic_t *ino = NULL;
+	int rc = sqfs_inode(fs, fs->super.root_inode_ref, &ino, e);
+	if (rc < 0)
+		return rc;
+	if (!ino_is_dir(ino)) {
+		sqfs_free(ino);
+		return err_set(e, -EBADMSG, "squashfs root inode is not a directory");
+	}
+	*out = ino;
+	return 0;
+}
+
+/* The inode of entry @name in directory @dir: -ENOENT absent, -ENOTDIR
+ * when @dir is not a directory. */
+static int sqfs_lookup(struct rt_sqfs *fs, const sqfs_inode_generic_t *dir, const char *name,
+		       sqfs_inode_generic_t **out, struct arca_err *e)
+{
+	if (!ino_is_dir(dir))
+		return -ENOTDIR;
+	size_t nlen = strlen(name);
+	if (nlen == 0 || nlen > RT_SQFS_MAX_NAME)
+		return -ENOENT;
+	sqfs_readdir_state_t st;
+	if (sqfs_readdir_state_init(&st, &fs->super, dir))
+		return err_set(e, -EBADMSG, "squashfs directory inode is corrupt");
+	for (uint32_t n = 0; n < RT_SQFS_MAX_DIR_ENTRIES; n++) {
+		struct rt_sqfs_dent d;
+		int rc = rt_sqfs_dir_next(fs->dirs, &st, &d);
+		if (rc > 0)
+			return -ENOENT;
+		if (rc < 0)
+			return err_set(e, rc, "squashfs directory listing is corrupt");
+		if (d.len == nlen && memcmp(d.name, name, nlen) == 0)
+			return sqfs_inode(fs, d.ref, out, e);
+	}
+	return err_set(e, -EBADMSG, "squashfs directory has more than %u entries", RT_SQFS_MAX_DIR_ENTRIES);
+}
+
+/* The inode at canonical @path (no symlinks, "." or ".." in it; "" is the
+ * root), one component at a time from the root. */
+static int sqfs_walk(struct rt_sqfs *fs, const char *path, sqfs_inode_generic_t **out, struct arca_err *e)
+{
+	sqfs_inode_generic_t *ino = NULL;
+	int rc = sqfs_root(fs, &ino, e);
+	if (rc < 0)
+		return rc;
+	char comp[RT_SQFS_MAX_NAME + 1];
+	for (const char *p = path;;) {
+		while (*p == '/')
+			p++;
+		size_t clen = strcspn(p, "/");
+		if (clen == 0)
+			break;
+		if (clen >= sizeof(comp)) {
+			sqfs_free(ino);
+			return -ENOENT;
+		}
+		memcpy(comp, p, clen);
+		comp[clen] = '\0';
+		p += clen;
+		sqfs_inode_generic_t *next = NULL;
+		rc = sqfs_lookup(fs, ino, comp, &next, e);
+		sqfs_free(ino);
+		if (rc < 0)
+			return rc;
+		ino = next;
+	}
+	*out = ino;
+	return 0;
+}
+
 /*
  * Resolves @path to an inode, following symlinks as the kernel would with
  * the image as root: ".." never climbs above "/", absolute targets restart
- * at the image's root. Walks a canonical prefix (no symlinks in it) one
- * component at a time, so libsquashfs only ever sees plain names.
+ * at the image's root. Keeps a canonical prefix (no symlinks in it) and
+ * looks up one component at a time; going back ("..", a symlink) walks the
+ * prefix again from the root. -EBADMSG, with the reason in @e, for a
+ * corrupt or forged image.
  */
-static int sqfs_resolve(struct rt_sqfs *fs, const char *path, sqfs_inode_generic_t **out)
+static int sqfs_resolve(struct rt_sqfs *fs, const char *path, sqfs_inode_generic_t **out, struct arca_err *e)
 {
 	_cleanup_buf_ struct buf cur = BUF_INIT;  /* canonical prefix, "" = root */
 	_cleanup_buf_ struct buf rest = BUF_INIT; /* what is left to walk */
 	buf_addstr(&rest, path);
 	unsigned links = 0;
 	sqfs_inode_generic_t *ino = NULL;
-	int rc = sqfs_dir_reader_get_root_inode(fs->dir, &ino);
-	if (rc)
-		return sqfs_errno(rc);
+	int rc = sqfs_root(fs, &ino, e);
+	if (rc < 0)
+		return rc;
 
 	for (;;) {
 		if (buf_error(&cur) || buf_error(&rest)) {
@@ -233,26 +313,18 @@ static int sqfs_resolve(struct rt_sqfs *fs, const char *path, sqfs_inode_generic
 			buf_setlen(&cur, last ? (size_t)(last - cur.p) : 0);
 			sqfs_free(ino);
 			ino = NULL;
-			rc = cur.len ? sqfs_dir_reader_find_by_path(fs->dir, NULL, cur.p, &ino)
-				     : sqfs_dir_reader_get_root_inode(fs->dir, &ino);
-			if (rc)
-				return sqfs_errno(rc);
+			if ((rc = sqfs_walk(fs, cur.p, &ino, e)) < 0)
+				return rc;
 			continue;
-		}
-		if (ino->base.type != SQFS_INODE_DIR && ino->base.type != SQFS_INODE_EXT_DIR) {
-			sqfs_free(ino);
-			return -ENOTDIR;
 		}
 		size_t keep = cur.len;
 		buf_addch(&cur, '/');
 		buf_addstr(&cur, comp);
 		sqfs_inode_generic_t *next = NULL;
-		rc = sqfs_dir_reader_find_by_path(fs->dir, NULL, cur.p, &next);
-		if (rc) {
-			sqfs_free(ino);
-			return sqfs_errno(rc);
-		}
+		rc = sqfs_lookup(fs, ino, comp, &next, e);
 		sqfs_free(ino);
+		if (rc < 0)
+			return rc;
 		ino = next;
 		if (ino->base.type != SQFS_INODE_SLINK && ino->base.type != SQFS_INODE_EXT_SLINK)
 			continue;
@@ -264,42 +336,45 @@ static int sqfs_resolve(struct rt_sqfs *fs, const char *path, sqfs_inode_generic
 								   : ino->data.slink_ext.target_size;
 		if (tlen > ino->payload_bytes_used && ino->payload_bytes_used != 0) {
 			sqfs_free(ino);
-			return -EBADMSG;
+			return err_set(e, -EBADMSG, "squashfs symlink inode is corrupt");
 		}
 		_cleanup_free_ char *target = strndup((const char *)ino->extra, tlen);
-		if (!target) {
-			sqfs_free(ino);
+		sqfs_free(ino);
+		ino = NULL;
+		if (!target)
 			return -ENOMEM;
-		}
 		/* rest = target + "/" + rest */
 		_cleanup_buf_ struct buf nr = BUF_INIT;
 		buf_addstr(&nr, target);
 		buf_addch(&nr, '/');
 		buf_add(&nr, rest.p, rest.len);
-		if (buf_error(&nr)) {
-			sqfs_free(ino);
+		if (buf_error(&nr))
 			return -ENOMEM;
-		}
 		buf_reset(&rest);
 		buf_add(&rest, nr.p, nr.len);
 		buf_setlen(&cur, target[0] == '/' ? 0 : keep);
-		sqfs_free(ino);
-		ino = NULL;
-		rc = cur.len ? sqfs_dir_reader_find_by_path(fs->dir, NULL, cur.p, &ino)
-			     : sqfs_dir_reader_get_root_inode(fs->dir, &ino);
-		if (rc)
-			return sqfs_errno(rc);
+		if ((rc = sqfs_walk(fs, cur.p, &ino, e)) < 0)
+			return rc;
 	}
 	*out = ino;
 	return 0;
 }
 
+/* A failed resolve of @path: a corrupt image keeps the reader's reason,
+ * the rest is told by errno. */
+static int resolve_err(struct arca_err *e, int rc, const char *verb, const char *path)
+{
+	if (rc == -EBADMSG)
+		return err_wrap(e, rc, "%s '%s' in the image: corrupt or forged image", verb, path);
+	return err_setsys(e, rc, "%s '%s' in the image", verb, path);
+}
+
 int rt_sqfs_read_file(struct rt_sqfs *fs, const char *path, size_t max, struct buf *out, struct arca_err *e)
 {
 	_cleanup_(sqfs_freep) sqfs_inode_generic_t *ino = NULL;
-	int rc = sqfs_resolve(fs, path, &ino);
+	int rc = sqfs_resolve(fs, path, &ino, e);
 	if (rc < 0)
-		return err_setsys(e, rc, "reading '%s' in the image", path);
+		return resolve_err(e, rc, "reading", path);
 	if (ino->base.type != SQFS_INODE_FILE && ino->base.type != SQFS_INODE_EXT_FILE)
 		return err_set(e, -EISDIR, "'%s' in the image is not a regular file", path);
 	sqfs_u64 size = 0;
@@ -325,35 +400,33 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 int rt_sqfs_list_dir(struct rt_sqfs *fs, const char *path, char ***names, size_t *n, struct arca_err *e)
 {
 	_cleanup_(sqfs_freep) sqfs_inode_generic_t *ino = NULL;
-	int rc = sqfs_resolve(fs, path, &ino);
+	int rc = sqfs_resolve(fs, path, &ino, e);
 	if (rc < 0)
-		return err_setsys(e, rc, "listing '%s' in the image", path);
-	if (ino->base.type != SQFS_INODE_DIR && ino->base.type != SQFS_INODE_EXT_DIR)
+		return resolve_err(e, rc, "listing", path);
+	if (!ino_is_dir(ino))
 		return err_set(e, -ENOTDIR, "'%s' in the image is not a directory", path);
-	rc = sqfs_dir_reader_open_dir(fs->dir, ino, SQFS_DIR_OPEN_NO_DOT_ENTRIES);
-	if (rc)
-		return err_set(e, sqfs_errno(rc), "listing '%s' in the image: corrupt directory", path);
+	sqfs_readdir_state_t st;
+	if (sqfs_readdir_state_init(&st, &fs->super, ino))
+		return err_set(e, -EBADMSG, "listing '%s' in the image: corrupt directory", path);
 	char **v = calloc(1, sizeof(char *));
 	size_t cnt = 0;
 	if (!v)
 		return err_set(e, -ENOMEM, "out of memory");
 	for (;;) {
-		sqfs_dir_entry_t *ent = NULL;
-		rc = sqfs_dir_reader_read(fs->dir, &ent);
+		struct rt_sqfs_dent d;
+		rc = rt_sqfs_dir_next(fs->dirs, &st, &d);
 		if (rc > 0)
 			break;
 		if (rc < 0) {
 			rt_strv_free(v);
-			return err_set(e, -EBADMSG, "listing '%s' in the image: corrupt directory", path);
+			return err_set(e, rc, "listing '%s' in the image: corrupt directory", path);
 		}
 		if (cnt >= RT_SQFS_MAX_DIRENTS) {
-			sqfs_free(ent);
 			rt_strv_free(v);
 			return err_set(e, -E2BIG, "'%s' in the image has more than %u entries", path,
 				       RT_SQFS_MAX_DIRENTS);
 		}
-		char *name = strndup((const char *)ent->name, (size_t)ent->size + 1);
-		sqfs_free(ent);
+		char *name = strndup(d.name, d.len);
 		char **nv = name ? realloc(v, (cnt + 2) * sizeof(char *)) : NULL;
 		if (!nv) {
 			free(name);

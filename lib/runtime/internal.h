@@ -6,9 +6,49 @@
 #include "runtime.h"
 #include "sif.h"
 
+#include <sqfs/predef.h>
+
 /* Launch phases in the debug log (arca -v), with a monotonic timestamp in
  * microseconds: where start-up time goes. */
 void rt_trace(const char *what);
+
+/* --------------------------------------- bounded squashfs metadata (sqinode.c) */
+
+/* Named limits of what an untrusted image's inodes and directories may
+ * claim, whoever reads them. */
+#define RT_SQFS_MAX_NAME 256                /* squashfs: names are 1..256 bytes */
+#define RT_SQFS_MAX_SYMLINK 4095            /* what the kernel accepts from readlink */
+#define RT_SQFS_MAX_FILE_BLOCKS (1u << 24)  /* 64 MiB of block list: 2 TiB files at 128 KiB blocks */
+#define RT_SQFS_MAX_DIR_ENTRIES (1u << 22)  /* entries walked in one directory */
+
+/*
+ * Reads the inode at @ref (metadata block offset << 16 | byte offset, as
+ * squashfs directory entries and the superblock store it) through @inodes,
+ * a metadata reader over the inode table. Its size fields are checked on
+ * the raw bytes before libsquashfs allocates from them. -EBADMSG when the
+ * reference lies outside the table or the inode is malformed, -EFBIG when
+ * it claims more than RT_SQFS_MAX_FILE_BLOCKS blocks, -ENOMEM. *out is
+ * written only on success; the caller frees it with sqfs_free().
+ */
+int rt_sqfs_inode_read(sqfs_meta_reader_t *inodes, const sqfs_super_t *sb, uint64_t ref, sqfs_inode_generic_t **out,
+		       struct arca_err *e);
+
+/* A directory entry with a validated name. */
+struct rt_sqfs_dent {
+	char name[RT_SQFS_MAX_NAME + 1];
+	size_t len;
+	uint64_t ref; /* the inode reference */
+	uint32_t inum;
+	unsigned type; /* SQFS_INODE_* of the basic kind */
+};
+
+/*
+ * The next entry of a listing begun with sqfs_readdir_state_init(), read
+ * through @dirs (a metadata reader over the directory table). 1 at the end;
+ * -EBADMSG for a corrupt listing, including names the VFS cannot represent
+ * ("", ".", "..", holding '/' or NUL).
+ */
+int rt_sqfs_dir_next(sqfs_meta_reader_t *dirs, sqfs_readdir_state_t *st, struct rt_sqfs_dent *d);
 
 /* ------------------------------------------------- squashfs (image.c) */
 

@@ -59,6 +59,7 @@
 #include <sys/wait.h>
 
 #include "harden.h"
+#include "internal.h"
 
 /* Named limits. */
 #define SQ_CACHE_BYTES (32u << 20)  /* decompressed data blocks kept */
@@ -66,10 +67,6 @@
 #define SQ_CACHE_MAX 512
 #define SQ_ICACHE_SLOTS 4096        /* inodes kept (direct-mapped) */
 #define SQ_ICACHE_BYTES (64u << 20) /* ... and the bytes they may hold */
-#define SQ_MAX_DIR_ENTRIES (1u << 22) /* entries walked in one directory */
-#define SQ_MAX_NAME 256             /* squashfs: names are 1..256 bytes */
-#define SQ_MAX_SYMLINK 4095         /* what the kernel accepts from readlink */
-#define SQ_MAX_FILE_BLOCKS (1u << 24) /* 64 MiB of block list: 2 TiB files at 128 KiB blocks */
 #define SQ_MAX_FRAGMENTS (1u << 22) /* fragment blocks in one image (64 MiB of table; 512 GiB of tails) */
 #define SQ_MAX_XATTR_IDS (1u << 22) /* distinct xattr sets in one image (64 MiB of table) */
 #define SQ_MAX_XATTRS 1024          /* key/value pairs per inode */
@@ -303,74 +300,6 @@ static int sq_ref(const struct sq *s, fuse_ino_t ino, uint64_t *ref)
 }
 
 /*
- * libsquashfs allocates an inode's block list (4 bytes per block of the
- * claimed file size) and a symlink's target before anything else checks
- * them, so a few bytes of a hostile image could ask for gigabytes. The
- * sizes are read from the raw inode first (squashfs inode layout: a 16-byte
- * common header, then per type: basic file size at +12 as u32, extended file
- * size at +8 as u64, symlink target size at +4 as u32) and bounded.
- */
-static int sq_inode_precheck(struct sq *s, uint64_t abs, size_t off)
-{
-	uint8_t hdr[16] = { 0 }, body[16] = { 0 };
-	if (sqfs_meta_reader_seek(s->inodes, abs, off) ||
-	    sqfs_meta_reader_read(s->inodes, hdr, sizeof(hdr)))
-		return -EIO;
-	unsigned type = (unsigned)hdr[0] | (unsigned)hdr[1] << 8;
-	struct rd r;
-	uint64_t size = 0;
-	uint32_t u32;
-	switch (type) {
-	case SQFS_INODE_FILE:
-		if (sqfs_meta_reader_read(s->inodes, body, 16))
-			return -EIO;
-		r = rd_make(body + 12, 4);
-		if (rd_u32le(&r, &u32) < 0)
-			return -EIO;
-		size = u32;
-		break;
-	case SQFS_INODE_EXT_FILE:
-		if (sqfs_meta_reader_read(s->inodes, body, 16))
-			return -EIO;
-		r = rd_make(body + 8, 8);
-		if (rd_u64le(&r, &size) < 0)
-			return -EIO;
-		break;
-	case SQFS_INODE_SLINK:
-	case SQFS_INODE_EXT_SLINK:
-		if (sqfs_meta_reader_read(s->inodes, body, 8))
-			return -EIO;
-		r = rd_make(body + 4, 4);
-		if (rd_u32le(&r, &u32) < 0 || u32 > SQ_MAX_SYMLINK)
-			return -EIO;
-		return 0;
-	case SQFS_INODE_EXT_DIR: {
-		/* Extended directory: 24 bytes with the index count (u16) at
-		 * +16, then that many index entries: u32 index, u32 start, u32
-		 * name size - 1, the name. libsquashfs sizes its allocation by
-		 * each 32-bit name size; names are at most 256 bytes. */
-		uint8_t d[24] = { 0 }, ent[12] = { 0 }, name[SQ_MAX_NAME];
-		uint16_t count;
-		r = rd_make(d + 16, 2);
-		if (sqfs_meta_reader_read(s->inodes, d, sizeof(d)) || rd_u16le(&r, &count) < 0)
-			return -EIO;
-		for (unsigned k = 0; k < count; k++) {
-			r = rd_make(ent + 8, 4);
-			if (sqfs_meta_reader_read(s->inodes, ent, sizeof(ent)) || rd_u32le(&r, &u32) < 0 ||
-			    u32 >= SQ_MAX_NAME || sqfs_meta_reader_read(s->inodes, name, (size_t)u32 + 1))
-				return -EIO;
-		}
-		return 0;
-	}
-	default:
-		return 0;
-	}
-	if (size / s->super.block_size >= SQ_MAX_FILE_BLOCKS)
-		return -EFBIG;
-	return 0;
-}
-
-/*
  * The inode at @ref, borrowed from the cache: valid until the next
  * sq_inode() call. -EIO for anything malformed.
  */
@@ -381,20 +310,10 @@ static int sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out
 		*out = slot->ino;
 		return 0;
 	}
-	/* squashfs: an inode reference is the metadata block's offset from
-	 * the inode table (48 bits) and a byte offset within the 8 KiB
-	 * uncompressed block (16 bits). */
-	uint64_t block = ref >> 16, off = ref & 0xFFFF, abs;
-	if (off >= SQFS_META_BLOCK_SIZE || !ck_add64(s->super.inode_table_start, block, &abs) ||
-	    abs >= s->super.directory_table_start)
-		return -EIO;
-	int rc = sq_inode_precheck(s, abs, (size_t)off);
-	if (rc < 0)
-		return rc;
 	sqfs_inode_generic_t *ino = NULL;
-	/* libsquashfs adds the inode table start itself. */
-	if (sqfs_meta_reader_read_inode(s->inodes, &s->super, block, (size_t)off, &ino))
-		return -EIO;
+	int rc = rt_sqfs_inode_read(s->inodes, &s->super, ref, &ino, NULL);
+	if (rc < 0)
+		return rc == -EFBIG ? rc : -EIO; /* a file too large for us, else corrupt */
 	/* Inodes carry their block lists: bound the bytes cached, not just
 	 * the slots, or a hostile image of many huge sparse files would make
 	 * the server hold gigabytes. Past the budget, start over. */
@@ -670,42 +589,11 @@ static int sq_read(struct sq *s, uint64_t ref, uint64_t off, size_t size, const 
 
 /* ------------------------------------------------------------- directories */
 
-/* A directory entry as the server uses it: validated name, inode ref. */
-struct dent {
-	char name[SQ_MAX_NAME + 1];
-	size_t len;
-	uint64_t ref;
-	uint32_t inum;
-	unsigned type;
-};
-
-/* Next entry of a directory listing; 1 at the end. Entries whose names the
- * VFS cannot represent ("", ".", "..", containing '/' or NUL) make the
- * listing corrupt. */
-static int sq_dir_next(struct sq *s, sqfs_readdir_state_t *st, struct dent *d)
+/* Next entry of a directory listing; 1 at the end, -EIO when corrupt. */
+static int sq_dir_next(struct sq *s, sqfs_readdir_state_t *st, struct rt_sqfs_dent *d)
 {
-	sqfs_dir_entry_t *ent = NULL;
-	sqfs_u32 inum;
-	sqfs_u64 iref;
-	int rc = sqfs_meta_reader_readdir(s->dirs, st, &ent, &inum, &iref);
-	if (rc > 0)
-		return 1;
-	if (rc < 0)
-		return -EIO;
-	size_t len = (size_t)ent->size + 1;
-	if (len > SQ_MAX_NAME || memchr(ent->name, '/', len) || memchr(ent->name, '\0', len) ||
-	    (len == 1 && ent->name[0] == '.') || (len == 2 && ent->name[0] == '.' && ent->name[1] == '.')) {
-		free(ent);
-		return -EIO;
-	}
-	memcpy(d->name, ent->name, len);
-	d->name[len] = '\0';
-	d->len = len;
-	d->ref = iref;
-	d->inum = inum;
-	d->type = ent->type;
-	free(ent);
-	return 0;
+	int rc = rt_sqfs_dir_next(s->dirs, st, d);
+	return rc < 0 ? -EIO : rc;
 }
 
 static int sq_dir_open(struct sq *s, uint64_t ref, sqfs_readdir_state_t *st, uint32_t *parent_inum)
@@ -757,7 +645,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	uint64_t pref;
 	sqfs_readdir_state_t st;
 	size_t nlen = strlen(name);
-	if (nlen > SQ_MAX_NAME) {
+	if (nlen > RT_SQFS_MAX_NAME) {
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
@@ -768,9 +656,9 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	struct dent d;
+	struct rt_sqfs_dent d;
 	for (uint32_t n = 0;; n++) {
-		if (n >= SQ_MAX_DIR_ENTRIES) {
+		if (n >= RT_SQFS_MAX_DIR_ENTRIES) {
 			fuse_reply_err(req, EIO);
 			return;
 		}
@@ -827,13 +715,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, SQ_TIMEOUT);
 }
 
-/* The target of a symlink inode: 1..SQ_MAX_SYMLINK bytes, no NUL. */
-static int sq_readlink(const sqfs_inode_generic_t *i, char target[SQ_MAX_SYMLINK + 1])
+/* The target of a symlink inode: 1..RT_SQFS_MAX_SYMLINK bytes, no NUL. */
+static int sq_readlink(const sqfs_inode_generic_t *i, char target[RT_SQFS_MAX_SYMLINK + 1])
 {
 	if (!sq_is_link(i))
 		return -EINVAL;
 	size_t n = i->base.type == SQFS_INODE_SLINK ? i->data.slink.target_size : i->data.slink_ext.target_size;
-	if (n == 0 || n > SQ_MAX_SYMLINK || n > i->payload_bytes_used || memchr(i->extra, '\0', n))
+	if (n == 0 || n > RT_SQFS_MAX_SYMLINK || n > i->payload_bytes_used || memchr(i->extra, '\0', n))
 		return -EIO;
 	memcpy(target, i->extra, n);
 	target[n] = '\0';
@@ -852,7 +740,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	char target[SQ_MAX_SYMLINK + 1];
+	char target[RT_SQFS_MAX_SYMLINK + 1];
 	rc = sq_readlink(i, target);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -928,11 +816,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	size_t used = 0;
 	int rc = 0;
 	while (true) {
-		if (h->pos >= SQ_MAX_DIR_ENTRIES) {
+		if (h->pos >= RT_SQFS_MAX_DIR_ENTRIES) {
 			rc = -EIO;
 			break;
 		}
-		struct dent d;
+		struct rt_sqfs_dent d;
 		sqfs_readdir_state_t saved = h->st;
 		struct stat st = { 0 };
 		struct fuse_entry_param ep = { 0 };
@@ -1060,7 +948,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = s->super.block_size;
 	sv.f_blocks = (s->super.bytes_used + s->super.block_size - 1) / s->super.block_size;
 	sv.f_files = s->super.inode_count;
-	sv.f_namemax = SQ_MAX_NAME;
+	sv.f_namemax = RT_SQFS_MAX_NAME;
 	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
 	fuse_reply_statfs(req, &sv);
 }
@@ -1240,7 +1128,7 @@ static void walk_dir(struct walk *w, uint64_t ref, unsigned depth)
 		w->bad++;
 		return;
 	}
-	struct dent d;
+	struct rt_sqfs_dent d;
 	int rc;
 	while (w->entries < w->max_entries && (rc = sq_dir_next(w->s, &st, &d)) == 0) {
 		w->entries++;
@@ -1268,7 +1156,7 @@ static void walk_entry(struct walk *w, uint64_t ref, unsigned depth)
 		return;
 	}
 	if (sq_is_link(i)) {
-		char target[SQ_MAX_SYMLINK + 1];
+		char target[RT_SQFS_MAX_SYMLINK + 1];
 		if (sq_readlink(i, target) < 0)
 			w->bad++;
 	} else if (sq_is_dir(i)) {

@@ -5,6 +5,7 @@
  * quoting, and the SquashFS view (files, symlinks inside the image,
  * listing, limits). The image is built with mksquashfs when it exists.
  */
+#include "harden.h"
 #include "internal.h"
 #include "testlib.h"
 
@@ -211,6 +212,121 @@ static void squashfs_view(void)
 	sh(cmd);
 }
 
+/*
+ * A forged image: the extended file inode of /.singularity.d/runscript
+ * (a hard link, so mksquashfs writes the extended form) claims 64 TiB.
+ * libsquashfs would size the inode's block list from that claim (16 GiB at
+ * 4 KiB blocks) before anything read it; the image view refuses the inode
+ * first, so inspect and the launcher's metadata reads fail cleanly with
+ * -EBADMSG. The inode table is left uncompressed (-noI) to be patched.
+ */
+#define FORGED_MTIME 0x5A5A5A5Au
+
+static int forge_runscript(const char *dir, struct buf *img)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir -p f/.singularity.d && printf '#!/bin/sh\\necho hi\\n' > f/.singularity.d/runscript && "
+		 "ln f/.singularity.d/runscript f/.singularity.d/hardlink && touch -d @%u f/.singularity.d/runscript && "
+		 "mksquashfs f forged.sqfs -noappend -quiet -no-progress -all-root -noI -b 4096 >/dev/null",
+		 dir, FORGED_MTIME);
+	if (sh(cmd) != 0)
+		return -EIO;
+	snprintf(cmd, sizeof(cmd), "%s/forged.sqfs", dir);
+	struct arca_err e = { 0 };
+	if (file_read_all(cmd, 1 << 24, img, &e) < 0 || img->len < 96)
+		return -EIO;
+	/* squashfs superblock: inode table start at 64, directory table at
+	 * 72; inode: u16 type (9: extended file), ..., u32 mtime at +8,
+	 * u64 file size at +24 */
+	uint8_t *p = (uint8_t *)img->p;
+	uint64_t it = 0, dt = 0;
+	for (int i = 7; i >= 0; i--) {
+		it = it << 8 | p[64 + i];
+		dt = dt << 8 | p[72 + i];
+	}
+	int found = 0;
+	for (uint64_t at = it + 2; at + 32 <= dt && dt <= img->len; at++) {
+		uint32_t mt = (uint32_t)p[at + 8] | (uint32_t)p[at + 9] << 8 | (uint32_t)p[at + 10] << 16 |
+			      (uint32_t)p[at + 11] << 24;
+		if (mt != FORGED_MTIME || p[at] != 9 || p[at + 1] != 0)
+			continue;
+		uint64_t huge = 1ull << 46;
+		for (int i = 0; i < 8; i++)
+			p[at + 24 + (uint64_t)i] = (uint8_t)(huge >> (8 * i));
+		found++;
+	}
+	return found == 1 ? 0 : -ENOENT;
+}
+
+static int mem_read(void *ctx, uint64_t off, void *p, size_t n)
+{
+	memcpy(p, (const uint8_t *)ctx + off, n);
+	return 0;
+}
+
+static void forged_inode(void)
+{
+	if (sh("command -v mksquashfs >/dev/null") != 0) {
+		printf("# mksquashfs missing, skipped\n");
+		return;
+	}
+	char tmpl[] = "/tmp/arca-rt-forged.XXXXXX";
+	REQUIRE(mkdtemp(tmpl));
+	struct buf img = BUF_INIT;
+	REQUIRE(forge_runscript(tmpl, &img) == 0);
+
+	struct rt_sqfs *fs = NULL;
+	struct arca_err e = { 0 };
+	REQUIRE(rt_sqfs_open((const uint8_t *)img.p, img.len, &fs, &e) == 0);
+	struct buf b = BUF_INIT;
+	CHECK_RC(rt_sqfs_read_file(fs, "/.singularity.d/runscript", RT_SQFS_MAX_FILE, &b, &e), -EBADMSG);
+	CHECK(strstr(err_msg(&e), "forged") != NULL);
+	CHECK(strstr(err_msg(&e), "blocks") != NULL);
+	printf("# %s\n", err_msg(&e));
+	CHECK_RC(rt_sqfs_read_file(fs, "/.singularity.d/hardlink", RT_SQFS_MAX_FILE, &b, &e), -EBADMSG);
+	/* listing reads no inode of the entries: still fine */
+	char **names = NULL;
+	size_t n = 0;
+	CHECK_RC(rt_sqfs_list_dir(fs, "/.singularity.d", &names, &n, &e), 0);
+	CHECK(n == 2);
+	rt_strv_free(names);
+	buf_release(&b);
+	rt_sqfs_close(fs);
+
+	/* inspect, through a SIF holding the forged partition */
+	char path[64];
+	snprintf(path, sizeof(path), "%s/forged.sif", tmpl);
+	struct sif_writer *w = NULL;
+	REQUIRE(sif_create(path, NULL, &w, &e) == 0);
+	struct sif_input in;
+	sif_input_init(&in, SIF_DATA_PARTITION);
+	REQUIRE(sif_input_partition(&in, SIF_FS_SQUASH, SIF_PART_PRIMSYS, sif_host_arch()) == 0);
+	in.data = img.p;
+	in.size = img.len;
+	struct sif_when when = { 0 };
+	REQUIRE(sif_add(w, &in, &when, NULL, &e) == 0 && sif_writer_commit(w, &e) == 0);
+	sif_writer_free(w);
+	struct val *v = NULL;
+	CHECK_RC(rt_inspect(path, RT_INSPECT_RUNSCRIPT, &v, &e), -EBADMSG);
+	CHECK(strstr(err_msg(&e), "/.singularity.d/runscript") != NULL);
+	val_unref(v);
+	CHECK_RC(rt_inspect(path, RT_INSPECT_LABELS, &v, &e), 0); /* no labels file: nothing forged read */
+	val_unref(v);
+
+	/* the FUSE server's walk refuses the one file and serves the rest */
+	struct rt_blocksrc *src = NULL;
+	static const struct rt_blocksrc_ops ops = { .read_at = mem_read };
+	REQUIRE(rt_blocksrc_new(&ops, img.p, img.len, &src, &e) == 0);
+	CHECK(rt_squashfs_check(src, 100, 1u << 20, &e) == 2);
+	rt_blocksrc_free(src);
+
+	buf_release(&img);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	sh(cmd);
+}
+
 int main(void)
 {
 	RUN(binds);
@@ -218,5 +334,6 @@ int main(void)
 	RUN(quoting);
 	RUN(environment);
 	RUN(squashfs_view);
+	RUN(forged_inode);
 	TL_DONE();
 }
