@@ -419,7 +419,10 @@ static int bi_strings_count(struct ev *ev, struct val **args, struct val **out)
 	int64_t c = 0;
 	if (A1->str.len == 0) {
 		size_t n;
-		free(runes(A0, &n));
+		size_t *r = runes(A0, &n);
+		if (!r)
+			return -ENOMEM;
+		free(r);
 		c = (int64_t)n + 1;
 	} else {
 		const char *p = A0->str.s, *end = p + A0->str.len, *q;
