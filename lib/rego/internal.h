@@ -315,6 +315,57 @@ static inline int ev_step(struct ev *ev)
 
 bool num_is_int(const struct val *v, int64_t *out);
 
+/* Equal strings, with the cheap mismatches (length, first byte) tested
+ * before the memcmp call: object keys mostly differ there. */
+static inline bool str_eq(const struct val *a, const struct val *b)
+{
+	size_t n = a->str.len;
+	return n == b->str.len && (n == 0 || (a->str.s[0] == b->str.s[0] && memcmp(a->str.s, b->str.s, n) == 0));
+}
+
+/* Bytewise string order, as val_compare orders strings. */
+static inline int str_order(const struct val *a, const struct val *b)
+{
+	size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
+	if (n && a->str.s[0] != b->str.s[0])
+		return (uint8_t)a->str.s[0] < (uint8_t)b->str.s[0] ? -1 : 1;
+	int c = memcmp(a->str.s, b->str.s, n);
+	if (c)
+		return c;
+	return a->str.len == b->str.len ? 0 : (a->str.len < b->str.len ? -1 : 1);
+}
+
+/* val_object_get for the evaluator: string keys (nearly all lookups) are
+ * searched here, inline, scanning small objects and bisecting large ones;
+ * objects keep keys sorted in val_compare order, where strings sort after
+ * null, booleans and numbers and before composites. */
+static inline struct val *obj_get(const struct val *o, const struct val *k)
+{
+	if (k->kind != VAL_STRING)
+		return val_object_get(o, k);
+	struct val *const *keys = o->obj.keys;
+	size_t n = o->obj.n;
+	if (n <= 8) {
+		for (size_t i = 0; i < n; i++)
+			if (keys[i]->kind == VAL_STRING && str_eq(keys[i], k))
+				return o->obj.vals[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct val *y = keys[mid];
+		int c = y->kind == VAL_STRING ? str_order(y, k) : (y->kind < VAL_STRING ? -1 : 1);
+		if (c == 0)
+			return o->obj.vals[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* The element of collection @c at key @k (borrowed), NULL if none. A set
  * yields @k itself. */
 static inline struct val *ev_child(struct val *c, struct val *k)
@@ -327,7 +378,7 @@ static inline struct val *ev_child(struct val *c, struct val *k)
 		return c->arr.items[i];
 	}
 	case VAL_OBJECT:
-		return val_object_get(c, k);
+		return obj_get(c, k);
 	case VAL_SET:
 		return val_set_contains(c, k) ? k : NULL;
 	default:
@@ -423,8 +474,12 @@ struct builtin_decl {
 };
 
 const struct builtin_decl *builtin_find(const char *name);
-/* Relations (walk) return an array whose elements are separate results. */
-bool builtin_is_relation(const struct builtin_decl *d);
+/* Relations (walk) return an array whose elements are separate results.
+ * Inline: every direct call asks. */
+static inline bool builtin_is_relation(const struct builtin_decl *d)
+{
+	return d && d->name[0] == 'w' && strcmp(d->name, "walk") == 0;
+}
 void rego_re_cache_free(struct re_cache *c);
 /* Per-query memo for builtins whose result must stay stable within one
  * evaluation. get borrows; put takes ownership of @key and @v. */

@@ -31,11 +31,6 @@ const struct builtin_decl *builtin_find(const char *name)
 	return NULL;
 }
 
-bool builtin_is_relation(const struct builtin_decl *d)
-{
-	return d && d->name[0] == 'w' && strcmp(d->name, "walk") == 0;
-}
-
 const char *val_type_name(const struct val *v)
 {
 	static const char *const names[] = { "null", "boolean", "number", "string", "array", "object", "set" };
