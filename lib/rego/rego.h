@@ -60,7 +60,10 @@ void rego_query_free(struct rego_query *q);
  * On success *out receives an array (owned by the caller) with one object
  * per solution mapping each named query variable to its value; when the
  * query names no variables, each solution is an empty object. An empty
- * array means undefined. @flags: REGO_STRICT_BUILTINS.
+ * array means undefined. As in OPA, a query of one expression that is a
+ * term or a call (data.p.allow, 1 > 2) and does not iterate has a solution
+ * when its value is false; rego_query_value() returns that value.
+ * @flags: REGO_STRICT_BUILTINS.
  */
 int rego_query_eval(struct rego_query *q, struct val *input, unsigned flags, struct val **out,
 		    struct arca_err *e);

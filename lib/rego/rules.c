@@ -296,11 +296,18 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 	return 0;
 }
 
+/* Memo entry of a node whose value was computed and is undefined: `not p`
+ * and `p` in several rules must not recompute it. Immortal (refs 0), so
+ * releasing it with the other memo entries is a no-op. */
+static struct val memo_undefined = { .refs = 0, .kind = VAL_NULL };
+
 int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out)
 {
 	*out = NULL;
-	if (ev->memo[n->id]) {
-		*out = vref(ev->memo[n->id]);
+	struct val *m = ev->memo[n->id];
+	if (m) {
+		if (m != &memo_undefined)
+			*out = vref(m);
 		return 0;
 	}
 	if (ev->busy[n->id])
@@ -314,6 +321,8 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 	if (v) {
 		ev->memo[n->id] = vref(v);
 		*out = v;
+	} else if (!n->has_func) {
+		ev->memo[n->id] = &memo_undefined;
 	}
 	return 0;
 }
@@ -412,6 +421,10 @@ struct rego_query {
 	size_t nvars;
 	struct body *vbody; /* "$value = <term>" for single-term queries */
 	const char *vvar;
+	/* rego_query_eval runs vbody: the query's one expression has a value
+	 * of its own (a false one included) that OPA reports (see
+	 * query_captures) */
+	bool capture;
 	/* Per-evaluation scratch kept between evaluations (a query is used by
 	 * one thread at a time): memo and recursion flags per node, the trail. */
 	struct val **memo;
@@ -452,6 +465,60 @@ static void qvars_term(struct rego_query *q, struct term *t, int *rc)
 		qvars_term(q, t->items[i], rc);
 }
 
+/* Does @t iterate: a ref with a variable operand, or a relation (walk)?
+ * Comprehensions are values of their own and are not looked into. */
+static bool term_iterates(const struct term *t)
+{
+	if (!t)
+		return false;
+	switch (t->kind) {
+	case T_ACOMP:
+	case T_SCOMP:
+	case T_OCOMP:
+	case T_VALUE:
+	case T_VAR:
+		return false;
+	case T_REF:
+		for (size_t i = 1; i < t->n; i++)
+			if (t->items[i]->kind == T_VAR)
+				return true;
+		break;
+	case T_CALL:
+		if (builtin_is_relation(t->bi))
+			return true;
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (term_iterates(t->items[i]))
+			return true;
+	return false;
+}
+
+/*
+ * OPA evaluates a query of one expression that is a term, or a call
+ * without its output operand, as `term = $value` with no truthiness check
+ * unless the expression iterates (rego.go, rewriteQueryToCaptureValue): the
+ * query `data.p.allow` has one result whose value is false when allow is
+ * false, where the rule body `allow` would fail.
+ */
+static bool query_captures(const struct body *b)
+{
+	if (b->n != 1)
+		return false;
+	const struct expr *x = b->e[0];
+	if (x->kind != E_TERM || x->negated || term_iterates(x->a))
+		return false;
+	const struct term *t = x->a;
+	if (t->kind == T_CALL) {
+		size_t arity = t->fnode ? (t->fnode->rules ? t->fnode->rules->nargs : t->fnode->dflt ? t->fnode->dflt->nargs : 0)
+					: t->bi ? t->bi->nargs : SIZE_MAX;
+		return t->n == arity;
+	}
+	return true;
+}
+
 int rego_prepare(struct rego *r, const char *query, size_t len, unsigned flags, struct rego_query **out,
 		 struct arca_err *e)
 {
@@ -480,8 +547,7 @@ int rego_prepare(struct rego *r, const char *query, size_t len, unsigned flags, 
 		if (x->kind != E_SOME_IN)
 			qvars_term(q, x->c, &rc);
 	}
-	if (rc == 0 && q->body->n == 1 && q->body->e[0]->kind == E_TERM && !q->body->e[0]->negated &&
-	    !q->body->e[0]->nwith) {
+	if (rc == 0 && q->body->n == 1 && q->body->e[0]->kind == E_TERM && !q->body->e[0]->negated) {
 		struct body *vb = rego_alloc(r, sizeof(*vb));
 		struct expr **ve = rego_alloc(r, sizeof(*ve));
 		struct expr *x = rego_alloc(r, sizeof(*x));
@@ -493,12 +559,16 @@ int rego_prepare(struct rego *r, const char *query, size_t len, unsigned flags, 
 			var->kind = T_VAR;
 			var->name = q->vvar;
 			x->kind = E_UNIFY;
+			x->line = q->body->e[0]->line;
 			x->a = var;
 			x->b = q->body->e[0]->a;
+			x->with = q->body->e[0]->with;
+			x->nwith = q->body->e[0]->nwith;
 			ve[0] = x;
 			vb->e = ve;
 			vb->n = 1;
 			q->vbody = vb;
+			q->capture = query_captures(q->body);
 		}
 	}
 	if (rc < 0) {
@@ -656,7 +726,7 @@ static int run_query_all(struct rego_query *q, struct body *body, const char **v
 
 int rego_query_eval(struct rego_query *q, struct val *input, unsigned flags, struct val **out, struct arca_err *e)
 {
-	return run_query_all(q, q->body, q->vars, q->nvars, input, flags, out, e);
+	return run_query_all(q, q->capture ? q->vbody : q->body, q->vars, q->nvars, input, flags, out, e);
 }
 
 int rego_query_value(struct rego_query *q, struct val *input, struct val **out, struct arca_err *e)

@@ -42,6 +42,19 @@ check "eval raw bindings" "$out" '{"x":0}'
 out=$("$arca" policy eval -d "$tmp/p" --format raw data.arca.nothing; echo "rc=$?")
 check "eval undefined is empty" "$out" "rc=0"
 
+# opa eval reports a false value for a one-term query (its value is
+# captured, rego.go rewriteQueryToCaptureValue), not an undefined result
+echo '{"image": {"registry": "docker.io"}, "user": "bob"}' > "$tmp/in-denied.json"
+out=$("$arca" policy eval -d "$tmp/p" -i "$tmp/in-denied.json" data.arca.allow | tr -d ' \n')
+check "eval false value is a result" "$out" '{"result":[{"expressions":[{"text":"data.arca.allow","value":false}]}]}'
+out=$("$arca" policy eval -d "$tmp/p" -i "$tmp/in-denied.json" --format raw data.arca.allow)
+check "eval raw false" "$out" "false"
+out=$("$arca" policy eval -d "$tmp/p" --format raw '1 > 2')
+check "eval raw false comparison" "$out" "false"
+# ...but an iterating query still drops its false values
+out=$("$arca" policy eval -d "$tmp/p" --format raw '[false, true][i]')
+check "eval iteration drops false" "$out" '{"i":1}'
+
 out=$("$arca" policy eval -d "$tmp/p" -i "$tmp/in.json" data.arca.allow | tr -d ' \n')
 check "eval json shape" "$out" '{"result":[{"expressions":[{"text":"data.arca.allow","value":true}]}]}'
 

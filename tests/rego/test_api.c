@@ -209,8 +209,49 @@ static void test_equality_index(void)
 	rego_free(r);
 }
 
+/* OPA's rewriteQueryToCaptureValue: a one-expression query that does not
+ * iterate reports its value, false included; one that iterates keeps only
+ * the solutions whose value is not false. */
+static void test_false_value_result(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	REQUIRE(r);
+	CHECK_RC(rego_add_module(r, "p.rego", policy, strlen(policy), 0, &e), 0);
+	struct val *data = json("{\"registries\":[\"ghcr.io\"]}");
+	CHECK_RC(rego_set_data(r, data, &e), 0);
+	val_unref(data);
+	CHECK_RC(rego_compile(r, &e), 0);
+	static const struct {
+		const char *query;
+		size_t nsol;
+	} cases[] = {
+		{ "data.arca.allow", 1 },       /* false: one solution */
+		{ "1 > 2", 1 },                 /* a call's value is captured too */
+		{ "data.arca.nothing", 0 },     /* undefined stays undefined */
+		{ "not data.arca.allow", 1 },   /* negation is a plain expression */
+		{ "[false, true][_]", 1 },      /* iteration: false dropped */
+		{ "x := 1; false", 0 },         /* several expressions: checked */
+	};
+	struct val *in = json("{\"image\":{\"registry\":\"evil.io\"}}");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rego_query *q = NULL;
+		struct val *res = NULL;
+		CHECK_RC(rego_prepare(r, cases[i].query, strlen(cases[i].query), 0, &q, &e), 0);
+		CHECK_RC(rego_query_eval(q, in, 0, &res, &e), 0);
+		CHECK(res && res->kind == VAL_ARRAY && res->arr.n == cases[i].nsol);
+		if (res && res->arr.n != cases[i].nsol)
+			fprintf(stderr, "# %s: %zu solutions, want %zu\n", cases[i].query, res->arr.n, cases[i].nsol);
+		val_unref(res);
+		rego_query_free(q);
+	}
+	val_unref(in);
+	rego_free(r);
+}
+
 int main(void)
 {
+	RUN(test_false_value_result);
 	RUN(test_equality_index);
 	RUN(test_with_in_negation);
 	RUN(test_compile_checks);
