@@ -50,6 +50,47 @@ struct rt_sqfs_dent {
  */
 int rt_sqfs_dir_next(sqfs_meta_reader_t *dirs, sqfs_readdir_state_t *st, struct rt_sqfs_dent *d);
 
+/* ------------------------- FUSE root: its image side (squashfuse_image.c) */
+
+/* What squashfuse.c's FUSE operations read the image through. Inodes are
+ * named by reference (rt_sqfs_inode_read); errors are -EIO for anything
+ * corrupt (the request fails, the server goes on), -EFBIG for a file
+ * larger than RT_SQFS_MAX_FILE_BLOCKS blocks. */
+#define RT_SQ_MAX_READ (8u << 20) /* one FUSE read request */
+
+struct sq;
+struct stat;
+struct statvfs;
+struct rt_blocksrc;
+
+/* Opens every table the server needs; the same checks decide whether
+ * rt_fuse_mount() mounts anything at all (-EBADMSG, -ENOTSUP). @src is
+ * borrowed and must outlive the result. */
+int rt_sq_open(struct rt_blocksrc *src, struct sq **out, struct arca_err *e);
+void rt_sq_free(struct sq *s);
+uint64_t rt_sq_root(const struct sq *s); /* the root directory's inode reference */
+void rt_sq_statfs(const struct sq *s, struct statvfs *sv);
+/* The inode at @ref, borrowed from the cache: valid until the next call. */
+int rt_sq_inode(struct sq *s, uint64_t ref, const sqfs_inode_generic_t **out);
+bool rt_sq_is_dir(const sqfs_inode_generic_t *i);
+bool rt_sq_is_file(const sqfs_inode_generic_t *i);
+bool rt_sq_is_link(const sqfs_inode_generic_t *i);
+/* S_IF* of a squashfs inode type, 0 when unknown. */
+mode_t rt_sq_type_bits(unsigned type);
+int rt_sq_stat(struct sq *s, const sqfs_inode_generic_t *i, struct stat *st);
+/* Up to @size bytes (at most RT_SQ_MAX_READ) of the file at @ref from @off,
+ * in a buffer of @s valid until the next call; 0 bytes at the end. */
+int rt_sq_read(struct sq *s, uint64_t ref, uint64_t off, size_t size, const uint8_t **out, size_t *outlen);
+/* Starts a listing of the directory at @ref (-ENOTDIR), with its parent's
+ * inode number when @parent_inum is not NULL. */
+int rt_sq_dir_open(struct sq *s, uint64_t ref, sqfs_readdir_state_t *st, uint32_t *parent_inum);
+int rt_sq_dir_next(struct sq *s, sqfs_readdir_state_t *st, struct rt_sqfs_dent *d);
+/* The target of a symlink inode: 1..RT_SQFS_MAX_SYMLINK bytes, no NUL. */
+int rt_sq_readlink(const sqfs_inode_generic_t *i, char target[RT_SQFS_MAX_SYMLINK + 1]);
+/* With @name, that xattr's value into @out (-ENODATA absent); without,
+ * every "name\0" appended to @out. */
+int rt_sq_xattrs(struct sq *s, uint64_t ref, const char *name, struct buf *out);
+
 /* ------------------------------------------------- squashfs (image.c) */
 
 /* Named limits for reading metadata files out of an untrusted image. */
