@@ -3,7 +3,9 @@
  * lib/runtime: runs a workload from a SIF image in a hardened container.
  *
  * One launch (rt_launch):
- *  - the signer gate (integrity_ecl_gate) decides before anything is mounted;
+ *  - the image is opened once; the signer gate (the execution control list)
+ *    and then the caller's launch gate (arca's policy decision) decide on
+ *    that open file before anything of it is mounted;
  *  - the primary SquashFS partition is mounted read-only: a kernel loop device
  *    when running as root, a FUSE server inside a user namespace otherwise;
  *  - new mount, pid, ipc and uts namespaces (and user, and net with
@@ -23,6 +25,8 @@
 #define ARCA_RUNTIME_H
 
 #include "base.h"
+
+struct sif_image;
 
 enum rt_action { RT_ACTION_RUN, RT_ACTION_EXEC, RT_ACTION_SHELL };
 enum rt_net { RT_NET_HOST, RT_NET_NONE };
@@ -63,6 +67,16 @@ struct rt_opts {
 	size_t n_binds;
 	const char *seccomp_profile; /* OCI seccomp JSON; NULL: arca's default deny-list */
 	const char *ecl_config;      /* NULL: the system execution control list */
+	/*
+	 * The launch gate: called once the image is open and has passed the
+	 * signer gate, before anything of it is mounted, with the very image
+	 * that will be mounted (the same open file: the decision cannot be
+	 * about another file than the one that runs, whatever happens to the
+	 * path meanwhile). A negative return refuses the launch with that code
+	 * and @e (-EPERM for a refusal). NULL: no gate.
+	 */
+	int (*gate)(void *ctx, const char *image, const struct sif_image *img, struct arca_err *e);
+	void *gate_ctx;
 
 	int64_t memory_bytes; /* <= 0: no limit */
 	double cpus;
@@ -78,7 +92,7 @@ struct rt_result {
  * Launches the container and waits for the workload. Returns 0 once the
  * workload ran (or failed to execute: res->exec_failed) with its status in
  * @res; a negative errno when the launch was refused or set-up failed before
- * the workload started (-EPERM signer gate, -ENOTSUP unusable limits or
+ * the workload started (-EPERM signer gate or o->gate, -ENOTSUP unusable limits or
  * features, -ENOENT missing partition or runscript). Forwards SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the workload meanwhile.
  * Must be called from a single-threaded process.
