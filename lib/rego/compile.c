@@ -795,6 +795,27 @@ static int check_rules(struct rego *r, struct arca_err *e)
 	return c.rc;
 }
 
+/* What node_compute builds for each node, decided once. */
+static void node_kinds(struct node *n)
+{
+	n->coll = n->multi;
+	n->coll_set = n->multi;
+	for (struct rule *r = n->rules; r; r = r->next_in_node) {
+		if (r->npath > r->nstatic || r->kind == R_MULTI)
+			n->coll = true;
+		if (r->npath > r->nstatic)
+			n->coll_set = false;
+	}
+	if (!n->coll)
+		n->coll_set = false;
+	n->ee = !n->coll && !n->has_func && n->rules;
+	for (struct rule *r = n->rules; r && n->ee; r = r->next_in_node)
+		if (r->els || !r->value || r->value->kind != T_VALUE || !val_equal(r->value->v, n->rules->value->v))
+			n->ee = false;
+	for (size_t i = 0; i < n->nkids; i++)
+		node_kinds(n->kids[i]);
+}
+
 int rego_compile(struct rego *r, struct arca_err *e)
 {
 	if (r->compiled)
@@ -847,6 +868,7 @@ int rego_compile(struct rego *r, struct arca_err *e)
 		}
 	}
 	share_guards(r->root);
+	node_kinds(r->root);
 	{
 		int rc = check_rules(r, e);
 		if (rc < 0)

@@ -189,6 +189,12 @@ struct node {
 	struct rule *dflt;
 	bool has_func;
 	bool multi;  /* rules are R_MULTI */
+	/* Set at compile time from the rules: the value is a collection built
+	 * by the rules (multi-value or ref-head rules), and it is a set. */
+	bool coll, coll_set;
+	/* Early exit (OPA's, topdown PR #3898): complete rules whose values are
+	 * all the same constant, so the first rule to succeed decides. */
+	bool ee;
 	unsigned id; /* memo slot */
 	bool is_pkg;
 	const char *fullname; /* interned "data.a.b" */

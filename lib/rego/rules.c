@@ -16,6 +16,7 @@ struct rsol {
 	struct val *keys[16];
 	size_t nk;
 	bool any;
+	bool first; /* a constant value ends the rule's body at its first solution */
 	const char *conflict;
 };
 
@@ -104,7 +105,13 @@ static int rsol_cont(struct ev *ev, void *arg)
 		s->nk = 0;
 		return rsol_keys(ev, s, s->r->nstatic);
 	}
-	return ev_term(ev, s->r->value, rsol_value, s);
+	struct term *v = s->r->value;
+	if (v->kind == T_VALUE) {
+		/* further solutions of this body could only repeat the value */
+		int rc = rsol_value(ev, v->v, s);
+		return rc == 0 && s->first ? EV_STOP : rc;
+	}
+	return ev_term(ev, v, rsol_value, s);
 }
 
 /* Evaluates one rule (and its else chain) in a fresh frame. */
@@ -122,7 +129,7 @@ static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s, struct guard
 		ev->mod = x->mod;
 		s->r = x;
 		s->any = false;
-		rc = ev_rule_guard(ev, x, gc);
+		rc = x->guard ? ev_rule_guard(ev, x, gc) : 2;
 		if (rc > 0)
 			rc = ev_body(ev, x->body, rc == 1 ? 1 : 0, rsol_cont, s);
 		while (ev->ntrail > mark) {
@@ -201,17 +208,11 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		s.value = s.coll = NULL;
 		s.nk = 0;
 		s.any = false;
-		bool coll = n->multi;
-		for (struct rule *r = n->rules; r; r = r->next_in_node)
-			if (r->npath > r->nstatic || r->kind == R_MULTI)
-				coll = true;
+		s.first = true;
+		bool coll = n->coll;
 		s.conflict = "complete rules must not produce multiple outputs";
 		if (coll) {
-			bool set = n->multi;
-			for (struct rule *r = n->rules; r; r = r->next_in_node)
-				if (r->npath > r->nstatic)
-					set = false;
-			s.coll = set ? val_set_new(4) : val_object_new(4);
+			s.coll = n->coll_set ? val_set_new(4) : val_object_new(4);
 			if (!s.coll)
 				return -ENOMEM;
 		}
@@ -222,6 +223,8 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 			}
 			s.r = r;
 			rc = eval_rule(ev, r, &s, &gc);
+			if (n->ee && s.value)
+				break;
 		}
 		guard_cache_release(&gc);
 		if (rc < 0) {
@@ -364,6 +367,7 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	f.rs.value = f.rs.coll = NULL;
 	f.rs.nk = 0;
 	f.rs.any = false;
+	f.rs.first = false;
 	f.r = NULL;
 	f.i = 0;
 	int rc = 0;
