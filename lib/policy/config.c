@@ -168,8 +168,18 @@ int policy_config_load(const char *path, struct policy_config **out, struct arca
 	int rc = file_read_all(path, POLICY_CONFIG_MAX_BYTES, &text, e);
 	if (rc == -ENOENT && !explicit_path) {
 		err_clear(e);
-		*out = defaults();
-		return *out ? 0 : err_set(e, -ENOMEM, "out of memory");
+		struct policy_config *c = defaults();
+		char *nolog = strdup("");
+		if (!c || !nolog) {
+			policy_config_free(c);
+			free(nolog);
+			return err_set(e, -ENOMEM, "out of memory");
+		}
+		free(c->decision_log);
+		c->decision_log = nolog;
+		c->unconfigured = true;
+		*out = c;
+		return 0;
 	}
 	if (rc >= 0)
 		rc = policy_config_parse(text.p, text.len, out, e);

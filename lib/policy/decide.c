@@ -207,3 +207,48 @@ int policy_decide(const struct policy_config *c, struct val *input, struct polic
 	d->allowed = d->policy_allow || c->mode == POLICY_PERMISSIVE;
 	return 0;
 }
+
+void policy_launch_release(struct policy_launch *l)
+{
+	val_unref(l->input);
+	policy_decision_release(&l->d);
+	memset(l, 0, sizeof(*l));
+}
+
+/* "This caller may not write there", as opposed to a broken log or disk. */
+static bool log_not_writable(int rc)
+{
+	return rc == -EACCES || rc == -EPERM || rc == -EROFS;
+}
+
+int policy_launch(const struct policy_config *c, const char *image_path, const struct sif_image *img,
+		  const struct policy_request *req, bool advisory, struct policy_launch *l, struct arca_err *e)
+{
+	memset(l, 0, sizeof(*l));
+	int rc = policy_input(c, image_path, img, NULL, req, &l->input, e);
+	if (rc < 0)
+		return rc;
+	if ((rc = policy_decide(c, l->input, &l->d, e)) < 0) {
+		val_unref(TAKE_PTR(l->input));
+		return rc;
+	}
+	if (!c->decision_log || !c->decision_log[0])
+		return 0;
+	struct arca_err le = { 0 };
+	rc = policy_log_append(c->decision_log, c, l->input, &l->d, &le);
+	if (rc >= 0) {
+		l->logged = true;
+		return 0;
+	}
+	l->log_rc = rc;
+	snprintf(l->log_error, sizeof(l->log_error), "%s", err_msg(&le));
+	/* A launch nobody could audit afterwards does not happen, unless
+	 * nothing is being enforced, or the caller's launch is advisory anyway
+	 * and only lacks the right to write the site's log. */
+	if (!l->d.allowed || c->mode == POLICY_PERMISSIVE || (advisory && log_not_writable(rc)))
+		return 0;
+	l->log_refused = true;
+	l->d.allowed = false;
+	snprintf(l->d.reason, sizeof(l->d.reason), "the decision could not be logged: %.400s", l->log_error);
+	return 0;
+}

@@ -3,7 +3,9 @@
 #include "policy.h"
 
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Named limit: supplementary groups reported to the policy. */
@@ -39,6 +41,28 @@ static struct val *ids(const uint32_t *p, size_t n, bool *oom)
 	return a;
 }
 
+/*
+ * Where the open image lives: the kernel's name for the open file, not a
+ * second resolution of the caller's path, which could be re-pointed (a
+ * symlink swapped) between the open and now and so name another file than
+ * the one the decision is about. NULL when unknown: an image in memory, or
+ * a file deleted since it was opened.
+ */
+static char *open_path(const struct sif_image *img)
+{
+	int fd = sif_fd(img);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_nlink == 0)
+		return NULL;
+	char link[64], buf[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	if (n <= 0 || buf[0] != '/')
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
 static struct val *image_doc(const char *path, const struct sif_image *img, const struct integrity_report *r,
 			     bool *oom)
 {
@@ -47,7 +71,7 @@ static struct val *image_doc(const char *path, const struct sif_image *img, cons
 	char id[37];
 	sif_id_string(h->id, id);
 	put(o, "path", val_cstr(path), oom);
-	char *real = realpath(path, NULL);
+	char *real = open_path(img);
 	if (real) {
 		put(o, "realpath", val_cstr(real), oom);
 		free(real);

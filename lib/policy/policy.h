@@ -7,7 +7,8 @@
  *
  *   input = {
  *     "mode":       "permissive" | "enforcing" | "attested",
- *     "image":      { "path", "id", "arch", "size", "primary": {...},
+ *     "image":      { "path" (as given), "realpath" (of the file open, not
+ *                     of the path again), "id", "arch", "size", "primary": {...},
  *                     "signed", "verified", "reason"?, "signers": [fingerprints and key IDs] },
  *     "signatures": [ { "id", "kind", "hash", "ok", "reason"?, "fingerprint"?,
  *                       "keyids"?, "objects": [ids] } ],
@@ -62,12 +63,17 @@ struct policy_config {
 	char *ecl;          /* signer gate (integrity_ecl_gate) */
 	char *tcti;         /* TPM access for arca attest; NULL: its own default */
 	char *refstate;     /* reference state for arca attest check; NULL: none */
+	bool unconfigured;  /* no configuration file existed: these are the defaults */
 };
 
 /*
  * Loads @path (NULL: $ARCA_CONFIG, else POLICY_CONFIG_PATH). A missing file
- * gives the defaults (mode enforcing, the paths above); a present file must
- * be valid TOML with known keys only:
+ * (only when @path and $ARCA_CONFIG are both unset) gives the defaults: mode
+ * enforcing, the paths above, but no decision log, so that a host nobody
+ * configured has nothing written under /var/log behind its back; and
+ * c->unconfigured, by which arca run knows no launch policy is set up. A present
+ * file logs to POLICY_DEFAULT_LOG unless it names another decision_log
+ * ("" : none), and must be valid TOML with known keys only:
  *
  *   mode = "enforcing"
  *   [policy]  dir, query, decision_log, max_steps, timeout_ms
@@ -121,6 +127,43 @@ int policy_decide(const struct policy_config *c, struct val *input, struct polic
 
 /* The policy used when the configured directory holds no module. */
 extern const char policy_default_rego[];
+
+/* ----------------------------------------------------------- one launch */
+
+/*
+ * A launch's whole decision: its input document, the decision, and whether
+ * it was logged.
+ */
+struct policy_launch {
+	struct val *input;
+	struct policy_decision d;
+	bool logged;              /* an entry was appended to c->decision_log */
+	int log_rc;               /* < 0: the entry could not be written ... */
+	char log_error[ARCA_ERR_MSG_MAX]; /* ... and why */
+	bool log_refused;         /* the launch is refused because of it */
+};
+void policy_launch_release(struct policy_launch *l);
+
+/*
+ * The decision point of arca run|exec|shell, for the image @img already
+ * open at @image_path: policy_input(), policy_decide(), then one entry in
+ * c->decision_log when it names one ("" : no log).
+ *
+ * The log is part of the decision. When its entry cannot be written the
+ * launch is refused (l->log_refused, l->d.allowed false, the reason in
+ * l->d.reason) unless the mode is permissive, or the caller is @advisory
+ * and the log is simply not writable for it (EACCES, EPERM, EROFS): arca
+ * passes advisory for unprivileged users, whose launch the policy cannot
+ * really stop (they could start the same image with any other tool) and
+ * who are not expected to be able to write the site's log. Either way
+ * l->log_rc and l->log_error say what failed.
+ *
+ * Returns 0 whenever a decision was reached (allowed or not); < 0 only when
+ * none could be (allocation failure, unreadable image): callers refuse.
+ */
+int policy_launch(const struct policy_config *c, const char *image_path, const struct sif_image *img,
+		  const struct policy_request *req, bool advisory, struct policy_launch *l,
+		  struct arca_err *e) _wur_;
 
 /* ----------------------------------------------------------- decision log */
 

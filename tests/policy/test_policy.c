@@ -2,7 +2,9 @@
 #include "policy.h"
 #include "testlib.h"
 
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char dir[] = "/tmp/arca-policy-XXXXXX";
 
@@ -254,6 +256,109 @@ static void test_log(void)
 	buf_release(&cut);
 }
 
+/* The unconfigured host: defaults, flagged, and no decision log. */
+static void test_unconfigured(void)
+{
+	struct arca_err e = { 0 };
+	if (access(POLICY_CONFIG_PATH, F_OK) == 0) {
+		printf("# %s exists here: not testing the unconfigured defaults\n", POLICY_CONFIG_PATH);
+		return;
+	}
+	unsetenv("ARCA_CONFIG");
+	_cleanup_(policy_config_freep) struct policy_config *c = NULL;
+	REQUIRE(policy_config_load(NULL, &c, &e) == 0);
+	CHECK(c->unconfigured);
+	CHECK(c->mode == POLICY_ENFORCING);
+	CHECK_STR(c->decision_log, "");
+	_cleanup_(policy_config_freep) struct policy_config *c2 = config("mode = 'enforcing'\n");
+	REQUIRE(c2);
+	CHECK(!c2->unconfigured);
+	CHECK_STR(c2->decision_log, POLICY_DEFAULT_LOG);
+}
+
+/* policy_launch(): the decision, its log entry, and what a log that cannot
+ * be written does in each mode and for each kind of caller. */
+static void test_launch(void)
+{
+	struct arca_err e = { 0 };
+	const char *img_path = tl_shared("fixtures/sif/test/images/one-group-signed-dsse.sif");
+	_cleanup_sif_ struct sif_image *img = NULL;
+	REQUIRE(sif_open(img_path, &img, &e) == 0);
+	char toml[1024];
+	snprintf(toml, sizeof(toml), "[policy]\ndir = ''\ndecision_log = '%s/launch/decisions.log'\n", dir);
+	_cleanup_(policy_config_freep) struct policy_config *c = config(toml);
+	REQUIRE(c);
+	char *args[] = { "/bin/true", NULL };
+	struct policy_request req = { .command = "exec", .args = args };
+	struct policy_launch l;
+
+	REQUIRE(policy_launch(c, img_path, img, &req, false, &l, &e) == 0);
+	CHECK(l.d.allowed && l.logged && l.log_rc == 0 && !l.log_refused);
+	CHECK(l.input && val_object_get_cstr(l.input, "image"));
+	policy_launch_release(&l);
+	size_t n = 0;
+	CHECK_RC(policy_log_verify(c->decision_log, &n, &e), 0);
+	CHECK(n == 1);
+
+	/* a log that cannot be appended to (its last line is no entry) */
+	FILE *f = fopen(c->decision_log, "a");
+	REQUIRE(f);
+	fputs("torn\n", f);
+	fclose(f);
+	REQUIRE(policy_launch(c, img_path, img, &req, false, &l, &e) == 0);
+	CHECK(!l.d.allowed && l.d.policy_allow && l.log_refused && l.log_rc == -EBADMSG);
+	CHECK(strstr(l.d.reason, "could not be logged") != NULL);
+	policy_launch_release(&l);
+	/* advisory callers are excused only a log they may not write */
+	REQUIRE(policy_launch(c, img_path, img, &req, true, &l, &e) == 0);
+	CHECK(!l.d.allowed && l.log_refused);
+	policy_launch_release(&l);
+	c->mode = POLICY_PERMISSIVE;
+	REQUIRE(policy_launch(c, img_path, img, &req, false, &l, &e) == 0);
+	CHECK(l.d.allowed && !l.logged && !l.log_refused && l.log_rc == -EBADMSG && l.log_error[0]);
+	policy_launch_release(&l);
+	c->mode = POLICY_ENFORCING;
+
+	/* a file nobody may write, root included (sysfs, read-only) */
+	const char *ro = "/sys/kernel/notes";
+	if (access(ro, F_OK) == 0) {
+		free(c->decision_log);
+		c->decision_log = strdup(ro);
+		REQUIRE(c->decision_log);
+		REQUIRE(policy_launch(c, img_path, img, &req, true, &l, &e) == 0);
+		CHECK(l.d.allowed && !l.log_refused && l.log_rc == -EACCES);
+		policy_launch_release(&l);
+		REQUIRE(policy_launch(c, img_path, img, &req, false, &l, &e) == 0);
+		CHECK(!l.d.allowed && l.log_refused);
+		policy_launch_release(&l);
+	}
+
+	/* input.image.realpath names the file open, even once the path has
+	 * been re-pointed at another */
+	char lnk[600];
+	snprintf(lnk, sizeof(lnk), "%s/img-link.sif", dir);
+	_cleanup_free_ char *real = realpath(img_path, NULL);
+	REQUIRE(real && symlink(real, lnk) == 0);
+	_cleanup_sif_ struct sif_image *limg = NULL;
+	REQUIRE(sif_open(lnk, &limg, &e) == 0);
+	REQUIRE(unlink(lnk) == 0 && symlink("/dev/null", lnk) == 0);
+	_cleanup_val_ struct val *lin = NULL;
+	REQUIRE(policy_input(c, lnk, limg, NULL, &req, &lin, &e) == 0);
+	const struct val *limage = val_object_get_cstr(lin, "image");
+	CHECK_STR(val_str(val_object_get_cstr(limage, "path")), lnk);
+	CHECK_STR(val_str(val_object_get_cstr(limage, "realpath")), real);
+
+	/* a policy refusal stays one, and is not blamed on the log */
+	free(c->decision_log);
+	c->decision_log = strdup("");
+	REQUIRE(c->decision_log);
+	c->mode = POLICY_ATTESTED;
+	REQUIRE(policy_launch(c, img_path, img, &req, false, &l, &e) == 0);
+	CHECK(!l.d.allowed && !l.logged && !l.log_refused);
+	CHECK(strstr(l.d.reason, "attest") != NULL);
+	policy_launch_release(&l);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -263,6 +368,8 @@ int main(void)
 	RUN(test_site_policy);
 	RUN(test_input_from_image);
 	RUN(test_log);
+	RUN(test_unconfigured);
+	RUN(test_launch);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
