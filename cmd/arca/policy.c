@@ -7,13 +7,19 @@
  *   arca policy test [--v0] [-v] DIR|FILE...
  *   arca policy check [--v0] FILE|DIR...
  *   arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] [--cold] QUERY
+ *   arca policy launch [--config FILE] [--json] [--action A] IMAGE [CMD...]
+ *   arca policy log verify FILE
  */
 #include <dirent.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
+#include "attest.h"
 #include "cmd.h"
+#include "policy.h"
 #include "rego.h"
 
 #define POLICY_MAX_FILE (64u << 20) /* bytes of one policy or data file */
@@ -186,6 +192,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct load *l)
 		case 'C':
 			o->cold = true;
 			break;
+		case 'h':
+			return -1;
 		default:
 			return EXIT_USAGE;
 		}
@@ -468,22 +476,370 @@ int cmd_policy_load(char *const *paths, size_t n, const char *data_path, unsigne
 	return 0;
 }
 
-static void usage(void)
+/* ------------------------------------------------------------ host facts */
+
+/* Named limit: the reference state file ([attest] refstate). */
+#define HOST_REFSTATE_MAX (16u << 20)
+
+struct host_check {
+	const char *status; /* "passed", "failed" or "unavailable" */
+	char reason[ARCA_ERR_MSG_MAX];
+	struct val *report; /* attest_verify_report()'s, when a quote was made */
+};
+
+static int host_set(struct host_check *h, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int host_set(struct host_check *h, const char *status, const char *fmt, ...)
 {
-	fprintf(stderr,
+	va_list ap;
+	h->status = status;
+	va_start(ap, fmt);
+	vsnprintf(h->reason, sizeof(h->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* The host's event log and IMA list: NULL when absent, as on a host
+ * without them; present but unreadable or malformed is an error. */
+static int host_evidence(const char *path, bool ima, void **out, struct arca_err *e)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	*out = NULL;
+	int rc = file_read_all(path, ima ? ATTEST_IMA_MAX_BYTES : ATTEST_EVLOG_MAX_BYTES, &b, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!ima)
+		return attest_evlog_parse((const uint8_t *)b.p, b.len, (struct attest_evlog **)out, e);
+	/* ASCII lists start with the PCR number in decimal and a space */
+	size_t i = 0;
+	while (i < b.len && i < 3 && b.p[i] >= '0' && b.p[i] <= '9')
+		i++;
+	if (i > 0 && i < b.len && b.p[i] == ' ')
+		return attest_ima_parse_ascii(b.p, b.len, (struct attest_ima **)out, e);
+	return attest_ima_parse((const uint8_t *)b.p, b.len, (struct attest_ima **)out, e);
+}
+
+/* The default AK of `arca attest`, when there is one: $ARCA_ATTEST_DIR or
+ * ~/.config/arca/attest. */
+static int host_default_ak(struct buf *blob)
+{
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	const char *dir = getenv("ARCA_ATTEST_DIR"), *home = getenv("HOME");
+	if (dir && *dir)
+		buf_addf(&path, "%s/ak.key", dir);
+	else if (home && *home)
+		buf_addf(&path, "%s/.config/arca/attest/ak.key", home);
+	else
+		return -ENOENT;
+	if (buf_error(&path) < 0)
+		return -ENOMEM;
+	struct arca_err e = { 0 };
+	return file_read_all(path.p, 64u << 10, blob, &e);
+}
+
+/*
+ * The local attestation `arca attest check` makes, with [attest] tcti and
+ * refstate: a fresh nonce, a quote of sha256:0-10 and the PCRs the
+ * reference state names, the event log and IMA list replayed against it,
+ * everything compared with the reference state. What cannot be done here
+ * is "unavailable", never "passed".
+ */
+static int host_attest(const struct policy_config *c, struct host_check *h)
+{
+	struct arca_err e = { 0 };
+	if (!c->refstate || !c->refstate[0])
+		return host_set(h, "unavailable", "no reference state is configured ([attest] refstate)");
+	_cleanup_buf_ struct buf text = BUF_INIT;
+	_cleanup_val_ struct val *ref = NULL;
+	struct json_limits lim = json_limits_default;
+	lim.max_depth = 32;
+	if (file_read_all(c->refstate, HOST_REFSTATE_MAX, &text, &e) < 0 ||
+	    val_from_json(text.p, text.len, &lim, &ref, &e) < 0)
+		return host_set(h, "unavailable", "reference state '%s': %s", c->refstate, err_msg(&e));
+
+	struct attest_host where = { .tcti = c->tcti };
+	_cleanup_(attest_evlog_freep) struct attest_evlog *log = NULL;
+	_cleanup_(attest_ima_freep) struct attest_ima *ima = NULL;
+	if (host_evidence(attest_host_eventlog(&where), false, (void **)&log, &e) < 0 ||
+	    host_evidence(attest_host_ima(&where), true, (void **)&ima, &e) < 0)
+		return host_set(h, "failed", "host evidence: %s", err_msg(&e));
+
+	struct attest_pcrs sel, refp;
+	if (attest_pcrsel_parse("sha256:0-10", &sel, &e) < 0)
+		return host_set(h, "unavailable", "%s", err_msg(&e));
+	const struct val *rv = val_object_get_cstr(ref, "pcrs");
+	if (rv && attest_pcrs_from_val(rv, &refp, &e) == 0) {
+		for (size_t k = 0; k < refp.nbanks; k++) {
+			struct attest_bank *b = attest_pcrs_bank(&sel, refp.bank[k].alg, true);
+			if (b)
+				b->mask |= refp.bank[k].mask;
+		}
+	}
+	err_clear(&e);
+
+	_cleanup_(attest_tpm_closep) struct attest_tpm *t = NULL;
+	if (attest_tpm_open(c->tcti, &t, &e) < 0)
+		return host_set(h, "unavailable", "%s", err_msg(&e));
+	_cleanup_buf_ struct buf blob = BUF_INIT;
+	_cleanup_buf_ struct buf pub = BUF_INIT;
+	/* a throw-away AK when there is no default one: enough for a check
+	 * made here, where nobody needs to know the key beforehand */
+	if (host_default_ak(&blob) < 0) {
+		buf_reset(&blob);
+		if (attest_tpm_ak_create(t, false, &blob, &pub, &e) < 0)
+			return host_set(h, "unavailable", "AK: %s", err_msg(&e));
+	}
+	uint8_t nonce[32];
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return host_set(h, "unavailable", "no randomness for the nonce");
+	struct attest_quote q;
+	attest_quote_init(&q);
+	_cleanup_(attest_pub_freep) struct attest_pub *ak = NULL;
+	/* the key file begins with its TPM2B_PUBLIC */
+	size_t n = blob.len >= 2 ? (size_t)((uint8_t)blob.p[0] << 8 | (uint8_t)blob.p[1]) + 2 : 0;
+	int rc = attest_tpm_quote(t, (const uint8_t *)blob.p, blob.len, &sel, nonce, sizeof(nonce), &q, &e);
+	if (rc >= 0 && (n > blob.len || (rc = attest_pub_decode((const uint8_t *)blob.p, n, &ak, &e)) < 0))
+		rc = err_set(&e, -EBADMSG, "AK: %s", err_msg(&e));
+	if (rc < 0) {
+		attest_quote_release(&q);
+		return host_set(h, "unavailable", "quote: %s", err_msg(&e));
+	}
+	struct attest_verify_input in = { .quote = &q,
+					  .ak = ak,
+					  .opts = { .nonce = nonce, .nonce_len = sizeof(nonce) },
+					  .log = log,
+					  .ima = ima,
+					  .refstate = ref };
+	rc = attest_verify_report(&in, &h->report, &e);
+	attest_quote_release(&q);
+	if (rc == 0)
+		return host_set(h, "passed", "%s", "");
+	return host_set(h, "failed", "%s", err_msg(&e));
+}
+
+/* Shared with run.c: input.host for @c's mode. Only attested mode needs
+ * facts about the host, and gathering them means talking to the TPM: the
+ * other modes get NULL (input.host.status "unavailable") and never touch
+ * it, which keeps every other launch fast. -ENOMEM only. */
+int cmd_policy_host(const struct policy_config *c, struct val **out);
+int cmd_policy_host(const struct policy_config *c, struct val **out)
+{
+	*out = NULL;
+	if (c->mode != POLICY_ATTESTED)
+		return 0;
+	struct host_check h = { 0 };
+	(void)host_attest(c, &h);
+	struct val *doc = val_object_new(2), *at = val_object_new(3);
+	bool ok = doc && at && val_object_put_cstr(at, "status", val_cstr(h.status)) == 0 &&
+		  (!h.reason[0] || val_object_put_cstr(at, "reason", val_cstr(h.reason)) == 0) &&
+		  (!h.report || val_object_put_cstr(at, "report", val_ref(h.report)) == 0) &&
+		  val_object_put_cstr(doc, "tcti", val_cstr(attest_tcti_default(c->tcti))) == 0 &&
+		  val_object_put_cstr(doc, "attestation", TAKE_PTR(at)) == 0;
+	val_unref(h.report);
+	val_unref(at);
+	if (!ok) {
+		val_unref(doc);
+		return -ENOMEM;
+	}
+	*out = doc;
+	return 0;
+}
+
+/* ------------------------------------------------------------ launch */
+
+/* The decision document of `arca policy launch --json`. */
+static struct val *decision_doc(const struct policy_config *c, const struct policy_decision *d)
+{
+	struct val *o = val_object_new(10);
+	if (!o)
+		return NULL;
+	bool ok = val_object_put_cstr(o, "allowed", val_bool(d->allowed)) == 0 &&
+		  val_object_put_cstr(o, "policy_allow", val_bool(d->policy_allow)) == 0 &&
+		  val_object_put_cstr(o, "mode", val_cstr(policy_mode_name(c->mode))) == 0 &&
+		  val_object_put_cstr(o, "builtin_policy", val_bool(d->builtin_policy)) == 0 &&
+		  val_object_put_cstr(o, "policy_dir", val_cstr(c->dir)) == 0 &&
+		  val_object_put_cstr(o, "query", val_cstr(c->query)) == 0 &&
+		  val_object_put_cstr(o, "deny", val_ref(d->deny)) == 0 &&
+		  val_object_put_cstr(o, "warn", val_ref(d->warn)) == 0 &&
+		  val_object_put_cstr(o, "reason", val_cstr(d->reason)) == 0 &&
+		  val_object_put_cstr(o, "result", d->result ? val_ref(d->result) : val_null()) == 0;
+	if (!ok) {
+		val_unref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char launch_help[] =
+	"usage: arca policy launch [--config FILE] [--json] [--action run|exec|shell] IMAGE [CMD...]\n"
+	"\n"
+	"Prints the decision 'arca run|exec|shell' would get for IMAGE from the launch\n"
+	"policy of the configuration (--config, else $ARCA_CONFIG, else /etc/arca/arca.toml):\n"
+	"allowed, mode, deny, warn and reason; --json: the whole decision document and\n"
+	"its input. In attested mode the host is attested first, as the launch would.\n"
+	"Without any configuration file launches are not gated, and what is shown is\n"
+	"what the defaults would decide (an empty arca.toml turns them on). Nothing is\n"
+	"logged and nothing runs. The action defaults to exec when CMD is\n"
+	"given, else run. Exit 0 if the launch would be allowed, 1 if refused.\n";
+
+static int do_launch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+		{ "action", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *action = NULL;
+	bool json = false;
+	int c;
+	optind = 1;
+	/* '+': options end at the image, the rest is the command */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'j': json = true; break;
+		case 'a':
+			if (strcmp(optarg, "run") && strcmp(optarg, "exec") && strcmp(optarg, "shell")) {
+				cmd_error("policy launch: --action takes run, exec or shell");
+				return EXIT_USAGE;
+			}
+			action = optarg;
+			break;
+		case 'h': fputs(launch_help, stdout); return 0;
+		default: fputs(launch_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cmd_error("policy launch: missing image");
+		fputs(launch_help, stderr);
+		return EXIT_USAGE;
+	}
+	const char *image = argv[optind++];
+	struct policy_request req = { .command = action ? action : optind < argc ? "exec" : "run",
+				      .args = argv + optind };
+
+	struct arca_err e = { 0 };
+	_cleanup_policy_config_ struct policy_config *cfg = NULL;
+	_cleanup_sif_ struct sif_image *img = NULL;
+	_cleanup_val_ struct val *host = NULL;
+	_cleanup_val_ struct val *input = NULL;
+	int rc = policy_config_load(config, &cfg, &e);
+	if (rc < 0)
+		return cmd_fail(&e, rc, "policy launch");
+	if (cfg->unconfigured)
+		cmd_warn("no %s: arca run|exec|shell apply no launch policy; the defaults would decide:",
+			 POLICY_CONFIG_PATH);
+	if ((rc = sif_open(image, &img, &e)) < 0)
+		return cmd_fail(&e, rc, "policy launch");
+	if (cmd_policy_host(cfg, &host) < 0)
+		return cmd_fail(NULL, -ENOMEM, "policy launch");
+	req.host = host;
+	if ((rc = policy_input(cfg, image, img, NULL, &req, &input, &e)) < 0)
+		return cmd_fail(&e, rc, "policy launch");
+	struct policy_decision d;
+	if ((rc = policy_decide(cfg, input, &d, &e)) < 0)
+		return cmd_fail(&e, rc, "policy launch");
+
+	_cleanup_buf_ struct buf out = BUF_INIT;
+	if (json) {
+		_cleanup_val_ struct val *top = val_object_new(2);
+		struct val *dd = decision_doc(cfg, &d);
+		if (!top || !dd || val_object_put_cstr(top, "decision", dd) < 0 ||
+		    val_object_put_cstr(top, "input", val_ref(input)) < 0) {
+			policy_decision_release(&d);
+			return cmd_fail(NULL, -ENOMEM, "policy launch");
+		}
+		val_to_json(top, &out, JSON_PRETTY);
+		buf_addch(&out, '\n');
+	} else {
+		buf_addf(&out, "allowed: %s\nmode: %s\npolicy: %s (%s)\n", d.allowed ? "true" : "false",
+			 policy_mode_name(cfg->mode), d.builtin_policy ? "embedded default" : cfg->dir, cfg->query);
+		for (size_t i = 0; i < d.deny->arr.n; i++)
+			buf_addf(&out, "deny: %s\n", val_str(d.deny->arr.items[i]));
+		for (size_t i = 0; i < d.warn->arr.n; i++)
+			buf_addf(&out, "warn: %s\n", val_str(d.warn->arr.items[i]));
+		if (d.reason[0])
+			buf_addf(&out, "reason: %s\n", d.reason);
+	}
+	bool allowed = d.allowed;
+	policy_decision_release(&d);
+	if (cmd_out(&out))
+		return 1;
+	return allowed ? 0 : 1;
+}
+
+/* ------------------------------------------------------------ log */
+
+static const char log_help[] =
+	"usage: arca policy log verify FILE\n"
+	"\n"
+	"Checks every line of a decision log: its hash, and that it chains to the line\n"
+	"before (so an edited, removed or reordered line is found; lines cut off the\n"
+	"end are not, as with any hash chain kept in one place). Prints\n"
+	"'N entries, chain intact', or names the first line that does not check\n"
+	"and exits 1.\n";
+
+static int do_log(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(log_help, stdout);
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "verify") != 0 || argv[2][0] == '-') {
+		cmd_error("policy log: expected 'verify FILE'");
+		fputs(log_help, stderr);
+		return EXIT_USAGE;
+	}
+	struct arca_err e = { 0 };
+	size_t n = 0;
+	int rc = policy_log_verify(argv[2], &n, &e);
+	if (rc < 0)
+		return cmd_fail(&e, rc, "policy log verify");
+	if (!cmd_quiet)
+		printf("%zu entries, chain intact\n", n);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
 		"usage: arca policy eval -d FILE|DIR [-i input.json] [--data data.json] [--format json|pretty|raw] [--v0] QUERY\n"
 		"       arca policy test [--v0] [-v] DIR|FILE...\n"
 		"       arca policy check [--v0] FILE|DIR...\n"
-		"       arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] [--cold] QUERY\n");
+		"       arca policy bench -d FILE|DIR [-i input.json] [--data data.json] [-n N] [--cold] QUERY\n"
+		"       arca policy launch [--config FILE] [--json] [--action run|exec|shell] IMAGE [CMD...]\n"
+		"       arca policy log verify FILE\n"
+		"\n"
+		"eval, test, check and bench work on Rego files as OPA's commands do; launch shows\n"
+		"the decision the launch policy of arca.toml gives an image, and log verify checks\n"
+		"a decision log's hash chain. 'arca policy launch --help' and 'arca policy log\n"
+		"--help' say more.\n");
 }
 
 int cmd_policy(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	const char *verb = argv[1];
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(verb, "launch"))
+		return do_launch(argc - 1, argv + 1);
+	if (!strcmp(verb, "log"))
+		return do_log(argc - 1, argv + 1);
+	if (strcmp(verb, "eval") && strcmp(verb, "test") && strcmp(verb, "check") && strcmp(verb, "bench")) {
+		cmd_error("policy: unknown command '%s'", verb);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	struct opts o = { 0 };
 	struct load l = { 0 };
 	int status;
@@ -495,8 +851,13 @@ int cmd_policy(int argc, char **argv)
 		goto out;
 	}
 	status = parse_opts(argc - 1, argv + 1, &o, &l);
+	if (status < 0) {
+		usage(stdout); /* --help */
+		status = 0;
+		goto out;
+	}
 	if (status) {
-		usage();
+		usage(stderr);
 		goto out;
 	}
 	int rest = argc - 1 - optind;
@@ -507,7 +868,7 @@ int cmd_policy(int argc, char **argv)
 		rest = 0;
 	}
 	if (o.npaths == 0) {
-		usage();
+		usage(stderr);
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -522,7 +883,7 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(verb, "eval") == 0 || strcmp(verb, "bench") == 0) {
 		if (rest != 1) {
-			usage();
+			usage(stderr);
 			status = EXIT_USAGE;
 			goto out;
 		}
@@ -534,7 +895,7 @@ int cmd_policy(int argc, char **argv)
 			printf("%zu module(s) ok\n", l.nmods);
 		status = 0;
 	} else {
-		usage();
+		usage(stderr);
 		status = EXIT_USAGE;
 	}
 out:
