@@ -3,10 +3,15 @@
  * arca run|exec|shell: a workload from a SIF image in a hardened container.
  *
  * Exit status: the workload's (128+N when it died of signal N; 126/127 when
- * the command could not be executed); 255 when arca refused or failed to
- * set the container up, 2 on a usage error.
+ * the command could not be executed); 255 when arca refused (signer gate,
+ * launch policy) or failed to set the container up, 2 on a usage error.
+ *
+ * The launch policy (lib/policy, arca.toml) is the runtime's gate: it
+ * decides on the image the runtime opened, after the signer gate and
+ * before anything is mounted.
  */
 #include "cmd.h"
+#include "policy.h"
 #include "runtime.h"
 
 #include <getopt.h>
@@ -41,7 +46,18 @@ static const char run_help[] =
 	"      --pids-limit N         maximum number of processes\n"
 	"      --ecl FILE             (root only) an execution control list instead of\n"
 	"                             /etc/arca/ecl.toml, for administrators to try one\n"
-	"  -h, --help                 this help\n";
+	"  -h, --help                 this help\n\n"
+	"Launch policy: the policy of /etc/arca/arca.toml (or $ARCA_CONFIG) decides on\n"
+	"the opened image after the execution control list and before anything is\n"
+	"mounted; 'arca policy launch IMAGE' shows its decision. Without that file there\n"
+	"is no launch policy; an empty one means enforcing mode and the embedded default\n"
+	"policy. A refusal exits 255 and names the policy's reasons; its warnings, and\n"
+	"in permissive mode what it would refuse, go to stderr. In attested mode the\n"
+	"host is attested first (a TPM quote checked against [attest] refstate).\n"
+	"Each decision is appended to the configured decision log. When that fails,\n"
+	"root's launch is refused unless the mode is permissive; a user who may not\n"
+	"write the log gets a warning and the launch goes on: an unprivileged launch is\n"
+	"advisory, as the user could start the same image with any other tool.\n";
 
 enum {
 	OPT_WRITABLE_TMPFS = 256,
@@ -88,6 +104,123 @@ static int usage_err(const char *verb, const char *msg)
 	return EXIT_USAGE;
 }
 
+/* Defined in policy.c: input.host for the configured mode (NULL but in
+ * attested mode). */
+int cmd_policy_host(const struct policy_config *c, struct val **out);
+
+struct gate {
+	const struct policy_config *cfg;
+	const char *verb;
+	char *const *args;
+	struct val *options;
+};
+
+/* Builders that note an allocation failure and go on; put() consumes @v. */
+static void put(struct val *o, const char *k, struct val *v, bool *oom)
+{
+	if (!o || !v || val_object_put_cstr(o, k, v) < 0) {
+		if (!o)
+			val_unref(v);
+		*oom = true;
+	}
+}
+
+/* input.request.options: what the user asked of the container, for
+ * policies that restrict it (binds, fakeroot, network...). Only the names
+ * of --env variables: their values may be secrets, and every input goes to
+ * the decision log. */
+static struct val *options_doc(const struct rt_opts *o)
+{
+	bool oom = false;
+	struct val *d = val_object_new(20);
+	put(d, "net", val_cstr(o->net == RT_NET_NONE ? "none" : "host"), &oom);
+	put(d, "fakeroot", val_bool(o->fakeroot), &oom);
+	put(d, "userns", val_bool(o->userns), &oom);
+	put(d, "contain", val_bool(o->contain), &oom);
+	put(d, "containall", val_bool(o->containall), &oom);
+	put(d, "no_home", val_bool(o->no_home), &oom);
+	put(d, "cleanenv", val_bool(o->cleanenv), &oom);
+	put(d, "writable_tmpfs", val_bool(o->writable_tmpfs), &oom);
+	if (o->pwd)
+		put(d, "pwd", val_cstr(o->pwd), &oom);
+	if (o->hostname)
+		put(d, "hostname", val_cstr(o->hostname), &oom);
+	if (o->shell)
+		put(d, "shell", val_cstr(o->shell), &oom);
+	if (o->seccomp_profile)
+		put(d, "seccomp", val_cstr(o->seccomp_profile), &oom);
+	struct val *binds = val_array_new(o->n_binds);
+	for (size_t i = 0; binds && i < o->n_binds; i++) {
+		struct val *b = val_object_new(3);
+		put(b, "src", val_cstr(o->binds[i].src), &oom);
+		put(b, "dst", val_cstr(o->binds[i].dst), &oom);
+		put(b, "ro", val_bool(o->binds[i].ro), &oom);
+		if (!b || val_array_push(binds, b) < 0)
+			oom = true;
+	}
+	put(d, "binds", binds, &oom);
+	struct val *env = val_array_new(o->n_env);
+	for (size_t i = 0; env && i < o->n_env; i++) {
+		const char *eq = strchr(o->env[i], '=');
+		size_t n = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+		struct val *k = val_string(o->env[i], n);
+		if (!k || val_array_push(env, k) < 0)
+			oom = true;
+	}
+	put(d, "env", env, &oom);
+	put(d, "memory_bytes", val_int(o->memory_bytes), &oom);
+	put(d, "cpus", val_double(o->cpus), &oom);
+	put(d, "pids", val_int(o->pids), &oom);
+	if (oom) {
+		val_unref(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The policy's reasons for one line: its deny messages, else why it
+ * refused (undefined answer, error, unlogged decision). */
+static void reasons(const struct policy_decision *d, struct buf *b)
+{
+	for (size_t i = 0; i < d->deny->arr.n; i++)
+		buf_addf(b, "%s%s", i ? "; " : "", val_str(d->deny->arr.items[i]));
+	if (!d->deny->arr.n)
+		buf_addstr(b, d->reason);
+}
+
+/* rt_opts.gate: the launch policy on the image the runtime opened. */
+static int policy_gate(void *ctx, const char *image, const struct sif_image *img, struct arca_err *e)
+{
+	const struct gate *g = ctx;
+	_cleanup_val_ struct val *host = NULL;
+	if (cmd_policy_host(g->cfg, &host) < 0)
+		return err_set(e, -ENOMEM, "out of memory");
+	struct policy_request req = { .command = g->verb, .args = g->args, .options = g->options, .host = host };
+	/* an unprivileged user's launch is advisory: the policy cannot stop
+	 * them from starting the image with any other tool, so a decision log
+	 * they may not write is no reason to refuse (see policy_launch) */
+	bool advisory = geteuid() != 0;
+	struct policy_launch l;
+	int rc = policy_launch(g->cfg, image, img, &req, advisory, &l, e);
+	if (rc < 0)
+		return err_wrap(e, rc, "launch policy");
+	for (size_t i = 0; i < l.d.warn->arr.n; i++)
+		cmd_warn("launch policy: %s", val_str(l.d.warn->arr.items[i]));
+	if (l.log_rc < 0 && !l.log_refused)
+		cmd_warn("launch policy: the decision was not logged: %s", l.log_error);
+	_cleanup_buf_ struct buf why = BUF_INIT;
+	reasons(&l.d, &why);
+	if (buf_error(&why) < 0)
+		rc = err_set(e, -ENOMEM, "out of memory");
+	else if (!l.d.allowed)
+		rc = err_set(e, -EPERM, "refused by the launch policy (%s mode): %s", policy_mode_name(g->cfg->mode),
+			     why.p);
+	else if (!l.d.policy_allow)
+		cmd_warn("launch policy (permissive mode) would refuse this launch: %s", why.p);
+	policy_launch_release(&l);
+	return rc;
+}
+
 static int run_verb(enum rt_action action, int argc, char **argv)
 {
 	const char *verb = argv[0];
@@ -98,6 +231,7 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 	size_t n_env = 0;
 	int ret = EXIT_USAGE;
 	struct arca_err e = { 0 };
+	struct policy_config *cfg = NULL;
 
 	int c;
 	/* '+': options end at the image, the rest belongs to the workload */
@@ -228,11 +362,34 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 	o.env = env;
 	o.n_env = n_env;
 
+	/* a configuration that cannot be read refuses the launch: it may be
+	 * the one that would have refused it */
+	int rc = policy_config_load(NULL, &cfg, &e);
+	if (rc < 0) {
+		cmd_fail(&e, rc, verb);
+		ret = EXIT_LAUNCH;
+		goto out;
+	}
+	/* No arca.toml at all means no launch policy was set up: like a
+	 * missing ecl.toml, no gate (and nothing logged). An empty file turns
+	 * on enforcing mode with the embedded default policy. */
+	struct gate g = { .cfg = cfg, .verb = verb, .args = o.argv };
+	if (!cfg->unconfigured) {
+		if (!(g.options = options_doc(&o))) {
+			cmd_error("out of memory");
+			ret = EXIT_LAUNCH;
+			goto out;
+		}
+		o.gate = policy_gate;
+		o.gate_ctx = &g;
+	}
+
 	/* the container writes to the same terminal: nothing of ours pending */
 	fflush(stdout);
 	fflush(stderr);
 	struct rt_result res = { 0 };
-	int rc = rt_launch(&o, &res, &e);
+	rc = rt_launch(&o, &res, &e);
+	val_unref(g.options);
 	if (rc < 0) {
 		cmd_fail(&e, rc, verb);
 		ret = EXIT_LAUNCH;
@@ -242,6 +399,7 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 		ret = res.status;
 	}
 out:
+	policy_config_free(cfg);
 	rt_binds_free(binds, n_binds);
 	free(env);
 	return ret;
