@@ -16,6 +16,12 @@
  *    there is nothing writable and limits cannot be had.
  *  - v1 has no such rule: arca-<pid> goes right below the launcher's
  *    cgroup in each controller's hierarchy. v1 is never delegated to users.
+ *
+ * Leftovers: a SIGKILLed arca cannot remove its cgroup (the pid namespace
+ * takes the container's processes with it, so the cgroup is left empty),
+ * and neither cgroup version removes empty cgroups by itself (v1's
+ * release_agent is one global, root-only program). So each setup first
+ * removes what earlier launches left in the directories it is about to use.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -38,6 +44,8 @@
 #define CG_RMDIR_TRIES 100        /* ~1 s of EBUSY while tasks exit */
 #define CG_CPU_PERIOD 100000      /* us; the kernel's default period */
 #define CG_CPU_MIN_QUOTA 1000     /* us; the kernel's minimum quota */
+#define CG_SWEEP_MAX 4096         /* entries of a parent looked at for leftovers */
+#define CG_STALE_SEC 2            /* a leftover is older than any setup in progress */
 
 enum { CTL_MEMORY, CTL_CPU, CTL_PIDS, CTL_N };
 static const char *const ctl_names[CTL_N] = { "memory", "cpu", "pids" };
@@ -292,6 +300,41 @@ static int make_dir(const char *path, struct arca_err *e)
 	return err_setsys(e, -errno, "cgroup: mkdir '%s'", path);
 }
 
+/*
+ * Removes leftovers of earlier launches below @parent: arca-<pid>
+ * directories owned by us whose init <pid> is gone. rmdir only succeeds on
+ * a cgroup without tasks or children, so a cgroup in use is never touched;
+ * the age keeps out a launch that has just created its directory and not
+ * yet moved its init in (it may run in another pid namespace, where the
+ * pid in the name means nothing to us). Best effort: nothing here fails
+ * the launch.
+ */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	int dfd = dirfd(d);
+	uid_t me = geteuid();
+	time_t now = time(NULL);
+	struct dirent *de;
+	for (unsigned n = 0; n < CG_SWEEP_MAX && (de = readdir(d)); n++) {
+		const char *digits = de->d_name + 5;
+		if (strncmp(de->d_name, "arca-", 5) != 0 || !*digits || strlen(digits) > 10 ||
+		    strspn(digits, "0123456789") != strlen(digits))
+			continue;
+		long pid = strtol(digits, NULL, 10);
+		struct stat st;
+		if (pid <= 0 || pid > INT32_MAX || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != me || now - st.st_mtime < CG_STALE_SEC)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		(void)unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -356,6 +399,7 @@ static int setup_v2(const struct cg_host *h, const struct rt_limits *l, pid_t pi
 			return -ENOTSUP;
 		*strrchr(dir, '/') = '\0';
 	}
+	sweep_stale(dir);
 	char path[CG_MAX_PATH];
 	if ((size_t)snprintf(path, sizeof(path), "%s/arca-%d", dir, (int)pid) >= sizeof(path))
 		return err_set(e, -ENAMETOOLONG, "cgroup path too long");
@@ -383,6 +427,15 @@ static int setup_v1(const struct cg_host *h, const struct rt_limits *l, pid_t pi
 	cg->version = 1;
 	char ps[24];
 	snprintf(ps, sizeof(ps), "%d", (int)pid);
+	/* Every hierarchy an earlier launch may have used, limits asked for
+	 * this time or not. */
+	for (int c = 0; c < CTL_N; c++) {
+		char parent[CG_MAX_PATH];
+		if (h->v1[c][0] && h->own_v1[c][0] &&
+		    (size_t)snprintf(parent, sizeof(parent), "%s%s", h->v1[c],
+				     strcmp(h->own_v1[c], "/") == 0 ? "" : h->own_v1[c]) < sizeof(parent))
+			sweep_stale(parent);
+	}
 	for (int c = 0; c < CTL_N; c++) {
 		if (!needed(l, c))
 			continue;

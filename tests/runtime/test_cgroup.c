@@ -2,7 +2,8 @@
 /*
  * cgroup limits: a pids limit stops a fork loop, memory and CPU limits reach
  * the control files, destroy kills what still runs and leaves no directory,
- * and an unprivileged user without delegation gets a clear -ENOTSUP. The
+ * an unprivileged user without delegation gets a clear -ENOTSUP, and what a
+ * SIGKILLed launch leaves behind is removed by the next setup. The
  * root cases need root (they are skipped otherwise); every process they
  * start is killed and reaped by pid.
  */
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harden.h"
 #include "testlib.h"
@@ -234,6 +236,87 @@ static void test_unprivileged(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* mkdir @parent/arca-@pid, with its times set @age seconds back. */
+static int make_leftover(const char *parent, pid_t pid, int age, char *path, size_t n)
+{
+	snprintf(path, n, "%s/arca-%d", parent, (int)pid);
+	if (mkdir(path, 0755) < 0)
+		return -errno;
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	return utimensat(AT_FDCWD, path, ts, 0) < 0 ? -errno : 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/*
+ * What a SIGKILLed arca leaves: an empty arca-<pid> whose init is gone.
+ * The next setup in the same place removes it, and leaves alone a
+ * directory whose pid lives and one made a moment ago (a launch still
+ * setting up, perhaps from another pid namespace).
+ */
+static void test_stale_swept(void)
+{
+	if (geteuid() != 0) {
+		printf("# SKIP: needs root\n");
+		return;
+	}
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	REQUIRE(dead > 0);
+	reap(dead);
+	pid_t dead2 = fork();
+	if (dead2 == 0)
+		_exit(0);
+	REQUIRE(dead2 > 0);
+	reap(dead2);
+
+	/* where this host puts arca's cgroups: beside a first one */
+	int wfd;
+	pid_t pid = spawn_waiting(&wfd, sleeper);
+	REQUIRE(pid > 0);
+	struct rt_limits l = { .pids = 64 };
+	struct rt_cgroup *cg = NULL;
+	struct arca_err e = { 0 };
+	int rc = rt_cgroup_setup(&l, pid, &cg, &e);
+	if (rc < 0) {
+		printf("# SKIP: %s\n", err_msg(&e));
+		kill(pid, SIGKILL);
+		reap(pid);
+		return;
+	}
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%s", rt_cgroup_path(cg));
+	*strrchr(parent, '/') = '\0';
+	rt_cgroup_destroy(cg); /* kills the sleeper */
+	reap(pid);
+
+	char stale[4096], live[4096], young[4096];
+	REQUIRE(make_leftover(parent, dead, 60, stale, sizeof(stale)) == 0);
+	REQUIRE(make_leftover(parent, getpid(), 60, live, sizeof(live)) == 0);
+	REQUIRE(make_leftover(parent, dead2, 0, young, sizeof(young)) == 0);
+
+	pid = spawn_waiting(&wfd, sleeper);
+	REQUIRE(pid > 0);
+	CHECK_RC(rt_cgroup_setup(&l, pid, &cg, &e), 0);
+	CHECK(!exists(stale));
+	CHECK(exists(live));
+	CHECK(exists(young));
+	rt_cgroup_destroy(cg);
+	reap(pid);
+	close(wfd);
+	rmdir(stale);
+	rmdir(live);
+	rmdir(young);
+}
+
 int main(void)
 {
 	tl_run("no limits: nothing created", test_no_limits);
@@ -241,5 +324,6 @@ int main(void)
 	tl_run("memory, cpu and pids values reach the control files; destroy kills", test_memory_cpu_files);
 	tl_run("invalid values are refused before anything is created", test_bad_values);
 	tl_run("unprivileged without delegation: -ENOTSUP with the reason", test_unprivileged);
+	tl_run("a SIGKILLed launch's empty cgroup is removed by the next setup", test_stale_swept);
 	TL_DONE();
 }
