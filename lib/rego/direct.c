@@ -27,7 +27,10 @@ static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **
 	for (; i < n && cur; i++) {
 		struct term *op = ops[i];
 		if (op->kind == T_VALUE) {
-			cur = ev_child(cur, op->v);
+			if (cur->kind == VAL_OBJECT && op->v->kind == VAL_STRING)
+				cur = obj_get_hint(cur, op->v, &op->hint);
+			else
+				cur = ev_child(cur, op->v);
 			continue;
 		}
 		struct val *key;
@@ -65,10 +68,7 @@ int ev_ref1(struct ev *ev, struct term *t, struct val **out)
 			return EV_GENERAL;
 		size_t i = t->dn;
 		if (t->dbase) {
-			v = t->dnode->base ? ev_child(t->dnode->base, ops[i]->v) : NULL;
-			if (!v)
-				return 0;
-			return ops1(ev, NULL, v, ops, n, i + 1, out);
+			return t->dnode->base ? ops1(ev, NULL, t->dnode->base, ops, n, i, out) : 0;
 		}
 		struct node *nd = t->dnode;
 		if (!nd->rules && !nd->dflt)

@@ -81,6 +81,7 @@ struct term {
 	 * that walk consumed. NULL when no operand could be consumed. */
 	struct node *dnode;
 	size_t dn;
+	size_t hint; /* T_VALUE string operand of a ref: see obj_get_hint */
 	/* ...and operand dn (a constant string) names no node below dnode, so
 	 * the rest of the ref reads the base document only. */
 	bool dbase;
@@ -264,6 +265,11 @@ struct ev {
 	size_t ntrail, captrail;
 	size_t frame; /* lookups stop here */
 	struct val **memo; /* per node id */
+	/* The query's own memo table (not a `with` scope's) and the ids set in
+	 * it, so that only those are released after the evaluation. */
+	struct val **memo_root;
+	unsigned *touched;
+	size_t ntouched;
 	bool *busy;       /* per node id: recursion check */
 	struct wover *wo;
 	size_t nwo, capwo;
@@ -345,17 +351,15 @@ static inline int str_order(const struct val *a, const struct val *b)
  * searched here, inline, scanning small objects and bisecting large ones;
  * objects keep keys sorted in val_compare order, where strings sort after
  * null, booleans and numbers and before composites. */
-static inline struct val *obj_get(const struct val *o, const struct val *k)
+static inline size_t obj_find_str(const struct val *o, const struct val *k)
 {
-	if (k->kind != VAL_STRING)
-		return val_object_get(o, k);
 	struct val *const *keys = o->obj.keys;
 	size_t n = o->obj.n;
 	if (n <= 8) {
 		for (size_t i = 0; i < n; i++)
 			if (keys[i]->kind == VAL_STRING && str_eq(keys[i], k))
-				return o->obj.vals[i];
-		return NULL;
+				return i;
+		return SIZE_MAX;
 	}
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -363,13 +367,37 @@ static inline struct val *obj_get(const struct val *o, const struct val *k)
 		const struct val *y = keys[mid];
 		int c = y->kind == VAL_STRING ? str_order(y, k) : (y->kind < VAL_STRING ? -1 : 1);
 		if (c == 0)
-			return o->obj.vals[mid];
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return SIZE_MAX;
+}
+
+static inline struct val *obj_get(const struct val *o, const struct val *k)
+{
+	if (k->kind != VAL_STRING)
+		return val_object_get(o, k);
+	size_t i = obj_find_str(o, k);
+	return i == SIZE_MAX ? NULL : o->obj.vals[i];
+}
+
+/* obj_get for a constant key of a ref (input.user.name): inputs of one
+ * policy share their shape, so the key's position in the object last time
+ * is tried first. @hint lives in the compiled term, which threads share:
+ * it is read and written with relaxed atomics, and any value is safe. */
+static inline struct val *obj_get_hint(const struct val *o, const struct val *k, size_t *hint)
+{
+	size_t h = __atomic_load_n(hint, __ATOMIC_RELAXED);
+	if (h < o->obj.n && o->obj.keys[h]->kind == VAL_STRING && str_eq(o->obj.keys[h], k))
+		return o->obj.vals[h];
+	size_t i = obj_find_str(o, k);
+	if (i == SIZE_MAX)
+		return NULL;
+	__atomic_store_n(hint, i, __ATOMIC_RELAXED);
+	return o->obj.vals[i];
 }
 
 /* The element of collection @c at key @k (borrowed), NULL if none. A set

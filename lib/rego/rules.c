@@ -327,6 +327,9 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 	} else if (!n->has_func) {
 		ev->memo[n->id] = &memo_undefined;
 	}
+	/* each id is set at most once per table: touched never overflows */
+	if (ev->memo[n->id] && ev->memo == ev->memo_root)
+		ev->touched[ev->ntouched++] = n->id;
 	return 0;
 }
 
@@ -433,6 +436,7 @@ struct rego_query {
 	 * one thread at a time): memo and recursion flags per node, the trail. */
 	struct val **memo;
 	bool *busy;
+	unsigned *touched;
 	struct bind *trail;
 	size_t captrail;
 };
@@ -592,6 +596,7 @@ void rego_query_free(struct rego_query *q)
 	free(q->vars);
 	free(q->memo);
 	free(q->busy);
+	free(q->touched);
 	free(q->trail);
 	free(q);
 }
@@ -665,7 +670,8 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 		     unsigned flags, struct arca_err *e)
 {
 	struct rego *r = q->r;
-	struct arca_err scratch = { 0 };
+	struct arca_err scratch;
+	err_clear(&scratch); /* not zeroed whole: the message buffer is large */
 	struct ev ev = { .r = r, .err = e ? e : &scratch };
 	int rc = 0;
 
@@ -678,11 +684,14 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 		q->memo = calloc(nn, sizeof(*q->memo));
 	if (!q->busy)
 		q->busy = calloc(nn, sizeof(*q->busy));
-	ev.memo = q->memo;
+	if (!q->touched)
+		q->touched = calloc(nn, sizeof(*q->touched));
+	ev.memo = ev.memo_root = q->memo;
 	ev.busy = q->busy;
+	ev.touched = q->touched;
 	ev.trail = TAKE_PTR(q->trail);
 	ev.captrail = q->captrail;
-	if (!ev.memo || !ev.busy) {
+	if (!ev.memo || !ev.busy || !ev.touched) {
 		rc = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -697,9 +706,9 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 		err_set(ev.err, rc, "evaluation failed");
 out:
 	/* the scratch goes back to the query clean: no memo, no busy flag */
-	for (size_t i = 0; ev.memo && i < r->nnodes; i++) {
-		vunref(ev.memo[i]);
-		ev.memo[i] = NULL;
+	for (size_t i = 0; i < ev.ntouched; i++) {
+		vunref(ev.memo[ev.touched[i]]);
+		ev.memo[ev.touched[i]] = NULL;
 	}
 	if (ev.busy)
 		memset(ev.busy, 0, nn * sizeof(*ev.busy));
