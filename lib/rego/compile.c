@@ -579,6 +579,17 @@ static void resolve_term(struct scope *s, struct term *t)
 		buf_release(&full);
 		if (!t->fnode)
 			t->bi = builtin_find(t->name);
+		t->cmp = CMP_NONE;
+		if (t->bi && t->n == 2) {
+			static const struct {
+				const char *name;
+				int cmp;
+			} cmps[] = { { "equal", CMP_EQ }, { "neq", CMP_NEQ }, { "lt", CMP_LT }, { "lte", CMP_LTE },
+				     { "gt", CMP_GT }, { "gte", CMP_GTE }, { "internal.member_2", CMP_IN } };
+			for (size_t i = 0; i < ARRAY_SIZE(cmps); i++)
+				if (strcmp(t->bi->name, cmps[i].name) == 0)
+					t->cmp = cmps[i].cmp;
+		}
 		return;
 	}
 	default:

@@ -288,6 +288,57 @@ static int some_in_fast(struct ev *ev, struct val *c, struct term *ka, struct te
 	return rc;
 }
 
+/* x in c, as internal.member_2 */
+static bool member(const struct val *x, const struct val *c)
+{
+	switch (c->kind) {
+	case VAL_SET:
+		return val_set_contains(c, x);
+	case VAL_ARRAY:
+		for (size_t i = 0; i < c->arr.n; i++)
+			if (val_equal(c->arr.items[i], x))
+				return true;
+		return false;
+	case VAL_OBJECT:
+		for (size_t i = 0; i < c->obj.n; i++)
+			if (val_equal(c->obj.vals[i], x))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* A comparison (==, !=, <, <=, >, >=, in) on two single-valued operands:
+ * 1 with *holds set, 0 undefined, EV_GENERAL or an error as ev_call1.
+ * These builtins never fail, so computing them here changes nothing but
+ * the cost: no dispatch, no boolean result to allocate and test. */
+static int cmp1(struct ev *ev, struct term *t, bool *holds)
+{
+	struct val *a, *b;
+	int rc = ev_term1(ev, t->items[0], &a);
+	if (rc != 1)
+		return rc;
+	rc = ev_term1(ev, t->items[1], &b);
+	if (rc != 1) {
+		vunref(a);
+		return rc;
+	}
+	switch (t->cmp) {
+	case CMP_EQ: *holds = val_equal(a, b); break;
+	case CMP_NEQ: *holds = !val_equal(a, b); break;
+	case CMP_LT: *holds = val_compare(a, b) < 0; break;
+	case CMP_LTE: *holds = val_compare(a, b) <= 0; break;
+	case CMP_GT: *holds = val_compare(a, b) > 0; break;
+	case CMP_GTE: *holds = val_compare(a, b) >= 0; break;
+	case CMP_IN: *holds = member(a, b); break;
+	default: *holds = false; break;
+	}
+	vunref(a);
+	vunref(b);
+	return 1;
+}
+
 /*
  * The commonest expressions on a single-valued term, without the general
  * machinery: `t` (true unless false or undefined), `not t`, `x := t` and
@@ -301,15 +352,27 @@ int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_f
 	int rc;
 	*done = false;
 	switch (x->kind) {
-	case E_TERM:
-		rc = ev_term1(ev, x->a, &v);
-		if (rc == EV_GENERAL)
-			return 0;
-		*done = true;
-		if (rc < 0)
-			return rc;
-		bool holds = rc == 1 && !(v->kind == VAL_BOOL && !v->b);
-		vunref(v);
+	case E_TERM: {
+		bool holds;
+		if (x->a->cmp && !ev->nwo) {
+			/* `with` may replace the builtin: then the general path */
+			rc = cmp1(ev, x->a, &holds);
+			if (rc == EV_GENERAL)
+				return 0;
+			*done = true;
+			if (rc < 0)
+				return rc;
+			holds = holds && rc == 1;
+		} else {
+			rc = ev_term1(ev, x->a, &v);
+			if (rc == EV_GENERAL)
+				return 0;
+			*done = true;
+			if (rc < 0)
+				return rc;
+			holds = rc == 1 && !(v->kind == VAL_BOOL && !v->b);
+			vunref(v);
+		}
 		if (x->negated) {
 			/* the negated expression counts as a body of its own */
 			rc = ev_step(ev);
@@ -318,6 +381,7 @@ int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_f
 			holds = !holds;
 		}
 		return holds ? ev_body(ev, b, i + 1, k, arg) : 0;
+	}
 	case E_ASSIGN: {
 		if (x->negated || x->a->kind != T_VAR || ev_is_root(ev, x->a->name))
 			return 0;

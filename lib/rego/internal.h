@@ -82,6 +82,9 @@ struct term {
 	struct node *dnode;
 	size_t dn;
 	size_t hint; /* T_VALUE string operand of a ref: see obj_get_hint */
+	/* T_CALL of a comparison or membership builtin with its two operands
+	 * (no output operand): evaluated inline by ev_expr_fast */
+	enum { CMP_NONE, CMP_EQ, CMP_NEQ, CMP_LT, CMP_LTE, CMP_GT, CMP_GTE, CMP_IN } cmp;
 	/* ...and operand dn (a constant string) names no node below dnode, so
 	 * the rest of the ref reads the base document only. */
 	bool dbase;
