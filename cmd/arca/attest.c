@@ -8,7 +8,6 @@
 #include "attest.h"
 #include "cmd.h"
 
-#include <getopt.h>
 #include <sys/stat.h>
 #include <openssl/rand.h>
 
@@ -158,29 +157,20 @@ static int load_quote_files(const char *msg, const char *sig, const char *pcrs, 
 
 static int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },     { "tcti", required_argument, NULL, 't' },
-		{ "eventlog", required_argument, NULL, 'e' }, { "ima", required_argument, NULL, 'i' },
-		{ "efivars", required_argument, NULL, 'f' },  { "lockdown", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },     { 0 },
-	};
+	static const char usage[] = "usage: arca attest status [--json] [--tcti T] [--eventlog F] [--ima F] [--efivars DIR] [--lockdown F]\n";
 	struct attest_host h = { 0 };
 	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 't': tcti_opt = optarg; break;
-		case 'e': h.eventlog = optarg; break;
-		case 'i': h.ima = optarg; break;
-		case 'f': h.efivars = optarg; break;
-		case 'l': h.lockdown = optarg; break;
-		case 'h':
-			printf("usage: arca attest status [--json] [--tcti T] [--eventlog F] [--ima F] [--efivars DIR] [--lockdown F]\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_FLAG("json", &json),
+		CMD_OPT_STR("tcti", &tcti_opt),
+		CMD_OPT_STR("eventlog", &h.eventlog),
+		CMD_OPT_STR("ima", &h.ima),
+		CMD_OPT_STR("efivars", &h.efivars),
+		CMD_OPT_STR("lockdown", &h.lockdown),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	h.tcti = tcti_opt;
 	struct val *s = NULL;
 	struct arca_err e = { 0 };
@@ -225,25 +215,19 @@ static int do_status(int argc, char **argv)
 
 static int do_ek(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ecc", no_argument, NULL, 'c' },        { "pub", required_argument, NULL, 'p' },
-		{ "pem", required_argument, NULL, 'm' },  { "cert", required_argument, NULL, 'C' },
-		{ "tcti", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
+	static const char usage[] = "usage: arca attest ek [--ecc] [--pub FILE] [--pem FILE] [--cert FILE] [--tcti T]\n";
 	bool ecc = false;
 	const char *pub = NULL, *pem = NULL, *cert = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': ecc = true; break;
-		case 'p': pub = optarg; break;
-		case 'm': pem = optarg; break;
-		case 'C': cert = optarg; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h': printf("usage: arca attest ek [--ecc] [--pub FILE] [--pem FILE] [--cert FILE] [--tcti T]\n"); return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_FLAG("ecc", &ecc),
+		CMD_OPT_STR("pub", &pub),
+		CMD_OPT_STR("pem", &pem),
+		CMD_OPT_STR("cert", &cert),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	_cleanup_(attest_tpm_closep) struct attest_tpm *t = NULL;
 	if (open_tpm(&t) < 0)
 		return 1;
@@ -273,29 +257,22 @@ static int do_ek(int argc, char **argv)
 
 static int do_ak(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ecc", no_argument, NULL, 'c' },        { "key", required_argument, NULL, 'k' },
-		{ "pub", required_argument, NULL, 'p' },  { "pem", required_argument, NULL, 'm' },
-		{ "tcti", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest ak --key FILE --pub FILE [--pem FILE] [--ecc] [--tcti T]\n"
+		"Creates an attestation key under the EK; --key is the TPM-wrapped key file,\n"
+		"--pub its TPM2B_PUBLIC (for verifiers and tpm2_checkquote).\n";
 	bool ecc = false;
 	const char *key = NULL, *pub = NULL, *pem = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': ecc = true; break;
-		case 'k': key = optarg; break;
-		case 'p': pub = optarg; break;
-		case 'm': pem = optarg; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h':
-			printf("usage: arca attest ak --key FILE --pub FILE [--pem FILE] [--ecc] [--tcti T]\n"
-			       "Creates an attestation key under the EK; --key is the TPM-wrapped key file,\n"
-			       "--pub its TPM2B_PUBLIC (for verifiers and tpm2_checkquote).\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_FLAG("ecc", &ecc),
+		CMD_OPT_STR("key", &key),
+		CMD_OPT_STR("pub", &pub),
+		CMD_OPT_STR("pem", &pem),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	if (!key || !pub) {
 		cmd_error("ak: --key and --pub are required");
 		return EXIT_USAGE;
@@ -325,27 +302,20 @@ static int do_ak(int argc, char **argv)
 
 static int do_credential(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ek", required_argument, NULL, 'e' },     { "ak", required_argument, NULL, 'a' },
-		{ "secret", required_argument, NULL, 's' }, { "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest credential --ek ek.pub --ak ak.pub --secret HEX [-o FILE]\n"
+		"Wraps SECRET so only the TPM holding both the EK and the AK can recover it\n"
+		"(TPM2_MakeCredential, computed without a TPM).\n";
 	const char *ekp = NULL, *akp = NULL, *sec = NULL, *outp = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': ekp = optarg; break;
-		case 'a': akp = optarg; break;
-		case 's': sec = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'h':
-			printf("usage: arca attest credential --ek ek.pub --ak ak.pub --secret HEX [-o FILE]\n"
-			       "Wraps SECRET so only the TPM holding both the EK and the AK can recover it\n"
-			       "(TPM2_MakeCredential, computed without a TPM).\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("ek", &ekp),
+		CMD_OPT_STR("ak", &akp),
+		CMD_OPT_STR("secret", &sec),
+		CMD_OPT_STRC("out", 'o', &outp),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	if (!ekp || !akp || !sec) {
 		cmd_error("credential: --ek, --ak and --secret are required");
 		return EXIT_USAGE;
@@ -400,24 +370,18 @@ static int hex_member(const struct val *o, const char *k, struct buf *out)
 
 static int do_activate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "credential", required_argument, NULL, 'c' },
-		{ "ecc-ek", no_argument, NULL, 'E' },    { "tcti", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },      { 0 },
-	};
+	static const char usage[] = "usage: arca attest activate --key ak.key --credential FILE [--ecc-ek] [--tcti T]\n";
 	const char *key = NULL, *cred = NULL;
 	bool ecc = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'c': cred = optarg; break;
-		case 'E': ecc = true; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h': printf("usage: arca attest activate --key ak.key --credential FILE [--ecc-ek] [--tcti T]\n"); return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("key", &key),
+		CMD_OPT_STR("credential", &cred),
+		CMD_OPT_FLAG("ecc-ek", &ecc),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	if (!key || !cred) {
 		cmd_error("activate: --key and --credential are required");
 		return EXIT_USAGE;
@@ -545,36 +509,27 @@ static int take_quote(const char *key, const char *sel_s, const uint8_t *nonce, 
 
 static int do_quote(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "nonce", required_argument, NULL, 'n' },   { "pcrs", required_argument, NULL, 'p' },
-		{ "key", required_argument, NULL, 'k' },     { "out", required_argument, NULL, 'o' },
-		{ "message", required_argument, NULL, 'm' }, { "signature", required_argument, NULL, 's' },
-		{ "pcr-file", required_argument, NULL, 'f' }, { "tcti", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },          { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest quote --nonce HEX [--key ak.key] [--pcrs sha256:0-10] [-o quote.json]\n"
+		"                         [--message F --signature F --pcr-file F] [--tcti T]\n"
+		"The tpm2-tools files (TPMS_ATTEST, TPMT_SIGNATURE, serialized PCRs) are what\n"
+		"tpm2_checkquote -m -s -f reads. Without --key, the AK in $ARCA_ATTEST_DIR\n"
+		"(default ~/.config/arca/attest) is used, and created there on first use.\n";
 	const char *nonce_s = NULL, *sel = "sha256:0-10", *key = NULL, *outp = NULL, *msg = NULL, *sig = NULL,
 		   *pf = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': nonce_s = optarg; break;
-		case 'p': sel = optarg; break;
-		case 'k': key = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'm': msg = optarg; break;
-		case 's': sig = optarg; break;
-		case 'f': pf = optarg; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h':
-			printf("usage: arca attest quote --nonce HEX [--key ak.key] [--pcrs sha256:0-10] [-o quote.json]\n"
-			       "                         [--message F --signature F --pcr-file F] [--tcti T]\n"
-			       "The tpm2-tools files (TPMS_ATTEST, TPMT_SIGNATURE, serialized PCRs) are what\n"
-			       "tpm2_checkquote -m -s -f reads. Without --key, the AK in $ARCA_ATTEST_DIR\n"
-			       "(default ~/.config/arca/attest) is used, and created there on first use.\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("nonce", &nonce_s),
+		CMD_OPT_STR("pcrs", &sel),
+		CMD_OPT_STR("key", &key),
+		CMD_OPT_STRC("out", 'o', &outp),
+		CMD_OPT_STR("message", &msg),
+		CMD_OPT_STR("signature", &sig),
+		CMD_OPT_STR("pcr-file", &pf),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	uint8_t nonce[ATTEST_NONCE_MAX];
 	size_t nl;
 	if (!nonce_s) {
@@ -654,39 +609,29 @@ static int report_out(const struct val *r, bool json)
 
 static int do_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ak", required_argument, NULL, 'a' },        { "nonce", required_argument, NULL, 'n' },
-		{ "previous", required_argument, NULL, 'p' },  { "eventlog", required_argument, NULL, 'e' },
-		{ "ima", required_argument, NULL, 'i' },       { "refstate", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },            { "message", required_argument, NULL, 'm' },
-		{ "signature", required_argument, NULL, 's' }, { "pcr-file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },            { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest verify --ak ak.pub --nonce HEX [--previous QUOTE] [--eventlog F]\n"
+		"                          [--ima F] [--refstate F] [--json]\n"
+		"                          (QUOTE | --message F --signature F --pcr-file F)\n"
+		"No TPM needed. Exit 0 only when every requested check passed.\n";
 	const char *akp = NULL, *nonce_s = NULL, *prev = NULL, *logp = NULL, *imap = NULL, *refp = NULL, *msg = NULL,
 		   *sig = NULL, *pf = NULL;
 	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': akp = optarg; break;
-		case 'n': nonce_s = optarg; break;
-		case 'p': prev = optarg; break;
-		case 'e': logp = optarg; break;
-		case 'i': imap = optarg; break;
-		case 'r': refp = optarg; break;
-		case 'j': json = true; break;
-		case 'm': msg = optarg; break;
-		case 's': sig = optarg; break;
-		case 'f': pf = optarg; break;
-		case 'h':
-			printf("usage: arca attest verify --ak ak.pub --nonce HEX [--previous QUOTE] [--eventlog F]\n"
-			       "                          [--ima F] [--refstate F] [--json]\n"
-			       "                          (QUOTE | --message F --signature F --pcr-file F)\n"
-			       "No TPM needed. Exit 0 only when every requested check passed.\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("ak", &akp),
+		CMD_OPT_STR("nonce", &nonce_s),
+		CMD_OPT_STR("previous", &prev),
+		CMD_OPT_STR("eventlog", &logp),
+		CMD_OPT_STR("ima", &imap),
+		CMD_OPT_STR("refstate", &refp),
+		CMD_OPT_FLAG("json", &json),
+		CMD_OPT_STR("message", &msg),
+		CMD_OPT_STR("signature", &sig),
+		CMD_OPT_STR("pcr-file", &pf),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	bool triple = msg || sig || pf;
 	if (!akp || !nonce_s || (triple ? (!msg || !sig || !pf || optind != argc) : optind + 1 != argc)) {
 		cmd_error("verify: --ak, --nonce and one quote (a file, or --message/--signature/--pcr-file) are required");
@@ -750,30 +695,22 @@ out:
 
 static int do_refstate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "eventlog", required_argument, NULL, 'e' }, { "ima", required_argument, NULL, 'i' },
-		{ "quote", required_argument, NULL, 'q' },    { "pcrs", required_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'o' },      { "tcti", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },           { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest refstate [--eventlog F] [--ima F] [--quote QUOTE | --pcrs SEL] [-o FILE]\n"
+		"A reference state from this (known-good) host's current evidence; the logs\n"
+		"default to the kernel's, the PCR values come from a quote or the local TPM.\n";
 	const char *logp = NULL, *imap = NULL, *qp = NULL, *sel_s = NULL, *outp = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': logp = optarg; break;
-		case 'i': imap = optarg; break;
-		case 'q': qp = optarg; break;
-		case 'p': sel_s = optarg; break;
-		case 'o': outp = optarg; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h':
-			printf("usage: arca attest refstate [--eventlog F] [--ima F] [--quote QUOTE | --pcrs SEL] [-o FILE]\n"
-			       "A reference state from this (known-good) host's current evidence; the logs\n"
-			       "default to the kernel's, the PCR values come from a quote or the local TPM.\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("eventlog", &logp),
+		CMD_OPT_STR("ima", &imap),
+		CMD_OPT_STR("quote", &qp),
+		CMD_OPT_STR("pcrs", &sel_s),
+		CMD_OPT_STRC("out", 'o', &outp),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	struct attest_host h = { 0 };
 	_cleanup_(attest_evlog_freep) struct attest_evlog *log = NULL;
 	_cleanup_(attest_ima_freep) struct attest_ima *ima = NULL;
@@ -825,35 +762,27 @@ out:
 
 static int do_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "refstate", required_argument, NULL, 'r' }, { "key", required_argument, NULL, 'k' },
-		{ "pcrs", required_argument, NULL, 'p' },     { "eventlog", required_argument, NULL, 'e' },
-		{ "ima", required_argument, NULL, 'i' },      { "json", no_argument, NULL, 'j' },
-		{ "tcti", required_argument, NULL, 't' },     { "help", no_argument, NULL, 'h' }, { 0 },
-	};
+	static const char usage[] =
+		"usage: arca attest check --refstate FILE [--key ak.key] [--pcrs SEL] [--eventlog F]\n"
+		"                         [--ima F] [--json] [--tcti T]\n"
+		"--pcrs defaults to sha256:0-10 plus the PCRs the reference state names.\n"
+		"Quotes the local TPM with a fresh nonce, verifies the quote, replays the logs\n"
+		"against it and compares everything with the reference state. What this host\n"
+		"lacks is \"unavailable\", never \"passed\"; exit 0 only when every check passed.\n";
 	const char *refp = NULL, *key = NULL, *sel = NULL, *logp = NULL, *imap = NULL;
 	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': refp = optarg; break;
-		case 'k': key = optarg; break;
-		case 'p': sel = optarg; break;
-		case 'e': logp = optarg; break;
-		case 'i': imap = optarg; break;
-		case 'j': json = true; break;
-		case 't': tcti_opt = optarg; break;
-		case 'h':
-			printf("usage: arca attest check --refstate FILE [--key ak.key] [--pcrs SEL] [--eventlog F]\n"
-			       "                         [--ima F] [--json] [--tcti T]\n"
-			       "--pcrs defaults to sha256:0-10 plus the PCRs the reference state names.\n"
-			       "Quotes the local TPM with a fresh nonce, verifies the quote, replays the logs\n"
-			       "against it and compares everything with the reference state. What this host\n"
-			       "lacks is \"unavailable\", never \"passed\"; exit 0 only when every check passed.\n");
-			return 0;
-		default: return EXIT_USAGE;
-		}
-	}
+	const struct cmd_opt opts[] = {
+		CMD_OPT_STR("refstate", &refp),
+		CMD_OPT_STR("key", &key),
+		CMD_OPT_STR("pcrs", &sel),
+		CMD_OPT_STR("eventlog", &logp),
+		CMD_OPT_STR("ima", &imap),
+		CMD_OPT_FLAG("json", &json),
+		CMD_OPT_STR("tcti", &tcti_opt),
+	};
+	int rc_opt = cmd_getopt(argc, argv, opts, ARRAY_SIZE(opts), usage);
+	if (rc_opt >= 0)
+		return rc_opt;
 	if (!refp) {
 		cmd_error("check: --refstate is required");
 		return EXIT_USAGE;

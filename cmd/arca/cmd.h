@@ -35,6 +35,26 @@ int cmd_fail(const struct arca_err *e, int code, const char *what);
 /* Writes the whole buffer to stdout; returns 0 or 1 on a write error. */
 int cmd_out(const struct buf *b);
 
+/*
+ * A verb's long options as a table: a string option stores its argument in
+ * *str (the last one given wins), a flag sets *flag; @letter, when not 0,
+ * is its short form. cmd_getopt() parses argv with them plus --help/-h,
+ * which prints @usage to stdout.
+ */
+struct cmd_opt {
+	const char *name;
+	const char **str;
+	bool *flag;
+	char letter;
+};
+#define CMD_OPT_STR(n, p) { (n), (p), NULL, 0 }
+#define CMD_OPT_STRC(n, c, p) { (n), (p), NULL, (c) }
+#define CMD_OPT_FLAG(n, p) { (n), NULL, (p), 0 }
+#define CMD_OPTS_MAX 32
+/* Returns -1 when the verb goes on (operands start at optind), else the
+ * exit status to return at once: 0 after --help, EXIT_USAGE on a bad option. */
+int cmd_getopt(int argc, char **argv, const struct cmd_opt *opts, size_t n, const char *usage);
+
 /* Global flags parsed by main before the verb. */
 extern bool cmd_quiet;
 extern bool cmd_verbose;
