@@ -117,6 +117,16 @@ void rt_strv_free(char **v);
  * -ENOENT none, -ENOTSUP encrypted or not squashfs, -ENOEXEC other arch. */
 int rt_image_partition(const struct sif_image *img, const struct sif_descr **out, struct arca_err *e);
 
+/* ------------------------------------------------------- seccomp (seccomp.c) */
+
+struct rt_seccomp;
+struct sock_filter;
+/* The BPF program of @p as arca compiles it (-ENOTSUP for what only
+ * libseccomp handles), or as libseccomp compiles it. For tests comparing
+ * the two; *out is the caller's to free. */
+int rt_seccomp_bpf(const struct rt_seccomp *p, bool libseccomp, struct sock_filter **out, size_t *n,
+		   struct arca_err *e);
+
 /* ------------------------------------------------------ environment (env.c) */
 
 /* A growable NULL-terminated list of "K=V" strings, keyed by K. */

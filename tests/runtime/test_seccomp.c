@@ -15,7 +15,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+
 #include "harden.h"
+#include "internal.h"
 #include "testlib.h"
 
 /* Runs @fn in a child after no_new_privs and the filter (@json, or the
@@ -348,6 +354,132 @@ static void test_oci_accepts(void)
 	CHECK(strstr(err_msg(&e), "/nonexistent/profile.json") != NULL);
 }
 
+/* ------------------------------------------- arca's BPF against libseccomp's */
+
+/* A classic-BPF interpreter for seccomp programs, enough for what either
+ * compiler emits: 32-bit loads from seccomp_data, AND, jumps, returns. */
+static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d)
+{
+	const uint8_t *mem = (const uint8_t *)d;
+	uint32_t a = 0;
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &f[pc];
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k + 4 > sizeof(*d))
+				return 0xDEAD;
+			memcpy(&a, mem + i->k, 4);
+			break;
+		case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
+		case BPF_JMP | BPF_JA: pc += i->k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += a > i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i->k) ? i->jt : i->jf; break;
+		case BPF_RET | BPF_K: return i->k;
+		case BPF_RET | BPF_A: return a;
+		case BPF_MISC | BPF_TAX: break; /* X is never read by either */
+		default: return 0xBAD0000u | i->code;
+		}
+	}
+	return 0xFA11;
+}
+
+static uint64_t rnd_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* Argument values near every boundary the profiles test. */
+static uint64_t interesting(void)
+{
+	static const uint64_t v[] = { 0, 1, 2, 3, 5, 0x7F, 0x80000000u, 0xFFFFFFFFu, 0x100000000ull, 0x100000001ull,
+				      0xFFFFFFFF00000000ull, UINT64_MAX, 0x5412, 0x541C, 0x10000000, 0x20000,
+				      0x8, 0x0008, 0xFFFFFFFF80000000ull, 0x7FFFFFFFull };
+	uint64_t r = rnd();
+	switch (r % 4) {
+	case 0: return v[(r >> 8) % (sizeof(v) / sizeof(v[0]))];
+	case 1: return 1ull << ((r >> 8) % 64);
+	case 2: return (r >> 8) & 0xFFFFFFFFu;
+	default: return rnd();
+	}
+}
+
+/* Both programs of @p give the same verdict on every syscall number (and
+ * the x32 range, -1 and a foreign architecture) with many argument sets. */
+static void same_verdicts(const struct rt_seccomp *p, const char *what)
+{
+	struct sock_filter *ours = NULL, *ref = NULL;
+	size_t nours = 0, nref = 0;
+	struct arca_err e = { 0 };
+	CHECK_RC(rt_seccomp_bpf(p, false, &ours, &nours, &e), 0);
+	CHECK_RC(rt_seccomp_bpf(p, true, &ref, &nref, &e), 0);
+	if (!ours || !ref) {
+		printf("# %s: %s\n", what, err_msg(&e));
+		free(ours);
+		free(ref);
+		return;
+	}
+	printf("# %s: arca %zu instructions, libseccomp %zu\n", what, nours, nref);
+	unsigned diffs = 0, runs = 0;
+	const uint32_t native = seccomp_arch_native();
+	for (int64_t nr = -1; nr < 600 + 8; nr++) {
+		for (int k = 0; k < 300; k++) {
+			struct seccomp_data d = { 0 };
+			d.arch = k == 0 ? AUDIT_ARCH_I386 : native;
+			d.nr = (int)(nr < 600 ? nr : 0x40000000 + (nr - 600));
+			for (int a = 0; a < 6; a++)
+				d.args[a] = interesting();
+			uint32_t x = bpf_run(ours, nours, &d), y = bpf_run(ref, nref, &d);
+			runs++;
+			if (x != y && diffs++ < 5)
+				printf("# %s: nr %d args %#llx %#llx: arca %#x, libseccomp %#x\n", what, d.nr,
+				       (unsigned long long)d.args[0], (unsigned long long)d.args[1], x, y);
+		}
+	}
+	printf("# %s: %u inputs, %u differ\n", what, runs, diffs);
+	CHECK(diffs == 0);
+	free(ours);
+	free(ref);
+}
+
+static void test_bpf_matches_libseccomp(void)
+{
+	struct rt_seccomp *p = NULL;
+	CHECK_RC(rt_seccomp_default(&p, NULL), 0);
+	if (p)
+		same_verdicts(p, "default");
+	rt_seccomp_free(p);
+	static const char *const names[] = { "read", "write", "close", "futex", "exit_group", "mmap", "no_such_call" };
+	p = NULL;
+	CHECK_RC(rt_seccomp_allowlist(names, ARRAY_SIZE(names), EPERM, &p, NULL), 0);
+	if (p)
+		same_verdicts(p, "allow-list");
+	rt_seccomp_free(p);
+	/* every comparison, 64-bit values, several rules per syscall */
+	static const char json[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+		"{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_EQ\"}]},"
+		"{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":4294967296,\"op\":\"SCMP_CMP_GE\"},"
+		"{\"index\":2,\"value\":7,\"op\":\"SCMP_CMP_LT\"}]},"
+		"{\"names\":[\"dup2\"],\"action\":\"SCMP_ACT_KILL_PROCESS\",\"args\":[{\"index\":0,\"value\":4294967295,\"op\":\"SCMP_CMP_GT\"}]},"
+		"{\"names\":[\"dup3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":9,\"args\":[{\"index\":0,\"value\":18446744069414584320,\"op\":\"SCMP_CMP_LE\"},"
+		"{\"index\":1,\"value\":3,\"op\":\"SCMP_CMP_NE\"}]},"
+		"{\"names\":[\"fcntl\"],\"action\":\"SCMP_ACT_TRAP\",\"args\":[{\"index\":1,\"value\":18446744069414584335,"
+		"\"valueTwo\":4294967297,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+		"{\"names\":[\"getpid\",\"getppid\"],\"action\":\"SCMP_ACT_LOG\"}]}";
+	p = NULL;
+	struct arca_err e = { 0 };
+	CHECK_RC(rt_seccomp_parse_oci(json, strlen(json), &p, &e), 0);
+	if (p)
+		same_verdicts(p, "all comparisons");
+	rt_seccomp_free(p);
+}
+
 int main(void)
 {
 	tl_run("default deny-list: denied calls fail with EPERM, others work", test_default_denies);
@@ -360,5 +492,6 @@ int main(void)
 	tl_run("OCI: malformed and refused profiles", test_oci_malformed);
 	tl_run("OCI: accepted edge cases", test_oci_accepts);
 	tl_run("allow-list for arca's helpers", test_allowlist);
+	tl_run("arca's own BPF decides as libseccomp's on every syscall", test_bpf_matches_libseccomp);
 	TL_DONE();
 }
