@@ -73,11 +73,19 @@ int ev_ref1(struct ev *ev, struct term *t, struct val **out)
 		struct node *nd = t->dnode;
 		if (!nd->rules && !nd->dflt)
 			return EV_GENERAL; /* a package: documents are merged */
-		int rc = rego_eval_node_value(ev, nd, nd->base, &v);
-		if (rc < 0)
-			return rc;
-		if (!v)
-			return 0;
+		struct val *m = ev->memo[nd->id];
+		if (m) {
+			/* memoised: the commonest case, without the call */
+			if (m == &rego_memo_undefined)
+				return 0;
+			v = vref(m);
+		} else {
+			int rc = rego_eval_node_value(ev, nd, nd->base, &v);
+			if (rc < 0)
+				return rc;
+			if (!v)
+				return 0;
+		}
 		return ops1(ev, v, v, ops, n, i, out);
 	}
 	if (h->kind == T_VAR && h->name == ev->r->a_input) {
@@ -339,6 +347,61 @@ static int cmp1(struct ev *ev, struct term *t, bool *holds)
 	return 1;
 }
 
+static int stop_first(struct ev *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	return EV_STOP;
+}
+
+/* every [k,] v in c { body }: the body must hold for each element, with
+ * plain variables bound fresh to the key and value (as every_kv does). 1 it
+ * holds, 0 it does not, or an error. */
+static int every_fast(struct ev *ev, struct expr *x, struct val *c)
+{
+	struct term *ka = x->a, *va = x->b;
+	size_t n;
+	if (c->kind == VAL_OBJECT)
+		n = c->obj.n;
+	else if (c->kind == VAL_ARRAY || c->kind == VAL_SET)
+		n = c->arr.n;
+	else
+		return 0;
+	for (size_t j = 0; j < n; j++) {
+		struct val *key, *v;
+		bool owned = false;
+		if (c->kind == VAL_OBJECT) {
+			key = c->obj.keys[j];
+			v = c->obj.vals[j];
+		} else if (c->kind == VAL_SET) {
+			key = v = c->arr.items[j];
+		} else {
+			v = c->arr.items[j];
+			key = NULL;
+			if (ka) {
+				key = val_int((int64_t)j);
+				if (!key)
+					return -ENOMEM;
+				owned = true;
+			}
+		}
+		size_t mark = ev->ntrail;
+		int rc = ka ? ev_bind(ev, ka->name, key) : 0;
+		if (rc == 0)
+			rc = ev_bind(ev, va->name, v);
+		if (rc == 0)
+			rc = ev_body(ev, x->body, 0, stop_first, NULL);
+		ev_undo(ev, mark);
+		if (owned)
+			vunref(key);
+		if (rc < 0)
+			return rc;
+		if (rc != EV_STOP)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * The commonest expressions on a single-valued term, without the general
  * machinery: `t` (true unless false or undefined), `not t`, `x := t` and
@@ -415,6 +478,22 @@ int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_f
 		rc = some_in_fast(ev, c, ka, va, b, i, k, arg);
 		vunref(c);
 		return rc;
+	}
+	case E_EVERY: {
+		struct term *ka = x->a, *va = x->b;
+		if (x->negated || va->kind != T_VAR || ev_is_root(ev, va->name) ||
+		    (ka && (ka->kind != T_VAR || ev_is_root(ev, ka->name))))
+			return 0;
+		struct val *c = NULL;
+		rc = ev_term1(ev, x->c, &c);
+		if (rc == EV_GENERAL)
+			return 0;
+		*done = true;
+		if (rc != 1)
+			return rc; /* an undefined domain fails, as in every_coll */
+		rc = every_fast(ev, x, c);
+		vunref(c);
+		return rc == 1 ? ev_body(ev, b, i + 1, k, arg) : rc;
 	}
 	default:
 		return 0;

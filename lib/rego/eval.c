@@ -1425,10 +1425,8 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 	return rc;
 }
 
-int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
+int ev_body_expr(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 {
-	if (i == b->n)
-		return k(ev, arg);
 	int rc = ev_step(ev);
 	if (rc < 0)
 		return rc;

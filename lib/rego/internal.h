@@ -335,7 +335,15 @@ bool num_is_int(const struct val *v, int64_t *out);
 static inline bool str_eq(const struct val *a, const struct val *b)
 {
 	size_t n = a->str.len;
-	return n == b->str.len && (n == 0 || (a->str.s[0] == b->str.s[0] && memcmp(a->str.s, b->str.s, n) == 0));
+	if (n != b->str.len)
+		return false;
+	if (n > 16)
+		return a->str.s[0] == b->str.s[0] && memcmp(a->str.s, b->str.s, n) == 0;
+	/* keys are short: a loop costs less than the call */
+	for (size_t i = 0; i < n; i++)
+		if (a->str.s[i] != b->str.s[i])
+			return false;
+	return true;
 }
 
 /* Bytewise string order, as val_compare orders strings. */
@@ -429,7 +437,16 @@ typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 /* Positive return from a continuation: stop enumerating (not an error). */
 #define EV_STOP 1
 
-int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+int ev_body_expr(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
+
+/* Evaluates body @b from expression @i on, calling @k once per solution.
+ * The end of a body is reached once per expression: inline. */
+static inline int ev_body(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
+{
+	if (i == b->n)
+		return k(ev, arg);
+	return ev_body_expr(ev, b, i, k, arg);
+}
 
 /* Calls builtin @bi or function @fn (honouring `with` replacements of
  * @name): 0 with *out set or NULL (undefined), or an error. */
@@ -476,6 +493,8 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg);
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out);
 struct node *rego_find_func(struct rego *r, const char *fullname);
 int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out);
+/* The memo entry of a node computed as undefined (see rules.c). */
+extern struct val rego_memo_undefined;
 struct val *rego_set_path(struct val *doc, struct val *path, struct val *v);
 int ev_match_pub(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
 void *rego_alloc(struct rego *r, size_t n);

@@ -302,14 +302,14 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 /* Memo entry of a node whose value was computed and is undefined: `not p`
  * and `p` in several rules must not recompute it. Immortal (refs 0), so
  * releasing it with the other memo entries is a no-op. */
-static struct val memo_undefined = { .refs = 0, .kind = VAL_NULL };
+struct val rego_memo_undefined = { .refs = 0, .kind = VAL_NULL };
 
 int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out)
 {
 	*out = NULL;
 	struct val *m = ev->memo[n->id];
 	if (m) {
-		if (m != &memo_undefined)
+		if (m != &rego_memo_undefined)
 			*out = vref(m);
 		return 0;
 	}
@@ -325,7 +325,7 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 		ev->memo[n->id] = vref(v);
 		*out = v;
 	} else if (!n->has_func) {
-		ev->memo[n->id] = &memo_undefined;
+		ev->memo[n->id] = &rego_memo_undefined;
 	}
 	/* each id is set at most once per table: touched never overflows */
 	if (ev->memo[n->id] && ev->memo == ev->memo_root)
