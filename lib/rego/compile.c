@@ -151,6 +151,7 @@ void rego_free(struct rego *r)
 	free(r->atoms);
 	free(r->mods);
 	node_free(r->root);
+	rego_index_free(r->index);
 	val_unref(r->data);
 	rego_re_cache_free(r->re_cache);
 	free(r);
@@ -185,6 +186,14 @@ int rego_set_data(struct rego *r, struct val *data, struct arca_err *e)
 {
 	if (!data || data->kind != VAL_OBJECT)
 		return err_set(e, -EINVAL, "data must be an object");
+	/* the index is keyed by the addresses of the old data's arrays: it
+	 * goes before they are released */
+	struct rego_index *ix = NULL;
+	int rc = rego_index_build(data, &ix);
+	if (rc < 0)
+		return err_set(e, rc, "out of memory");
+	rego_index_free(r->index);
+	r->index = ix;
 	val_unref(r->data);
 	r->data = val_ref(data);
 	if (r->root)

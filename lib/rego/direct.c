@@ -297,12 +297,16 @@ static int some_in_fast(struct ev *ev, struct val *c, struct term *ka, struct te
 }
 
 /* x in c, as internal.member_2 */
-static bool member(const struct val *x, const struct val *c)
+static bool member(struct ev *ev, const struct val *x, const struct val *c)
 {
 	switch (c->kind) {
 	case VAL_SET:
 		return val_set_contains(c, x);
-	case VAL_ARRAY:
+	case VAL_ARRAY: {
+		int in = rego_index_member(ev->r->index, c, x);
+		if (in >= 0)
+			return in;
+	}
 		for (size_t i = 0; i < c->arr.n; i++)
 			if (val_equal(c->arr.items[i], x))
 				return true;
@@ -339,7 +343,7 @@ static int cmp1(struct ev *ev, struct term *t, bool *holds)
 	case CMP_LTE: *holds = val_compare(a, b) <= 0; break;
 	case CMP_GT: *holds = val_compare(a, b) > 0; break;
 	case CMP_GTE: *holds = val_compare(a, b) >= 0; break;
-	case CMP_IN: *holds = member(a, b); break;
+	case CMP_IN: *holds = member(ev, a, b); break;
 	default: *holds = false; break;
 	}
 	vunref(a);

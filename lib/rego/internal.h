@@ -222,7 +222,16 @@ struct rego {
 	unsigned wild;
 	const char *a_data, *a_input; /* interned "data", "input" */
 	struct re_cache *re_cache;   /* compiled regex patterns (builtins/regex.c) */
+	struct rego_index *index;    /* membership index of data (index.c) */
 };
+
+/* index.c: hashes the large arrays of strings in @data (borrowed; it must
+ * outlive the index). rego_index_member: 1 @item is in @arr, 0 it is not,
+ * -1 @arr is not indexed (scan it). */
+struct rego_index;
+int rego_index_build(const struct val *data, struct rego_index **out);
+void rego_index_free(struct rego_index *x);
+int rego_index_member(const struct rego_index *x, const struct val *arr, const struct val *item);
 
 struct node *node_child(struct node *n, const char *name);
 

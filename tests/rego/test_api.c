@@ -249,8 +249,65 @@ static void test_false_value_result(void)
 	rego_free(r);
 }
 
+/* `x in data.list` on a list long enough to be hashed (index.c) answers
+ * as the scan would, before and after the data is replaced. */
+static void test_member_index(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	REQUIRE(r);
+	const char *src = "package m\nhit if input.x in data.list\nmiss if not input.x in data.list\n";
+	CHECK_RC(rego_add_module(r, "m.rego", src, strlen(src), 0, &e), 0);
+	struct buf b = BUF_INIT;
+	buf_addstr(&b, "{\"list\":[");
+	for (int i = 0; i < 100; i++)
+		buf_addf(&b, "%s\"item%d\"", i ? "," : "", i);
+	buf_addstr(&b, "]}");
+	struct val *data = json(b.p);
+	buf_release(&b);
+	REQUIRE(data);
+	CHECK_RC(rego_set_data(r, data, &e), 0);
+	val_unref(data);
+	CHECK_RC(rego_compile(r, &e), 0);
+	static const struct {
+		const char *input;
+		bool hit;
+	} cases[] = {
+		{ "{\"x\":\"item0\"}", true },   { "{\"x\":\"item99\"}", true },
+		{ "{\"x\":\"item100\"}", false }, { "{\"x\":\"\"}", false },
+		{ "{\"x\":7}", false },            { "{\"x\":[\"item1\"]}", false },
+	};
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) {
+			/* the same list rebuilt: the old index must not be used */
+			struct val *d2 = json("{\"list\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+					      "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"item0\"]}");
+			CHECK_RC(rego_set_data(r, d2, &e), 0);
+			val_unref(d2);
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			bool want = cases[i].hit && (round == 0 || strcmp(cases[i].input, "{\"x\":\"item0\"}") == 0);
+			struct val *in = json(cases[i].input), *out = NULL;
+			struct rego_query *q = NULL;
+			CHECK_RC(rego_prepare(r, "data.m.hit", 10, 0, &q, &e), 0);
+			CHECK_RC(rego_query_value(q, in, &out, &e), 0);
+			CHECK((out != NULL) == want);
+			val_unref(out);
+			rego_query_free(q);
+			CHECK_RC(rego_prepare(r, "data.m.miss", 11, 0, &q, &e), 0);
+			CHECK_RC(rego_query_value(q, in, &out, &e), 0);
+			CHECK((out != NULL) == !want);
+			val_unref(out);
+			rego_query_free(q);
+			val_unref(in);
+		}
+	}
+	rego_free(r);
+}
+
 int main(void)
 {
+	RUN(test_member_index);
 	RUN(test_false_value_result);
 	RUN(test_equality_index);
 	RUN(test_with_in_negation);

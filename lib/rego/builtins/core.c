@@ -213,11 +213,13 @@ static int bi_or(struct ev *ev, struct val **args, struct val **out) { return se
 
 static int bi_member2(struct ev *ev, struct val **args, struct val **out)
 {
-	(void)ev;
 	bool found = false;
 	struct val *c = A1;
+	int in;
 	if (c->kind == VAL_SET) {
 		found = val_set_contains(c, A0);
+	} else if (c->kind == VAL_ARRAY && (in = rego_index_member(ev->r->index, c, A0)) >= 0) {
+		found = in;
 	} else if (c->kind == VAL_ARRAY) {
 		for (size_t i = 0; i < c->arr.n && !found; i++)
 			found = val_equal(c->arr.items[i], A0);

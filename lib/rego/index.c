@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Membership index for the base document: `x in data.blocked_digests` and
+ * its kin scan the array once per evaluation. Large arrays of strings in
+ * data are hashed once, when the engine gets its data, so the test is one
+ * probe. The index is read-only during evaluation (threads share it) and
+ * is rebuilt whenever the data changes.
+ */
+#include "internal.h"
+
+/* Arrays shorter than this are scanned: hashing costs more than it saves. */
+#define REGO_INDEX_MIN_ITEMS 16
+/* Named bounds: how deep the data is searched for arrays, how many arrays
+ * are indexed (a hostile data document cannot make the build unbounded). */
+#define REGO_INDEX_MAX_DEPTH 32
+#define REGO_INDEX_MAX_ARRAYS 4096
+
+struct arr_index {
+	const struct val *arr; /* borrowed from rego.data */
+	uint32_t *slot;        /* element index + 1, 0 empty */
+	size_t mask;
+};
+
+struct rego_index {
+	struct arr_index *a; /* open addressing by array pointer */
+	size_t mask, n;
+};
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static size_t hash_ptr(const void *p)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+static bool all_strings(const struct val *a)
+{
+	for (size_t i = 0; i < a->arr.n; i++)
+		if (a->arr.items[i]->kind != VAL_STRING)
+			return false;
+	return true;
+}
+
+static int index_array(struct arr_index *x, const struct val *a)
+{
+	size_t cap = 32;
+	while (cap < a->arr.n * 2)
+		cap *= 2;
+	x->slot = calloc(cap, sizeof(*x->slot));
+	if (!x->slot)
+		return -ENOMEM;
+	x->arr = a;
+	x->mask = cap - 1;
+	for (size_t i = 0; i < a->arr.n; i++) {
+		const struct val *s = a->arr.items[i];
+		size_t j = (size_t)hash_bytes(s->str.s, s->str.len) & x->mask;
+		while (x->slot[j])
+			j = (j + 1) & x->mask;
+		x->slot[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Collects the arrays to index, at most @max of them, into @out. */
+static void find_arrays(const struct val *v, unsigned depth, const struct val **out, size_t *n, size_t max)
+{
+	if (depth > REGO_INDEX_MAX_DEPTH || *n == max)
+		return;
+	if (v->kind == VAL_OBJECT) {
+		for (size_t i = 0; i < v->obj.n; i++)
+			find_arrays(v->obj.vals[i], depth + 1, out, n, max);
+	} else if (v->kind == VAL_ARRAY) {
+		if (v->arr.n >= REGO_INDEX_MIN_ITEMS && v->arr.n < UINT32_MAX && all_strings(v)) {
+			out[(*n)++] = v;
+			return;
+		}
+		for (size_t i = 0; i < v->arr.n; i++)
+			find_arrays(v->arr.items[i], depth + 1, out, n, max);
+	}
+}
+
+void rego_index_free(struct rego_index *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i <= x->mask; i++)
+		free(x->a[i].slot);
+	free(x->a);
+	free(x);
+}
+
+int rego_index_build(const struct val *data, struct rego_index **out)
+{
+	*out = NULL;
+	const struct val **arrs = calloc(REGO_INDEX_MAX_ARRAYS, sizeof(*arrs));
+	if (!arrs)
+		return -ENOMEM;
+	size_t n = 0;
+	find_arrays(data, 0, arrs, &n, REGO_INDEX_MAX_ARRAYS);
+	if (n == 0) {
+		free(arrs);
+		return 0;
+	}
+	struct rego_index *x = calloc(1, sizeof(*x));
+	size_t cap = 8;
+	while (cap < n * 2)
+		cap *= 2;
+	if (x)
+		x->a = calloc(cap, sizeof(*x->a));
+	int rc = x && x->a ? 0 : -ENOMEM;
+	if (rc == 0)
+		x->mask = cap - 1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t j = hash_ptr(arrs[i]) & x->mask;
+		while (x->a[j].arr)
+			j = (j + 1) & x->mask;
+		rc = index_array(&x->a[j], arrs[i]);
+		x->n++;
+	}
+	free(arrs);
+	if (rc < 0) {
+		if (x && x->a)
+			rego_index_free(x);
+		else
+			free(x);
+		return rc;
+	}
+	*out = x;
+	return 0;
+}
+
+int rego_index_member(const struct rego_index *x, const struct val *arr, const struct val *item)
+{
+	if (!x || arr->arr.n < REGO_INDEX_MIN_ITEMS)
+		return -1;
+	size_t j = hash_ptr(arr) & x->mask;
+	while (x->a[j].arr && x->a[j].arr != arr)
+		j = (j + 1) & x->mask;
+	const struct arr_index *ai = &x->a[j];
+	if (!ai->arr)
+		return -1;
+	if (item->kind != VAL_STRING)
+		return 0; /* the array holds only strings */
+	size_t k = (size_t)hash_bytes(item->str.s, item->str.len) & ai->mask;
+	for (; ai->slot[k]; k = (k + 1) & ai->mask)
+		if (str_eq(arr->arr.items[ai->slot[k] - 1], item))
+			return 1;
+	return 0;
+}
