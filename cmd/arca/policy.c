@@ -499,28 +499,41 @@ static int host_set(struct host_check *h, const char *status, const char *fmt, .
 	return 0;
 }
 
-/* The host's event log and IMA list: NULL when absent, as on a host
- * without them; present but unreadable or malformed is an error. */
-static int host_evidence(const char *path, bool ima, void **out, struct arca_err *e)
+/* One of the host's evidence files: 1 read, 0 absent (a host without an
+ * event log or IMA), < 0 present but unreadable. */
+static int host_file(const char *path, size_t max, struct buf *b, struct arca_err *e)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	*out = NULL;
-	int rc = file_read_all(path, ima ? ATTEST_IMA_MAX_BYTES : ATTEST_EVLOG_MAX_BYTES, &b, e);
+	int rc = file_read_all(path, max, b, e);
 	if (rc == -ENOENT) {
 		err_clear(e);
 		return 0;
 	}
-	if (rc < 0)
+	return rc < 0 ? rc : 1;
+}
+
+static int host_evlog(const char *path, struct attest_evlog **out, struct arca_err *e)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc = host_file(path, ATTEST_EVLOG_MAX_BYTES, &b, e);
+	if (rc <= 0)
 		return rc;
-	if (!ima)
-		return attest_evlog_parse((const uint8_t *)b.p, b.len, (struct attest_evlog **)out, e);
-	/* ASCII lists start with the PCR number in decimal and a space */
+	return attest_evlog_parse((const uint8_t *)b.p, b.len, out, e);
+}
+
+static int host_ima(const char *path, struct attest_ima **out, struct arca_err *e)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc = host_file(path, ATTEST_IMA_MAX_BYTES, &b, e);
+	if (rc <= 0)
+		return rc;
+	/* ASCII lists start with the PCR number in decimal and a space; a
+	 * binary list with a little-endian u32 */
 	size_t i = 0;
 	while (i < b.len && i < 3 && b.p[i] >= '0' && b.p[i] <= '9')
 		i++;
 	if (i > 0 && i < b.len && b.p[i] == ' ')
-		return attest_ima_parse_ascii(b.p, b.len, (struct attest_ima **)out, e);
-	return attest_ima_parse((const uint8_t *)b.p, b.len, (struct attest_ima **)out, e);
+		return attest_ima_parse_ascii(b.p, b.len, out, e);
+	return attest_ima_parse((const uint8_t *)b.p, b.len, out, e);
 }
 
 /* The default AK of `arca attest`, when there is one: $ARCA_ATTEST_DIR or
@@ -564,8 +577,7 @@ static int host_attest(const struct policy_config *c, struct host_check *h)
 	struct attest_host where = { .tcti = c->tcti };
 	_cleanup_(attest_evlog_freep) struct attest_evlog *log = NULL;
 	_cleanup_(attest_ima_freep) struct attest_ima *ima = NULL;
-	if (host_evidence(attest_host_eventlog(&where), false, (void **)&log, &e) < 0 ||
-	    host_evidence(attest_host_ima(&where), true, (void **)&ima, &e) < 0)
+	if (host_evlog(attest_host_eventlog(&where), &log, &e) < 0 || host_ima(attest_host_ima(&where), &ima, &e) < 0)
 		return host_set(h, "failed", "host evidence: %s", err_msg(&e));
 
 	struct attest_pcrs sel, refp;
@@ -601,9 +613,10 @@ static int host_attest(const struct policy_config *c, struct host_check *h)
 	_cleanup_(attest_pub_freep) struct attest_pub *ak = NULL;
 	/* the key file begins with its TPM2B_PUBLIC */
 	size_t n = blob.len >= 2 ? (size_t)((uint8_t)blob.p[0] << 8 | (uint8_t)blob.p[1]) + 2 : 0;
-	int rc = attest_tpm_quote(t, (const uint8_t *)blob.p, blob.len, &sel, nonce, sizeof(nonce), &q, &e);
-	if (rc >= 0 && (n > blob.len || (rc = attest_pub_decode((const uint8_t *)blob.p, n, &ak, &e)) < 0))
-		rc = err_set(&e, -EBADMSG, "AK: %s", err_msg(&e));
+	int rc = n > blob.len ? err_set(&e, -EBADMSG, "the AK key file is truncated")
+			      : attest_pub_decode((const uint8_t *)blob.p, n, &ak, &e);
+	if (rc >= 0)
+		rc = attest_tpm_quote(t, (const uint8_t *)blob.p, blob.len, &sel, nonce, sizeof(nonce), &q, &e);
 	if (rc < 0) {
 		attest_quote_release(&q);
 		return host_set(h, "unavailable", "quote: %s", err_msg(&e));
@@ -764,6 +777,12 @@ static int do_launch(int argc, char **argv)
 			buf_addf(&out, "warn: %s\n", val_str(d.warn->arr.items[i]));
 		if (d.reason[0])
 			buf_addf(&out, "reason: %s\n", d.reason);
+		const struct val *at = host ? val_object_get_cstr(host, "attestation") : NULL;
+		if (at) {
+			const char *why = val_str(val_object_get_cstr(at, "reason"));
+			buf_addf(&out, "host attestation: %s%s%s\n", val_str(val_object_get_cstr(at, "status")),
+				 why ? ": " : "", why ? why : "");
+		}
 	}
 	bool allowed = d.allowed;
 	policy_decision_release(&d);

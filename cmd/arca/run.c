@@ -179,13 +179,20 @@ static struct val *options_doc(const struct rt_opts *o)
 }
 
 /* The policy's reasons for one line: its deny messages, else why it
- * refused (undefined answer, error, unlogged decision). */
-static void reasons(const struct policy_decision *d, struct buf *b)
+ * refused (undefined answer, error, unlogged decision); and what the
+ * host's attestation found when it did not pass, which the policy's own
+ * message rarely says. */
+static void reasons(const struct policy_decision *d, const struct val *host, struct buf *b)
 {
 	for (size_t i = 0; i < d->deny->arr.n; i++)
 		buf_addf(b, "%s%s", i ? "; " : "", val_str(d->deny->arr.items[i]));
 	if (!d->deny->arr.n)
 		buf_addstr(b, d->reason);
+	const struct val *at = host ? val_object_get_cstr(host, "attestation") : NULL;
+	const char *st = at ? val_str(val_object_get_cstr(at, "status")) : NULL;
+	const char *why = at ? val_str(val_object_get_cstr(at, "reason")) : NULL;
+	if (st && strcmp(st, "passed") != 0)
+		buf_addf(b, " (host attestation %s: %s)", st, why ? why : "no reason given");
 }
 
 /* rt_opts.gate: the launch policy on the image the runtime opened. */
@@ -209,7 +216,7 @@ static int policy_gate(void *ctx, const char *image, const struct sif_image *img
 	if (l.log_rc < 0 && !l.log_refused)
 		cmd_warn("launch policy: the decision was not logged: %s", l.log_error);
 	_cleanup_buf_ struct buf why = BUF_INIT;
-	reasons(&l.d, &why);
+	reasons(&l.d, host, &why);
 	if (buf_error(&why) < 0)
 		rc = err_set(e, -ENOMEM, "out of memory");
 	else if (!l.d.allowed)

@@ -180,6 +180,37 @@ check "attested: input.host.attestation says unavailable, and why" "unavailable 
 host=$(ARCA_CONFIG=$DEFAULT "$A" policy launch --json "$I" | python3 -c 'import json,sys; print(json.load(sys.stdin)["input"]["host"])')
 check "enforcing: the host is not probed (no attestation in the input)" "{'status': 'unavailable'}" "$host"
 
+# attested mode with a TPM (swtpm, started and stopped by the attest
+# tests' wrapper, which lives as long as $T/keep): passes against a
+# reference state of this TPM's PCRs, refused against another one
+if command -v swtpm >/dev/null && [ -x "${ARCA_SRC:-}/tests/attest/swtpm.sh" ]; then
+	touch "$T/keep"
+	"$ARCA_SRC/tests/attest/swtpm.sh" bash -c 'echo "$ARCA_TPM_TCTI" >"$1.new" && mv "$1.new" "$1"; while [ -e "$2" ]; do sleep 0.1; done' \
+		_ "$T/tcti" "$T/keep" >/dev/null 2>&1 &
+	SWTPM=$!
+	for _ in $(seq 100); do [ -s "$T/tcti" ] && break; sleep 0.1; done
+	if [ -s "$T/tcti" ]; then
+		TCTI=$(cat "$T/tcti")
+		"$A" attest refstate --tcti "$TCTI" --pcrs sha256:0-10 -o "$T/ref-tpm.json" >/dev/null 2>&1
+		sed 's/"0": "0*"/"0": "'"$(printf 'ab%.0s' $(seq 32))"'"/' "$T/ref-tpm.json" >"$T/ref-other.json"
+		ATTOK=$(cfg attok attested "$T/empty" "[attest]" "tcti = \"$TCTI\"" "refstate = \"$T/ref-tpm.json\"")
+		ATTBAD=$(cfg attbad attested "$T/empty" "[attest]" "tcti = \"$TCTI\"" "refstate = \"$T/ref-other.json\"")
+		out=$(HOME=$T ARCA_CONFIG=$ATTOK "$A" exec "$I" /bin/echo ran 2>"$T/err")
+		check "attested, swtpm: a host whose quote matches its reference state runs the image" "ran/0" "$out/$?"
+		out=$(HOME=$T ARCA_CONFIG=$ATTOK "$A" policy launch "$I")
+		contains "attested, swtpm: policy launch shows the attestation passed" "^host attestation: passed$" "$out"
+		out=$(HOME=$T ARCA_CONFIG=$ATTBAD "$A" exec "$I" /bin/echo ran 2>"$T/err")
+		check "attested, swtpm: another reference state refuses (255)" "/255" "$out/$?"
+		contains "attested, swtpm: ... naming the PCR that differs" "host attestation failed: .*sha256 PCR 0 is 0*, expected abab" "$(cat "$T/err")"
+	else
+		skip "attested mode with swtpm" "swtpm did not start"
+	fi
+	rm -f "$T/keep"
+	wait "$SWTPM"
+else
+	skip "attested mode with swtpm" "no swtpm"
+fi
+
 # ---------------------------------------------------------------- a policy that fails
 out=$(ARCA_CONFIG=$BROKEN "$A" exec "$I" /bin/echo ran 2>"$T/err")
 check "a policy error refuses in enforcing mode (255)" "/255" "$out/$?"
