@@ -21,8 +21,8 @@ static int first_owned(struct ev *ev, struct val *v, void *arg)
 /* Walks operands ops[i..] from @cur, which lives at least as long as @root
  * (a reference, consumed; NULL when @cur is borrowed from something that
  * outlives the evaluation of this term: input, base data, a binding). */
-static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **ops, size_t n, size_t i,
-		struct val **out)
+static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val *root, struct val *cur,
+						    struct term **ops, size_t n, size_t i, struct val **out)
 {
 	for (; i < n && cur; i++) {
 		struct term *op = ops[i];
@@ -57,7 +57,7 @@ static int ops1(struct ev *ev, struct val *root, struct val *cur, struct term **
 	return 1;
 }
 
-int ev_ref1(struct ev *ev, struct term *t, struct val **out)
+static inline __attribute__((always_inline)) int ref1(struct ev *ev, struct term *t, struct val **out)
 {
 	struct term *h = t->items[0];
 	struct term **ops = t->items + 1;
@@ -103,6 +103,11 @@ int ev_ref1(struct ev *ev, struct term *t, struct val **out)
 	if (rc != 1)
 		return rc;
 	return ops1(ev, v, v, ops, n, 0, out);
+}
+
+int ev_ref1(struct ev *ev, struct term *t, struct val **out)
+{
+	return ref1(ev, t, out);
 }
 
 int ev_call1(struct ev *ev, struct term *t, struct val **out)
@@ -195,7 +200,7 @@ int ev_term1(struct ev *ev, struct term *t, struct val **out)
 		return 1;
 	}
 	case T_REF:
-		return ev_ref1(ev, t, out);
+		return ref1(ev, t, out);
 	case T_CALL:
 		return ev_call1(ev, t, out);
 	case T_ARRAY:
@@ -413,7 +418,8 @@ static int every_fast(struct ev *ev, struct expr *x, struct val *c)
  * *done is false when the term enumerates (nothing was bound then); the
  * return value is otherwise the body's, whatever the continuation returned.
  */
-int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done)
+static inline __attribute__((always_inline)) int expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i,
+							  cont_fn k, void *arg, bool *done)
 {
 	struct val *v = NULL;
 	int rc;
@@ -502,4 +508,22 @@ int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_f
 	default:
 		return 0;
 	}
+}
+
+/* One expression of a body, then (through the continuation) the rest. The
+ * direct forms are tried first, inline; the general path takes the rest. */
+int ev_body_expr(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
+{
+	int rc = ev_step(ev);
+	if (rc < 0)
+		return rc;
+	struct expr *x = b->e[i];
+	ev->line = x->line;
+	if (!x->nwith) {
+		bool done;
+		rc = expr_fast(ev, x, b, i, k, arg, &done);
+		if (done)
+			return rc;
+	}
+	return ev_body_general(ev, b, i, k, arg);
 }

@@ -1425,20 +1425,12 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 	return rc;
 }
 
-int ev_body_expr(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
+int ev_body_general(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg)
 {
-	int rc = ev_step(ev);
-	if (rc < 0)
-		return rc;
 	struct body_st s = { b, i, k, arg };
 	struct expr *x = b->e[i];
-	ev->line = x->line;
 	if (x->nwith)
 		return ev_expr_with(ev, x, &s);
-	bool done;
-	rc = ev_expr_fast(ev, x, b, i, k, arg, &done);
-	if (done)
-		return rc;
 	return ev_expr_neg(ev, x, &s);
 }
 

@@ -83,7 +83,7 @@ struct term {
 	size_t dn;
 	size_t hint; /* T_VALUE string operand of a ref: see obj_get_hint */
 	/* T_CALL of a comparison or membership builtin with its two operands
-	 * (no output operand): evaluated inline by ev_expr_fast */
+	 * (no output operand): evaluated inline by the direct path */
 	enum { CMP_NONE, CMP_EQ, CMP_NEQ, CMP_LT, CMP_LTE, CMP_GT, CMP_GTE, CMP_IN } cmp;
 	/* ...and operand dn (a constant string) names no node below dnode, so
 	 * the rest of the ref reads the base document only. */
@@ -480,10 +480,11 @@ int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct b
 int ev_term1(struct ev *ev, struct term *t, struct val **out);
 int ev_ref1(struct ev *ev, struct term *t, struct val **out);
 int ev_call1(struct ev *ev, struct term *t, struct val **out);
-/* Expression @x (= @b->e[@i]) directly when it is `t`, `not t`, `x := t` or
- * `some [k,] v in t` on a single-valued t: *done says it was; the result is
- * then the rest of the body's. */
-int ev_expr_fast(struct ev *ev, struct expr *x, struct body *b, size_t i, cont_fn k, void *arg, bool *done);
+/* ev_body_expr (direct.c) evaluates `t`, `not t`, `x := t`, comparisons,
+ * `some [k,] v in t` and `every` on a single-valued t itself; anything else
+ * goes to ev_body_general: expression @b->e[@i] (step counted, line set)
+ * on the general path (`with`, unification, enumerating terms). */
+int ev_body_general(struct ev *ev, struct body *b, size_t i, cont_fn k, void *arg);
 /* Checks rule @x's equality index before its body runs: 0 the body cannot
  * succeed (skip it), 1 the first expression held (run the body from its
  * second expression), 2 no index applies (run the whole body), or an error
