@@ -485,6 +485,11 @@ int val_number_compare(const struct val *a, const struct val *b);
 
 /* Helpers for reading typed fields from a parsed document. */
 const char *val_str(const struct val *v); /* NULL unless VAL_STRING */
+/* A configuration string as a C string: a malloc'd copy of @v, which must be
+ * a string of at most @max bytes with no NUL inside (a NUL would cut the copy
+ * short: "/srv/a\u0000b" must not become "/srv/a"). -EBADMSG when it is not
+ * such a string, -E2BIG when longer; the caller words the message. */
+int val_dup_cstr(const struct val *v, size_t max, char **out) _wur_;
 bool val_get_int(const struct val *v, int64_t *out); /* exact integers only */
 
 /* JSON text -> value. Rejects trailing garbage, invalid UTF-8 escapes,

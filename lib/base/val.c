@@ -482,6 +482,17 @@ struct val *val_object_get_cstr(const struct val *o, const char *key)
 
 const char *val_str(const struct val *v) { return v && v->kind == VAL_STRING ? v->str.s : NULL; }
 
+int val_dup_cstr(const struct val *v, size_t max, char **out)
+{
+	const char *s = val_str(v);
+	if (!s || strlen(s) != v->str.len)
+		return -EBADMSG;
+	if (v->str.len > max)
+		return -E2BIG;
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
 bool val_get_int(const struct val *v, int64_t *out)
 {
 	if (!v || v->kind != VAL_NUMBER || !v->is_int)

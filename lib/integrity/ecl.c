@@ -71,15 +71,12 @@ static bool valid_key(const char *k)
 /* A string field of bounded length, copied; absent is fine. */
 static int take_string(const struct val *v, const char *what, size_t gi, char **out, struct arca_err *e)
 {
-	const char *s = val_str(v);
-	/* A NUL inside would cut the copy short: "/srv/a\u0000b" must not
-	 * become the directory "/srv/a". */
-	if (!s || strlen(s) != v->str.len)
-		return err_set(e, -EBADMSG, "ecl: execution group %zu: %s must be a string without NUL", gi, what);
-	if (strlen(s) > ECL_MAX_STRING)
-		return err_set(e, -E2BIG, "ecl: execution group %zu: %s longer than %d bytes", gi, what, ECL_MAX_STRING);
-	*out = strdup(s);
-	return *out ? 0 : err_set(e, -ENOMEM, "out of memory");
+	int rc = val_dup_cstr(v, ECL_MAX_STRING, out);
+	if (rc == -EBADMSG)
+		return err_set(e, rc, "ecl: execution group %zu: %s must be a string without NUL", gi, what);
+	if (rc == -E2BIG)
+		return err_set(e, rc, "ecl: execution group %zu: %s longer than %d bytes", gi, what, ECL_MAX_STRING);
+	return rc < 0 ? err_set(e, rc, "out of memory") : 0;
 }
 
 static int parse_group(const struct val *gv, size_t gi, struct integrity_ecl_group *g, struct arca_err *e)

@@ -102,6 +102,23 @@ static void doubles_format_like_go(void)
 	}
 }
 
+static void dup_cstr_refuses_nul_and_long(void)
+{
+	struct val *v = NULL;
+	char *out = NULL;
+	CHECK(val_from_json("[\"/srv/a\", \"/srv/a\\u0000b\", 1, \"0123456789\"]", 44, NULL, &v, NULL) == 0);
+	CHECK_RC(val_dup_cstr(v->arr.items[0], 16, &out), 0);
+	CHECK_STR(out, "/srv/a");
+	free(out);
+	out = NULL;
+	CHECK_RC(val_dup_cstr(v->arr.items[1], 16, &out), -EBADMSG);
+	CHECK_RC(val_dup_cstr(v->arr.items[2], 16, &out), -EBADMSG);
+	CHECK_RC(val_dup_cstr(v->arr.items[3], 9, &out), -E2BIG);
+	CHECK_RC(val_dup_cstr(v->arr.items[3], 10, &out), 0);
+	free(out);
+	val_unref(v);
+}
+
 int main(void)
 {
 	RUN(scalars_and_sorting);
@@ -109,5 +126,6 @@ int main(void)
 	RUN(depth_limit);
 	RUN(total_order);
 	RUN(doubles_format_like_go);
+	RUN(dup_cstr_refuses_nul_and_long);
 	TL_DONE();
 }
