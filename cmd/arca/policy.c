@@ -691,13 +691,14 @@ static const char launch_help[] =
 	"usage: arca policy launch [--config FILE] [--json] [--action run|exec|shell] IMAGE [CMD...]\n"
 	"\n"
 	"Prints the decision 'arca run|exec|shell' would get for IMAGE from the launch\n"
-	"policy of the configuration (--config, else $ARCA_CONFIG, else /etc/arca/arca.toml):\n"
-	"allowed, mode, deny, warn and reason; --json: the whole decision document and\n"
-	"its input. In attested mode the host is attested first, as the launch would.\n"
-	"Without any configuration file launches are not gated, and what is shown is\n"
-	"what the defaults would decide (an empty arca.toml turns them on). Nothing is\n"
-	"logged and nothing runs. The action defaults to exec when CMD is\n"
-	"given, else run. Exit 0 if the launch would be allowed, 1 if refused.\n";
+	"policy of the configuration (--config, else $ARCA_CONFIG, else\n"
+	"/etc/arca/arca.toml): allowed, mode, deny, warn and reason; --json prints the\n"
+	"whole decision document and its input. In attested mode the host is attested\n"
+	"first, as for a launch. Nothing runs, nothing is logged, and the execution\n"
+	"control list is not consulted. Without any configuration file launches are not\n"
+	"gated; what is shown then is what the defaults would decide (an empty arca.toml\n"
+	"turns them on). The action is exec when CMD is given, else run.\n"
+	"Exit status: 0 if the launch would be allowed, 1 if refused or on error.\n";
 
 static int do_launch(int argc, char **argv)
 {
