@@ -229,15 +229,6 @@ int ev_term1(struct ev *ev, struct term *t, struct val **out)
 
 /* ------------------------------------------------------ equality index */
 
-void guard_cache_release(struct guard_cache *gc)
-{
-	if (gc->rc == 1)
-		vunref(gc->v);
-	gc->guard = NULL;
-	gc->rc = 0;
-	gc->v = NULL;
-}
-
 int ev_rule_guard(struct ev *ev, struct rule *x, struct guard_cache *gc)
 {
 	/* `with` may replace `equal` or the documents the guard reads */

@@ -115,7 +115,8 @@ static int rsol_cont(struct ev *ev, void *arg)
 }
 
 /* Evaluates one rule (and its else chain) in a fresh frame. */
-static int eval_rule(struct ev *ev, struct rule *r, struct rsol *s, struct guard_cache *gc)
+static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct rule *r, struct rsol *s,
+							   struct guard_cache *gc)
 {
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
