@@ -158,8 +158,11 @@ int policy_config_parse(const char *text, size_t len, struct policy_config **out
 int policy_config_load(const char *path, struct policy_config **out, struct arca_err *e)
 {
 	bool explicit_path = path != NULL;
+	/* secure_getenv: were arca ever given privileges it does not have
+	 * from its caller (setuid, file capabilities), the caller must not
+	 * pick the configuration that judges them */
 	if (!path)
-		path = getenv("ARCA_CONFIG");
+		path = secure_getenv("ARCA_CONFIG");
 	explicit_path |= path != NULL;
 	if (!path)
 		path = POLICY_CONFIG_PATH;
