@@ -65,14 +65,10 @@ static int kv_push(struct kv_list *l, char *arg, const char *what)
 
 static int parse_u32(const char *s, uint32_t *out, const char *what)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v > UINT32_MAX) {
+	if (cmd_parse_u32(s, out) < 0) {
 		cmd_error("invalid %s '%s'", what, s);
 		return -1;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 

@@ -55,6 +55,17 @@ struct cmd_opt {
  * exit status to return at once: 0 after --help, EXIT_USAGE on a bad option. */
 int cmd_getopt(int argc, char **argv, const struct cmd_opt *opts, size_t n, const char *usage);
 
+/* A decimal uint32_t operand: digits only, no sign, no overflow (-EINVAL). */
+int cmd_parse_u32(const char *s, uint32_t *out);
+/* --group-id/--sif-id style options: appends the non-zero ID in @arg to
+ * @ids (at most @max); prints why and returns -1 otherwise. */
+int cmd_add_id(const char *verb, const char *arg, uint32_t *ids, size_t *n, size_t max);
+/* Reads a passphrase from the terminal without echo (at most
+ * CMD_PASSPHRASE_MAX - 1 bytes); NULL when there is no terminal. The
+ * caller wipes and frees it. */
+#define CMD_PASSPHRASE_MAX 1024
+char *cmd_prompt_passphrase(const char *prompt);
+
 /* Global flags parsed by main before the verb. */
 extern bool cmd_quiet;
 extern bool cmd_verbose;

@@ -4,14 +4,11 @@
 #include "integrity.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 
-#define PASS_MAX 1024
 
 static void usage(FILE *f)
 {
@@ -27,33 +24,6 @@ static void usage(FILE *f)
 		   "ARCA_SIGN_PASSPHRASE or a prompt.\n");
 }
 
-static char *prompt_passphrase(const char *prompt)
-{
-	_cleanup_close_ int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return NULL;
-	struct termios old, quiet;
-	bool term = tcgetattr(fd, &old) == 0;
-	if (term) {
-		quiet = old;
-		quiet.c_lflag &= (tcflag_t)~ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	(void)!write(fd, prompt, strlen(prompt));
-	char *p = calloc(1, PASS_MAX);
-	size_t n = 0;
-	while (p && n + 1 < PASS_MAX) {
-		char c;
-		if (read(fd, &c, 1) <= 0 || c == '\n')
-			break;
-		p[n++] = c;
-	}
-	if (term)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	(void)!write(fd, "\n", 1);
-	return p;
-}
-
 /* The passphrase for a new or exported key: environment, else a prompt
  * when there is a terminal, else none. */
 static char *get_pass(bool confirm)
@@ -61,10 +31,10 @@ static char *get_pass(bool confirm)
 	const char *env = getenv("ARCA_SIGN_PASSPHRASE");
 	if (env)
 		return strdup(env);
-	char *a = prompt_passphrase("Enter a passphrase (empty for none): ");
+	char *a = cmd_prompt_passphrase("Enter a passphrase (empty for none): ");
 	if (!a || !confirm || !*a)
 		return a;
-	char *b = prompt_passphrase("Repeat the passphrase: ");
+	char *b = cmd_prompt_passphrase("Repeat the passphrase: ");
 	bool same = b && !strcmp(a, b);
 	if (b) {
 		secure_wipe(b, strlen(b));

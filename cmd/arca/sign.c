@@ -3,14 +3,11 @@
 #include "cmd.h"
 #include "integrity.h"
 
-#include <fcntl.h>
 #include <getopt.h>
-#include <termios.h>
 
 /* Named limits of the command line. */
 #define SIGN_MAX_IDS 256
 #define SIGN_MAX_KEYS 16
-#define PASS_MAX 1024
 
 static void usage(FILE *f)
 {
@@ -27,53 +24,12 @@ static void usage(FILE *f)
 		   "The passphrase of an encrypted key comes from ARCA_SIGN_PASSPHRASE or a prompt.\n");
 }
 
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v > UINT32_MAX || s[0] == '-')
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* Reads a passphrase from the terminal without echo; NULL when there is
- * no terminal. The caller wipes and frees it. */
-static char *prompt_passphrase(const char *prompt)
-{
-	_cleanup_close_ int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return NULL;
-	struct termios old, quiet;
-	bool have_term = tcgetattr(fd, &old) == 0;
-	if (have_term) {
-		quiet = old;
-		quiet.c_lflag &= (tcflag_t)~ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	(void)!write(fd, prompt, strlen(prompt));
-	char *p = calloc(1, PASS_MAX);
-	size_t n = 0;
-	while (p && n + 1 < PASS_MAX) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r <= 0 || c == '\n')
-			break;
-		p[n++] = c;
-	}
-	if (have_term)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	(void)!write(fd, "\n", 1);
-	return p;
-}
-
 static char *ask_passphrase(void *ctx, const char *what)
 {
 	(void)ctx;
 	char prompt[256];
 	snprintf(prompt, sizeof(prompt), "Enter the passphrase of %s: ", what);
-	return prompt_passphrase(prompt);
+	return cmd_prompt_passphrase(prompt);
 }
 
 static void free_pass(char *p)
@@ -104,7 +60,6 @@ int cmd_sign(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:g:i:", opts, NULL)) != -1) {
-		uint32_t v;
 		switch (c) {
 		case 'K':
 			if (nkeys >= SIGN_MAX_KEYS) {
@@ -114,7 +69,7 @@ int cmd_sign(int argc, char **argv)
 			keys[nkeys++] = optarg;
 			break;
 		case 'k':
-			if (parse_u32(optarg, &keyidx) < 0) {
+			if (cmd_parse_u32(optarg, &keyidx) < 0) {
 				cmd_error("sign: bad key index '%s'", optarg);
 				return EXIT_USAGE;
 			}
@@ -122,18 +77,9 @@ int cmd_sign(int argc, char **argv)
 		case 'F': fpr = optarg; break;
 		case 'g':
 		case 'i':
-			if (parse_u32(optarg, &v) < 0 || v == 0) {
-				cmd_error("sign: bad ID '%s'", optarg);
+			if (c == 'g' ? cmd_add_id("sign", optarg, groups, &ngroups, SIGN_MAX_IDS) < 0
+				     : cmd_add_id("sign", optarg, objects, &nobjects, SIGN_MAX_IDS) < 0)
 				return EXIT_USAGE;
-			}
-			if ((c == 'g' ? ngroups : nobjects) >= SIGN_MAX_IDS) {
-				cmd_error("sign: too many IDs");
-				return EXIT_USAGE;
-			}
-			if (c == 'g')
-				groups[ngroups++] = v;
-			else
-				objects[nobjects++] = v;
 			break;
 		case 'H': hash = optarg; break;
 		case 'P': pss = true; break;
@@ -168,7 +114,7 @@ int cmd_sign(int argc, char **argv)
 			if (integrity_signer_add_pem(s, keys[i], env_pass, &e) == 0)
 				continue;
 			/* Perhaps encrypted: ask once on the terminal. */
-			char *p = env_pass ? NULL : prompt_passphrase("Enter the key's passphrase: ");
+			char *p = env_pass ? NULL : cmd_prompt_passphrase("Enter the key's passphrase: ");
 			int rc = p ? integrity_signer_add_pem(s, keys[i], p, &e) : -1;
 			free_pass(p);
 			if (rc < 0)

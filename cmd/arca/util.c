@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cmd.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <termios.h>
 
 bool cmd_quiet;
 bool cmd_verbose;
@@ -92,4 +94,58 @@ int cmd_getopt(int argc, char **argv, const struct cmd_opt *opts, size_t n, cons
 			*o->flag = true;
 	}
 	return -1;
+}
+
+int cmd_parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v > UINT32_MAX || s[0] == '-')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cmd_add_id(const char *verb, const char *arg, uint32_t *ids, size_t *n, size_t max)
+{
+	uint32_t v;
+	if (cmd_parse_u32(arg, &v) < 0 || v == 0) {
+		cmd_error("%s: bad ID '%s'", verb, arg);
+		return -1;
+	}
+	if (*n >= max) {
+		cmd_error("%s: too many IDs", verb);
+		return -1;
+	}
+	ids[(*n)++] = v;
+	return 0;
+}
+
+char *cmd_prompt_passphrase(const char *prompt)
+{
+	_cleanup_close_ int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	struct termios old, quiet;
+	bool have_term = tcgetattr(fd, &old) == 0;
+	if (have_term) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	(void)!write(fd, prompt, strlen(prompt));
+	char *p = calloc(1, CMD_PASSPHRASE_MAX);
+	size_t n = 0;
+	while (p && n + 1 < CMD_PASSPHRASE_MAX) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r <= 0 || c == '\n')
+			break;
+		p[n++] = c;
+	}
+	if (have_term)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	return p;
 }

@@ -30,17 +30,6 @@ static void usage(FILE *f)
 		   "(default ~/.config/arca/keys/gnupg).\n");
 }
 
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v > UINT32_MAX || s[0] == '-')
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static void json_ids(struct buf *b, const uint32_t *ids, size_t n)
 {
 	buf_addch(b, '[');
@@ -195,7 +184,6 @@ int cmd_verify(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hg:i:a", opts, NULL)) != -1) {
-		uint32_t v;
 		switch (c) {
 		case 'K':
 			if (nkeys >= VERIFY_MAX_KEYS) {
@@ -209,18 +197,9 @@ int cmd_verify(int argc, char **argv)
 		case 'R': roots = optarg; break;
 		case 'g':
 		case 'i':
-			if (parse_u32(optarg, &v) < 0 || v == 0) {
-				cmd_error("verify: bad ID '%s'", optarg);
+			if (c == 'g' ? cmd_add_id("verify", optarg, groups, &ngroups, VERIFY_MAX_IDS) < 0
+				     : cmd_add_id("verify", optarg, objects, &nobjects, VERIFY_MAX_IDS) < 0)
 				return EXIT_USAGE;
-			}
-			if ((c == 'g' ? ngroups : nobjects) >= VERIFY_MAX_IDS) {
-				cmd_error("verify: too many IDs");
-				return EXIT_USAGE;
-			}
-			if (c == 'g')
-				groups[ngroups++] = v;
-			else
-				objects[nobjects++] = v;
 			break;
 		case 'a': all = true; break;
 		case 'L': legacy = true; break;
