@@ -31,19 +31,14 @@ int ev_error(struct ev *ev, int code, const char *ecode, const char *fmt, ...)
 
 /* ----------------------------------------------------------- bindings */
 
-int ev_bind(struct ev *ev, const char *name, struct val *v)
+int ev_trail_grow(struct ev *ev)
 {
-	if (ev->ntrail == ev->captrail) {
-		size_t nc = ev->captrail ? ev->captrail * 2 : 64;
-		struct bind *nb = realloc(ev->trail, nc * sizeof(*nb));
-		if (!nb)
-			return -ENOMEM;
-		ev->trail = nb;
-		ev->captrail = nc;
-	}
-	ev->trail[ev->ntrail].name = name;
-	ev->trail[ev->ntrail].v = v ? vref(v) : NULL;
-	ev->ntrail++;
+	size_t nc = ev->captrail ? ev->captrail * 2 : 64;
+	struct bind *nb = reallocarray(ev->trail, nc, sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	ev->trail = nb;
+	ev->captrail = nc;
 	return 0;
 }
 
@@ -81,15 +76,21 @@ static bool evaluable(struct ev *ev, struct term *t)
 
 int ev_step_slow(struct ev *ev)
 {
-	if (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps)
-		return ev_error(ev, -E2BIG, EC_LIMIT, "evaluation exceeded %llu steps",
-				(unsigned long long)ev->r->lim.max_steps);
+	uint64_t max = ev->r->lim.max_steps;
+	/* past the budget step_check is left behind, so every later step
+	 * comes back here and fails too */
+	if (max && ev->steps > max)
+		return ev_error(ev, -E2BIG, EC_LIMIT, "evaluation exceeded %llu steps", (unsigned long long)max);
 	if (ev->deadline_ns && (ev->steps & 1023) == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > ev->deadline_ns)
 			return ev_error(ev, -ETIME, EC_CANCEL, "evaluation deadline exceeded");
 	}
+	uint64_t next = (ev->steps | 1023) + 1;
+	if (max && max < next)
+		next = max + 1;
+	ev->step_check = next;
 	return 0;
 }
 

@@ -286,6 +286,7 @@ struct ev {
 	struct wover *wo;
 	size_t nwo, capwo;
 	uint64_t steps;
+	uint64_t step_check; /* ev_step_slow runs when steps reaches this */
 	uint64_t deadline_ns;
 	unsigned depth;
 	bool strict;
@@ -307,8 +308,18 @@ static inline struct bind *ev_lookup(struct ev *ev, const char *name)
 	return NULL;
 }
 
+int ev_trail_grow(struct ev *ev);
+
 /* Pushes a binding (@v referenced; NULL declares the name unbound). */
-int ev_bind(struct ev *ev, const char *name, struct val *v);
+static inline int ev_bind(struct ev *ev, const char *name, struct val *v)
+{
+	if (ev->ntrail == ev->captrail && ev_trail_grow(ev) < 0)
+		return -ENOMEM;
+	ev->trail[ev->ntrail].name = name;
+	ev->trail[ev->ntrail].v = vref(v);
+	ev->ntrail++;
+	return 0;
+}
 
 /* Pops the bindings above @mark. */
 static inline void ev_undo(struct ev *ev, size_t mark)
@@ -331,8 +342,7 @@ int ev_step_slow(struct ev *ev);
  * when the budget is spent or every 1024 steps. */
 static inline int ev_step(struct ev *ev)
 {
-	ev->steps++;
-	if ((ev->steps & 1023) == 0 || (ev->r->lim.max_steps && ev->steps > ev->r->lim.max_steps))
+	if (++ev->steps >= ev->step_check)
 		return ev_step_slow(ev);
 	return 0;
 }
