@@ -29,7 +29,8 @@ static const char *memfind(const char *h, size_t hn, const char *n, size_t nn)
 {
 	if (nn == 0)
 		return h;
-	if (nn > hn)
+	/* !n: unreachable (nn > 0), but -O3 with the sanitizers cannot see it */
+	if (nn > hn || !n)
 		return NULL;
 	return memmem(h, hn, n, nn);
 }
