@@ -426,7 +426,8 @@ static inline __attribute__((always_inline)) int expr_fast(struct ev *ev, struct
 			*done = true;
 			if (rc < 0)
 				return rc;
-			holds = holds && rc == 1;
+			/* cmp1 leaves holds unset when the comparison is undefined */
+			holds = rc == 1 && holds;
 		} else {
 			rc = ev_term1(ev, x->a, &v);
 			if (rc == EV_GENERAL)
