@@ -209,7 +209,9 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		s.value = s.coll = NULL;
 		s.nk = 0;
 		s.any = false;
-		s.first = true;
+		/* OPA stops a body at its first solution only under early exit:
+		 * otherwise later solutions still run (and may raise errors) */
+		s.first = n->ee;
 		bool coll = n->coll;
 		s.conflict = "complete rules must not produce multiple outputs";
 		if (coll) {
