@@ -351,7 +351,7 @@ bool num_is_int(const struct val *v, int64_t *out);
 
 /* Equal strings, with the cheap mismatches (length, first byte) tested
  * before the memcmp call: object keys mostly differ there. */
-static inline bool str_eq(const struct val *a, const struct val *b)
+static inline __attribute__((always_inline)) bool str_eq(const struct val *a, const struct val *b)
 {
 	size_t n = a->str.len;
 	if (n != b->str.len)
@@ -440,7 +440,7 @@ static inline struct val *obj_get(const struct val *o, const struct val *k)
  * policy share their shape, so the key's position in the object last time
  * is tried first. @hint lives in the compiled term, which threads share:
  * it is read and written with relaxed atomics, and any value is safe. */
-static inline struct val *obj_get_hint(const struct val *o, const struct val *k, size_t *hint)
+static inline __attribute__((always_inline)) struct val *obj_get_hint(const struct val *o, const struct val *k, size_t *hint)
 {
 	size_t h = __atomic_load_n(hint, __ATOMIC_RELAXED);
 	if (h < o->obj.n && o->obj.keys[h]->kind == VAL_STRING && str_eq(o->obj.keys[h], k))

@@ -88,17 +88,22 @@ static int compile_cached(struct ev *ev, const char *fn, struct val *pat, struct
 	h->c = NULL;
 	h->ent = NULL;
 	h->re = NULL;
-	pthread_mutex_lock(&cache_init_lock);
-	if (!r->re_cache) {
-		struct re_cache *c = calloc(1, sizeof(*c));
-		if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
-			free(c);
-			c = NULL;
+	/* created once; after that the global lock is not needed to find it
+	 * (the acquire pairs with the release below) */
+	struct re_cache *c = __atomic_load_n(&r->re_cache, __ATOMIC_ACQUIRE);
+	if (!c) {
+		pthread_mutex_lock(&cache_init_lock);
+		c = r->re_cache;
+		if (!c) {
+			c = calloc(1, sizeof(*c));
+			if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+				free(c);
+				c = NULL;
+			}
+			__atomic_store_n(&r->re_cache, c, __ATOMIC_RELEASE);
 		}
-		r->re_cache = c;
+		pthread_mutex_unlock(&cache_init_lock);
 	}
-	pthread_mutex_unlock(&cache_init_lock);
-	struct re_cache *c = r->re_cache;
 	if (!c)
 		return compile_raw(ev, fn, pat, &h->re);
 	pthread_mutex_lock(&c->lock);
