@@ -91,11 +91,11 @@ static struct val *amount_value(const struct amount *a, int p10, int p2, bool in
 		if (v > ((__int128)1 << 100))
 			exact = false;
 	}
-	for (int i = 0; exact && i < p2; i++) {
-		v *= 2;
-		if (v > ((__int128)1 << 110))
-			exact = false;
-	}
+	/* v <= 2^100 here: one shift when the result stays within 2^110 */
+	if (exact && p2 > 0 && p2 <= 110 && v <= ((__int128)1 << (110 - p2)))
+		v <<= p2;
+	else if (exact && p2 > 0)
+		exact = false;
 	if (exact && e2 < 0) {
 		__int128 div = 1;
 		for (int i = 0; i < -e2 && div < ((__int128)1 << 100); i++)
