@@ -10,13 +10,22 @@
 # cost of starting the arca binary itself (its shared libraries), which the
 # last ratio takes out.
 #
-# usage: bench/runtime/exec.sh [BUILD_DIR] [N]      (needs root)
+# With BASE_BUILD_DIR, that build's arca (say, the previous commit) runs
+# interleaved with the others on the lz4 image, and the launch path alone
+# (start-up taken out) is compared between the two.
+#
+# usage: bench/runtime/exec.sh [BUILD_DIR] [N] [BASE_BUILD_DIR]   (needs root)
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 N=${2:-30}
 A="$BUILD/cmd/arca/arca"
 [ -x "$A" ] || { echo "no $A: build first" >&2; exit 1; }
+B=
+if [ -n "${3:-}" ]; then
+	B="$(cd "$3" && pwd)/cmd/arca/arca"
+	[ -x "$B" ] || { echo "no $B: build the baseline first" >&2; exit 1; }
+fi
 [ "$(id -u)" = 0 ] || { echo "needs root (it measures both paths)" >&2; exit 1; }
 for t in mksquashfs busybox bwrap setpriv; do
 	command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }
@@ -69,6 +78,10 @@ bench() {
 		timed "$T/t.zstd" "${pre[@]}" "$A" exec "$T/zstd.sif" /bin/true
 		timed "$T/t.bwrap" "${pre[@]}" bwrap --unshare-all --ro-bind "$R" / --proc /proc --dev /dev /bin/true
 		timed "$T/t.start" "${pre[@]}" "$A" version
+		if [ -n "$B" ]; then
+			timed "$T/t.base" "${pre[@]}" "$B" exec "$T/lz4.sif" /bin/true
+			timed "$T/t.bstart" "${pre[@]}" "$B" version
+		fi
 	done
 	read -r l4m l4a <<<"$(stats "$T/t.lz4")"
 	read -r zsm zsa <<<"$(stats "$T/t.zstd")"
@@ -80,6 +93,14 @@ bench() {
 	printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "arca version (start-up)" "$stm" "$sta"
 	awk -v a="$l4m" -v z="$zsm" -v b="$bwm" -v w="$who" \
 		-v s="$stm" 'BEGIN {printf "%-13s ratio arca/bwrap: lz4 %.2fx  zstd %.2fx  (launch alone, without process start-up: lz4 %.2fx)\n", w, a/b, z/b, (a-s)/b}'
+	if [ -n "$B" ]; then
+		read -r bam baa <<<"$(stats "$T/t.base")"
+		read -r bsm bsa <<<"$(stats "$T/t.bstart")"
+		printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "baseline exec (lz4)" "$bam" "$baa"
+		printf "%-13s %-22s median %7.2f ms  mean %7.2f ms\n" "$who" "baseline version" "$bsm" "$bsa"
+		awk -v a="$l4m" -v s="$stm" -v b="$bam" -v t="$bsm" -v w="$who" \
+			'BEGIN {printf "%-13s launch alone (exec - version, lz4): %.2f ms, baseline %.2f ms: %.2fx\n", w, a-s, b-t, (a-s)/(b-t)}'
+	fi
 }
 
 echo "# $N runs each, interleaved; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
