@@ -389,6 +389,8 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 		}
 		o.gate = policy_gate;
 		o.gate_ctx = &g;
+	} else {
+		log_debug("run: no %s and no $ARCA_CONFIG: no launch policy", POLICY_CONFIG_PATH);
 	}
 
 	/* the container writes to the same terminal: nothing of ours pending */
