@@ -669,8 +669,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Evaluates @body, calling @k per solution. @direct: @body is "$value =
+ * term" and @karg the struct qfirst, so a single-valued term may be
+ * computed directly, without unification (ev_term1 binds nothing: when the
+ * term enumerates, the body runs as usual). */
 static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *karg, struct val *input,
-		     unsigned flags, struct arca_err *e)
+		     unsigned flags, struct arca_err *e, bool direct)
 {
 	struct rego *r = q->r;
 	struct arca_err scratch;
@@ -700,7 +704,18 @@ static int run_query(struct rego_query *q, struct body *body, cont_fn k, void *k
 	}
 	if (r->lim.timeout_ms)
 		ev.deadline_ns = mono_ns() + (uint64_t)r->lim.timeout_ms * 1000000ull;
-	rc = ev_body(&ev, body, 0, k, karg);
+	rc = EV_GENERAL;
+	if (direct && !body->e[0]->nwith) {
+		struct val *v = NULL;
+		ev.line = body->e[0]->line;
+		rc = ev_term1(&ev, body->e[0]->b, &v);
+		if (rc == 1) {
+			((struct qfirst *)karg)->v = v;
+			rc = 0;
+		}
+	}
+	if (rc == EV_GENERAL)
+		rc = ev_body(&ev, body, 0, k, karg);
 	if (rc > 0)
 		rc = 0;
 	if (rc == -ENOMEM && ev.err->code == 0)
@@ -731,7 +746,7 @@ static int run_query_all(struct rego_query *q, struct body *body, const char **v
 	struct qres qr = { vars, nvars, val_array_new(1) };
 	if (!qr.out)
 		return err_set(e, -ENOMEM, "out of memory");
-	int rc = run_query(q, body, qres_cont, &qr, input, flags, e);
+	int rc = run_query(q, body, qres_cont, &qr, input, flags, e, false);
 	if (rc < 0) {
 		vunref(qr.out);
 		return rc;
@@ -751,7 +766,7 @@ int rego_query_value(struct rego_query *q, struct val *input, struct val **out, 
 	*out = NULL;
 	if (q->vbody) {
 		struct qfirst qf = { q->vvar, NULL };
-		int rc = run_query(q, q->vbody, qfirst_cont, &qf, input, 0, e);
+		int rc = run_query(q, q->vbody, qfirst_cont, &qf, input, 0, e, true);
 		if (rc < 0) {
 			vunref(qf.v);
 			return rc;
