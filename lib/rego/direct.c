@@ -143,8 +143,11 @@ int ev_call1(struct ev *ev, struct term *t, struct val **out)
 		return EV_GENERAL; /* an output operand, or an arity error */
 	size_t i;
 	int rc = 1;
+	bool own[ARRAY_SIZE(args)];
+	/* arguments are borrowed by builtins and bound (referenced) by
+	 * functions: they need not be owned here */
 	for (i = 0; i < nargs; i++) {
-		rc = ev_term1(ev, t->items[i], &args[i]);
+		rc = term1b(ev, t->items[i], &args[i], &own[i]);
 		if (rc != 1)
 			break;
 	}
@@ -157,8 +160,11 @@ int ev_call1(struct ev *ev, struct term *t, struct val **out)
 			rc = 1;
 		}
 	}
-	while (i > 0)
-		vunref(args[--i]);
+	while (i > 0) {
+		i--;
+		if (own[i])
+			vunref(args[i]);
+	}
 	return rc;
 }
 
