@@ -2,10 +2,94 @@
 /* Fuzzes the OCI seccomp profile parser, and compiles every accepted
  * profile with libseccomp (in memory, never loaded), so whatever the parser
  * lets through must also be a filter libseccomp can build or refuse
- * cleanly. */
+ * cleanly. Where arca's own compiler (used for its built-in profiles) takes
+ * the profile too, both programs must decide alike on every syscall with
+ * argument values taken from the profile's numbers (and their neighbours). */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+
 #include "../lib/runtime/harden.h"
+#include "../lib/runtime/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_VALUES 8
+
+static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d)
+{
+	const uint8_t *mem = (const uint8_t *)d;
+	uint32_t a = 0;
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &f[pc];
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k > sizeof(*d) - 4)
+				return 0xDEAD;
+			memcpy(&a, mem + i->k, 4);
+			break;
+		case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
+		case BPF_JMP | BPF_JA: pc += i->k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += a > i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i->k) ? i->jt : i->jf; break;
+		case BPF_RET | BPF_K: return i->k;
+		case BPF_RET | BPF_A: return a;
+		case BPF_MISC | BPF_TAX: break;
+		default: return 0xBAD0000u | i->code;
+		}
+	}
+	return 0xFA11;
+}
+
+/* The decimal numbers in the profile text: the values its rules compare. */
+static size_t numbers(const uint8_t *data, size_t size, uint64_t *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < size && n < MAX_VALUES;) {
+		if (data[i] < '0' || data[i] > '9') {
+			i++;
+			continue;
+		}
+		uint64_t x = 0;
+		for (; i < size && data[i] >= '0' && data[i] <= '9'; i++)
+			x = x * 10 + (uint64_t)(data[i] - '0');
+		v[n++] = x;
+	}
+	return n;
+}
+
+static void differential(const struct rt_seccomp *p, const uint8_t *data, size_t size)
+{
+	struct sock_filter *ours = NULL, *ref = NULL;
+	size_t nours = 0, nref = 0;
+	if (rt_seccomp_bpf(p, false, &ours, &nours, NULL) < 0 || rt_seccomp_bpf(p, true, &ref, &nref, NULL) < 0) {
+		free(ours);
+		free(ref);
+		return;
+	}
+	uint64_t v[3 * MAX_VALUES + 2];
+	size_t nv = numbers(data, size, v);
+	for (size_t i = 0, k = nv; i < k; i++) {
+		v[nv++] = v[i] - 1;
+		v[nv++] = v[i] + 1;
+	}
+	v[nv++] = 0;
+	v[nv++] = UINT64_MAX;
+	const uint32_t native = seccomp_arch_native();
+	for (int nr = 0; nr < 460; nr++) {
+		for (size_t i = 0; i < nv; i++) {
+			struct seccomp_data d = { .nr = nr, .arch = native };
+			for (int a = 0; a < 6; a++)
+				d.args[a] = v[(i + (size_t)a) % nv];
+			if (bpf_run(ours, nours, &d) != bpf_run(ref, nref, &d))
+				__builtin_trap(); /* arca's compiler disagrees with libseccomp */
+		}
+	}
+	free(ours);
+	free(ref);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap(); /* every refusal says why */
 		return 0;
 	}
-	(void)rt_seccomp_check(p, &e);
+	if (rt_seccomp_check(p, &e) == 0)
+		differential(p, data, size);
 	rt_seccomp_free(p);
 	return 0;
 }

@@ -659,11 +659,12 @@ static void bpf_cmp(struct bpf_out *o, const struct scmp_arg_cmp *c, struct fail
 		fail_jt(f, bpf_emit(o, jeq, alo, 0, 0));
 		break;
 	case SCMP_CMP_MASKED_EQ: {
+		/* libseccomp compares (arg & mask) with (value & mask) */
 		uint32_t mhi = ahi, mlo = alo;
-		uint32_t vhi = (uint32_t)(c->datum_b >> 32), vlo = (uint32_t)c->datum_b;
+		uint32_t vhi = (uint32_t)(c->datum_b >> 32) & mhi, vlo = (uint32_t)c->datum_b & mlo;
 		/* 32-bit masks (ioctl requests, personality bits) leave the
 		 * high word nothing to compare: 0 == 0 */
-		if (mhi != 0 || vhi != 0) {
+		if (mhi != 0) {
 			bpf_ld(o, hi);
 			bpf_emit(o, BPF_ALU | BPF_AND | BPF_K, mhi, 0, 0);
 			fail_jf(f, bpf_emit(o, jeq, vhi, 0, 0));

@@ -471,6 +471,10 @@ static void test_bpf_matches_libseccomp(void)
 		"{\"index\":1,\"value\":3,\"op\":\"SCMP_CMP_NE\"}]},"
 		"{\"names\":[\"fcntl\"],\"action\":\"SCMP_ACT_TRAP\",\"args\":[{\"index\":1,\"value\":18446744069414584335,"
 		"\"valueTwo\":4294967297,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+		/* a value with bits outside its mask: libseccomp masks it too
+		 * (found by fuzz_runtime_seccomp) */
+		"{\"names\":[\"flock\"],\"action\":\"SCMP_ACT_TRAP\",\"args\":[{\"index\":1,\"value\":18446044769414584335,"
+		"\"valueTwo\":4294967297,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
 		"{\"names\":[\"getpid\",\"getppid\"],\"action\":\"SCMP_ACT_LOG\"}]}";
 	p = NULL;
 	struct arca_err e = { 0 };
