@@ -81,21 +81,40 @@ static int index_array(struct arr_index *x, const struct val *a)
 	return 0;
 }
 
-/* Collects the arrays to index, at most @max of them, into @out. */
-static void find_arrays(const struct val *v, unsigned depth, const struct val **out, size_t *n, size_t max)
+struct found {
+	const struct val **a;
+	size_t n, cap;
+	int rc;
+};
+
+/* Collects the arrays to index, at most REGO_INDEX_MAX_ARRAYS. */
+static void find_arrays(const struct val *v, unsigned depth, struct found *f)
 {
-	if (depth > REGO_INDEX_MAX_DEPTH || *n == max)
+	if (depth > REGO_INDEX_MAX_DEPTH || f->n == REGO_INDEX_MAX_ARRAYS || f->rc < 0)
 		return;
+	/* scalars hold no arrays: they are not visited */
 	if (v->kind == VAL_OBJECT) {
 		for (size_t i = 0; i < v->obj.n; i++)
-			find_arrays(v->obj.vals[i], depth + 1, out, n, max);
+			if (v->obj.vals[i]->kind == VAL_OBJECT || v->obj.vals[i]->kind == VAL_ARRAY)
+				find_arrays(v->obj.vals[i], depth + 1, f);
 	} else if (v->kind == VAL_ARRAY) {
 		if (v->arr.n >= REGO_INDEX_MIN_ITEMS && v->arr.n < UINT32_MAX && all_strings(v)) {
-			out[(*n)++] = v;
+			if (f->n == f->cap) {
+				size_t nc = f->cap ? f->cap * 2 : 16;
+				const struct val **na = reallocarray(f->a, nc, sizeof(*na));
+				if (!na) {
+					f->rc = -ENOMEM;
+					return;
+				}
+				f->a = na;
+				f->cap = nc;
+			}
+			f->a[f->n++] = v;
 			return;
 		}
 		for (size_t i = 0; i < v->arr.n; i++)
-			find_arrays(v->arr.items[i], depth + 1, out, n, max);
+			if (v->arr.items[i]->kind == VAL_OBJECT || v->arr.items[i]->kind == VAL_ARRAY)
+				find_arrays(v->arr.items[i], depth + 1, f);
 	}
 }
 
@@ -112,14 +131,13 @@ void rego_index_free(struct rego_index *x)
 int rego_index_build(const struct val *data, struct rego_index **out)
 {
 	*out = NULL;
-	const struct val **arrs = calloc(REGO_INDEX_MAX_ARRAYS, sizeof(*arrs));
-	if (!arrs)
-		return -ENOMEM;
-	size_t n = 0;
-	find_arrays(data, 0, arrs, &n, REGO_INDEX_MAX_ARRAYS);
-	if (n == 0) {
+	struct found f = { 0 };
+	find_arrays(data, 0, &f);
+	const struct val **arrs = f.a;
+	size_t n = f.n;
+	if (f.rc < 0 || n == 0) {
 		free(arrs);
-		return 0;
+		return f.rc;
 	}
 	struct rego_index *x = calloc(1, sizeof(*x));
 	size_t cap = 8;
