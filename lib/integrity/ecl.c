@@ -316,28 +316,18 @@ int integrity_verifier_global(struct integrity_verifier **out, struct arca_err *
 	return 0;
 }
 
-int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e)
+int integrity_ecl_gate(const char *config, const char *path, const struct sif_image *img, struct arca_err *e)
 {
-	const char *path = config ? config : INTEGRITY_ECL_PATH;
+	const char *list = config ? config : INTEGRITY_ECL_PATH;
+	if (access(list, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	struct integrity_ecl *ecl = NULL;
-	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
-	_cleanup_sif_ struct sif_image *img = NULL;
-	int rc;
-
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	if ((rc = integrity_ecl_load(path, &ecl, e)) < 0)
+	int rc = integrity_ecl_load(list, &ecl, e);
+	if (rc < 0)
 		return rc;
-	if (!ecl->activated) {
-		integrity_ecl_free(ecl);
-		return 0;
-	}
-	if ((rc = integrity_verifier_global(&v, e)) < 0)
-		goto out;
-	if ((rc = sif_open(image, &img, e)) < 0)
-		goto out;
-	rc = integrity_ecl_check(ecl, image, img, v, e);
-out:
+	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
+	if (ecl->activated && (rc = integrity_verifier_global(&v, e)) >= 0)
+		rc = integrity_ecl_check(ecl, path, img, v, e);
 	integrity_ecl_free(ecl);
 	return rc;
 }

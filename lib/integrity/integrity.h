@@ -342,12 +342,15 @@ int integrity_verifier_global(struct integrity_verifier **out, struct arca_err *
 #define INTEGRITY_ECL_PATH "/etc/arca/ecl.toml"
 /*
  * The launch-time gate in one call, for the runtime: loads @config (NULL:
- * INTEGRITY_ECL_PATH; a missing file means no gate and returns 0), opens
- * @image and checks it with the administrators' keys (the global keyring
- * /etc/arca/keys/gnupg and the PEM public keys in /etc/arca/keys/pem).
+ * INTEGRITY_ECL_PATH; a missing file means no gate and returns 0) and
+ * checks @img, opened from @path, with the administrators' keys (the global
+ * keyring /etc/arca/keys/gnupg and the PEM public keys in
+ * /etc/arca/keys/pem). The image is the caller's open one, not the path
+ * opened again: a path checked then reopened can be swapped in between.
  * Any error, including an unreadable or malformed list, refuses (< 0).
  */
-int integrity_ecl_gate(const char *config, const char *image, struct arca_err *e) _wur_;
+int integrity_ecl_gate(const char *config, const char *path, const struct sif_image *img,
+		       struct arca_err *e) _wur_;
 
 /* ------------------------------------------------------------ key dirs */
 

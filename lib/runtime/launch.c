@@ -527,28 +527,6 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 	return 0;
 }
 
-/*
- * integrity_ecl_gate() on the image already open: that function opens the
- * path itself, and a path checked then opened again is a path that can be
- * swapped between the two. Same rules: a missing list is no gate, any
- * other failure to read it refuses.
- */
-static int ecl_gate(const char *config, const char *path, const struct sif_image *img, struct arca_err *e)
-{
-	const char *list = config ? config : INTEGRITY_ECL_PATH;
-	if (access(list, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	struct integrity_ecl *ecl = NULL;
-	int rc = integrity_ecl_load(list, &ecl, e);
-	if (rc < 0)
-		return rc;
-	_cleanup_integrity_verifier_ struct integrity_verifier *v = NULL;
-	if (ecl->activated && (rc = integrity_verifier_global(&v, e)) >= 0)
-		rc = integrity_ecl_check(ecl, path, img, v, e);
-	integrity_ecl_free(ecl);
-	return rc;
-}
-
 int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e)
 {
 	rt_trace("launch: start");
@@ -559,7 +537,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 	if (rc < 0)
 		return rc;
 	/* the signer gate decides before anything of the image is used */
-	if ((rc = ecl_gate(o->ecl_config, o->image, img, e)) < 0)
+	if ((rc = integrity_ecl_gate(o->ecl_config, o->image, img, e)) < 0)
 		return err_wrap(e, rc, "execution control list");
 	const struct sif_descr *part;
 	if ((rc = rt_image_partition(img, &part, e)) < 0)

@@ -305,6 +305,14 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+/* The runtime's call: the image opened once, then gated. */
+static int gate(const char *cfg, const char *path, struct arca_err *e)
+{
+	_cleanup_sif_ struct sif_image *img = NULL;
+	int rc = sif_open(path, &img, e);
+	return rc < 0 ? rc : integrity_ecl_gate(cfg, path, img, e);
+}
+
 static void ecl_gate(void)
 {
 	char dir[] = "/tmp/arca-ecl-XXXXXX";
@@ -314,20 +322,20 @@ static void ecl_gate(void)
 	snprintf(img, sizeof(img), "%s", tl_shared("fixtures/sif/test/images/one-group.sif"));
 	struct arca_err e = { 0 };
 	/* No list: no gate. */
-	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	CHECK_RC(gate(cfg, img, &e), 0);
 	write_file(cfg, "activated = false\n");
-	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	CHECK_RC(gate(cfg, img, &e), 0);
 	write_file(cfg, "activated = maybe\n");
-	CHECK(integrity_ecl_gate(cfg, img, &e) < 0);
+	CHECK(gate(cfg, img, &e) < 0);
 	write_file(cfg, "activated = true\n[[execgroup]]\nmode = \"whitelist\"\ndirpath = \"\"\n"
 			"keyfp = [\"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84\"]\n");
-	CHECK_RC(integrity_ecl_gate(cfg, img, &e), -EPERM);
+	CHECK_RC(gate(cfg, img, &e), -EPERM);
 	CHECK(strstr(e.msg, "signature not found") != NULL);
 	write_file(cfg, "activated = true\n[[execgroup]]\nmode = \"blacklist\"\ndirpath = \"\"\n"
 			"keyfp = [\"12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84\"]\n");
-	CHECK_RC(integrity_ecl_gate(cfg, img, &e), 0);
+	CHECK_RC(gate(cfg, img, &e), 0);
 	snprintf(img, sizeof(img), "%s", tl_shared("fixtures/sif/test/images/one-group-signed-pgp.sif"));
-	CHECK_RC(integrity_ecl_gate(cfg, img, &e), -EPERM);
+	CHECK_RC(gate(cfg, img, &e), -EPERM);
 	CHECK(strstr(e.msg, "blacklist") != NULL);
 	unlink(cfg);
 	rmdir(dir);
