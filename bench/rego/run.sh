@@ -11,7 +11,7 @@
 # figures are the best of several batches (each batch's mean over its runs).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-arca=${1:-$here/../../build-rego/cmd/arca/arca}
+arca=${1:-$here/../../build/cmd/arca/arca}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$here/gen-data.sh" > "$tmp/data.json"
