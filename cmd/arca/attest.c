@@ -68,17 +68,9 @@ static int open_tpm(struct attest_tpm **t)
 /* Host evidence files: NULL when absent (on a host without them). */
 static int load_evlog(const char *path, bool required, struct attest_evlog **out)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct arca_err e = { 0 };
-	*out = NULL;
-	if (file_read_all(path, ATTEST_EVLOG_MAX_BYTES, &b, &e) < 0) {
-		if (!required)
-			return 0;
+	if (attest_evlog_load(path, required, out, &e) < 0) {
 		cmd_error("%s", err_msg(&e));
-		return -1;
-	}
-	if (attest_evlog_parse((const uint8_t *)b.p, b.len, out, &e) < 0) {
-		cmd_error("'%s': %s", path, err_msg(&e));
 		return -1;
 	}
 	return 0;
@@ -86,25 +78,9 @@ static int load_evlog(const char *path, bool required, struct attest_evlog **out
 
 static int load_ima(const char *path, bool required, struct attest_ima **out)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct arca_err e = { 0 };
-	*out = NULL;
-	if (file_read_all(path, ATTEST_IMA_MAX_BYTES, &b, &e) < 0) {
-		if (!required)
-			return 0;
+	if (attest_ima_load(path, required, out, &e) < 0) {
 		cmd_error("%s", err_msg(&e));
-		return -1;
-	}
-	/* ASCII lists start with the PCR number in decimal and a space; a
-	 * binary list starts with a little-endian u32 PCR. */
-	size_t i = 0;
-	while (i < b.len && i < 3 && b.p[i] >= '0' && b.p[i] <= '9')
-		i++;
-	bool ascii = i > 0 && i < b.len && b.p[i] == ' ';
-	int rc = ascii ? attest_ima_parse_ascii(b.p, b.len, out, &e)
-		       : attest_ima_parse((const uint8_t *)b.p, b.len, out, &e);
-	if (rc < 0) {
-		cmd_error("'%s': %s", path, err_msg(&e));
 		return -1;
 	}
 	return 0;
@@ -410,19 +386,6 @@ static int do_activate(int argc, char **argv)
 
 /* ------------------------------------------------------------------ quote */
 
-/* The default AK: $ARCA_ATTEST_DIR/ak.key, else ~/.config/arca/attest. */
-static int default_key(struct buf *path)
-{
-	const char *dir = getenv("ARCA_ATTEST_DIR"), *home = getenv("HOME");
-	if (dir && *dir)
-		buf_addf(path, "%s/ak.key", dir);
-	else if (home && *home)
-		buf_addf(path, "%s/.config/arca/attest/ak.key", home);
-	else
-		return -ENOENT;
-	return buf_error(path);
-}
-
 /* Creates the default AK (key file, TPM2B_PUBLIC and PEM beside it). */
 static int create_default_key(const char *key)
 {
@@ -470,8 +433,7 @@ static int create_default_key(const char *key)
 }
 
 
-static int take_quote(const char *key, const char *sel_s, const uint8_t *nonce, size_t nl, struct attest_quote *q,
-		      struct attest_pub **ak_out)
+static int take_quote(const char *key, const char *sel_s, const uint8_t *nonce, size_t nl, struct attest_quote *q)
 {
 	struct attest_pcrs sel;
 	struct arca_err e = { 0 };
@@ -483,26 +445,11 @@ static int take_quote(const char *key, const char *sel_s, const uint8_t *nonce, 
 	if (open_tpm(&t) < 0)
 		return -1;
 	_cleanup_buf_ struct buf blob = BUF_INIT;
-	_cleanup_buf_ struct buf pub = BUF_INIT;
-	if (key) {
-		if (read_file(key, FILE_MAX, &blob) < 0)
-			return -1;
-	} else if (attest_tpm_ak_create(t, false, &blob, &pub, &e) < 0) {
-		/* a throw-away AK: enough for a local check, useless remotely */
-		cmd_fail(&e, e.code, "AK");
+	if (read_file(key, ATTEST_AK_FILE_MAX, &blob) < 0)
 		return -1;
-	}
 	if (attest_tpm_quote(t, (const uint8_t *)blob.p, blob.len, &sel, nonce, nl, q, &e) < 0) {
 		cmd_fail(&e, e.code, "quote");
 		return -1;
-	}
-	if (ak_out) {
-		/* the key file (or the throw-away AK) begins with its TPM2B_PUBLIC */
-		size_t n = blob.len >= 2 ? (size_t)((uint8_t)blob.p[0] << 8 | (uint8_t)blob.p[1]) + 2 : 0;
-		if (n > blob.len || attest_pub_decode((const uint8_t *)blob.p, n, ak_out, &e) < 0) {
-			cmd_fail(&e, -EBADMSG, "AK key file");
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -538,7 +485,7 @@ static int do_quote(int argc, char **argv)
 	}
 	_cleanup_buf_ struct buf defkey = BUF_INIT;
 	if (!key) {
-		if (default_key(&defkey) < 0) {
+		if (attest_default_ak_path(&defkey) < 0) {
 			cmd_error("quote: no --key and no home directory (set ARCA_ATTEST_DIR)");
 			return EXIT_USAGE;
 		}
@@ -554,7 +501,7 @@ static int do_quote(int argc, char **argv)
 	struct arca_err e = { 0 };
 	struct attest_tpms t;
 	_cleanup_buf_ struct buf j = BUF_INIT;
-	if (take_quote(key, sel, nonce, nl, &q, NULL) < 0)
+	if (take_quote(key, sel, nonce, nl, &q) < 0)
 		goto out;
 	if (attest_quote_to_json(&q, &j) < 0)
 		goto out;
@@ -788,95 +735,35 @@ static int do_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	_cleanup_buf_ struct buf defkey = BUF_INIT;
-	if (!key && default_key(&defkey) == 0 && access(defkey.p, R_OK) == 0)
+	if (!key && attest_default_ak_path(&defkey) == 0 && access(defkey.p, R_OK) == 0)
 		key = defkey.p;
 	struct attest_host h = { 0 };
+	struct arca_err e = { 0 };
 	_cleanup_val_ struct val *ref = NULL;
 	_cleanup_val_ struct val *r = NULL;
 	_cleanup_(attest_evlog_freep) struct attest_evlog *log = NULL;
 	_cleanup_(attest_ima_freep) struct attest_ima *ima = NULL;
-	_cleanup_(attest_pub_freep) struct attest_pub *ak = NULL;
-	if (load_json(refp, &ref) < 0 || load_evlog(logp ? logp : attest_host_eventlog(&h), logp != NULL, &log) < 0 ||
-	    load_ima(imap ? imap : attest_host_ima(&h), imap != NULL, &ima) < 0)
-		return 1;
-	/* Unless told otherwise, quote sha256:0-10 plus whatever the
-	 * reference state names, so every reference PCR can be compared. */
-	_cleanup_buf_ struct buf selb = BUF_INIT;
-	if (!sel) {
-		struct attest_pcrs s, rp;
-		struct arca_err pe = { 0 };
-		if (attest_pcrsel_parse("sha256:0-10", &s, &pe) < 0)
-			return 1;
-		const struct val *rv = val_object_get_cstr(ref, "pcrs");
-		if (rv && attest_pcrs_from_val(rv, &rp, &pe) == 0) {
-			for (size_t k = 0; k < rp.nbanks; k++) {
-				struct attest_bank *b = attest_pcrs_bank(&s, rp.bank[k].alg, true);
-				if (b)
-					b->mask |= rp.bank[k].mask;
-			}
-		}
-		attest_pcrsel_format(&s, &selb);
-		sel = selb.p;
+	if (attest_refstate_load(refp, &ref, &e) < 0 ||
+	    attest_evlog_load(logp ? logp : attest_host_eventlog(&h), logp != NULL, &log, &e) < 0 ||
+	    attest_ima_load(imap ? imap : attest_host_ima(&h), imap != NULL, &ima, &e) < 0)
+		return cmd_fail(&e, e.code, "check");
+	struct attest_pcrs selv;
+	if (sel && attest_pcrsel_parse(sel, &selv, &e) < 0) {
+		cmd_error("--pcrs: %s", err_msg(&e));
+		return EXIT_USAGE;
 	}
-	uint8_t nonce[32];
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
-		cmd_error("no randomness for the nonce");
-		return 1;
-	}
-	struct attest_quote q;
-	attest_quote_init(&q);
-	struct arca_err e = { 0 };
-	int rc = 1, vr;
-	bool quoted;
-	{
-		/* without a TPM the quote is unavailable and so is all that
-		 * depends on it; the report still says what is missing */
-		struct attest_tpm *probe = NULL;
-		quoted = attest_tpm_open(tcti_opt, &probe, &e) == 0;
-		attest_tpm_close(probe);
-	}
-	if (quoted && take_quote(key, sel, nonce, sizeof(nonce), &q, &ak) < 0)
-		goto out;
-	if (quoted && ak) {
-		struct attest_verify_input in = { .quote = &q, .ak = ak, .opts = { .nonce = nonce, .nonce_len = sizeof(nonce) },
-						  .log = log, .ima = ima, .refstate = ref };
-		vr = attest_verify_report(&in, &r, &e);
-	} else {
-		struct attest_checks cs;
-		if (attest_checks_init(&cs) < 0)
-			goto out;
-		vr = attest_checks_add(&cs, "quote", ATTEST_UNAVAILABLE, err_msg(&e));
-		if (vr == 0 && log)
-			vr = attest_checks_add(&cs, "eventlog_replay", ATTEST_UNAVAILABLE, "no verified quote");
-		if (vr == 0 && ima)
-			vr = attest_checks_add(&cs, "ima_replay", ATTEST_UNAVAILABLE, "no verified quote");
-		if (vr == 0)
-			vr = attest_refstate_check(ref, NULL, NULL, NULL, &cs, &e);
-		r = val_object_new(3);
-		if (vr < 0 || !r || val_object_put_cstr(r, "verified", val_bool(false)) < 0 ||
-		    val_object_put_cstr(r, "reason", val_cstr(cs.first_reason)) < 0 ||
-		    val_object_put_cstr(r, "checks", val_ref(cs.list)) < 0) {
-			attest_checks_release(&cs);
-			cmd_fail(&e, vr, "check");
-			goto out;
-		}
-		snprintf(e.msg, sizeof(e.msg), "%s", cs.first_reason);
-		e.code = -EPERM;
-		attest_checks_release(&cs);
-		vr = -EPERM;
-	}
-	if (vr < 0 && vr != -EPERM) {
-		cmd_fail(&e, vr, "check");
-		goto out;
-	}
-	rc = report_out(r, json);
+	struct attest_local o = {
+		.tcti = tcti_opt, .ak_path = key, .sel = sel ? &selv : NULL, .log = log, .ima = ima, .refstate = ref,
+	};
+	int vr = attest_check_local(&o, &r, &e);
+	if (vr < 0 && vr != -EPERM)
+		return cmd_fail(&e, vr, "check");
+	int rc = report_out(r, json);
 	if (vr == -EPERM) {
 		if (!json && !cmd_quiet)
 			cmd_error("check failed: %s", err_msg(&e));
 		rc = 1;
 	}
-out:
-	attest_quote_release(&q);
 	return rc;
 }
 

@@ -66,6 +66,11 @@ int cmd_add_id(const char *verb, const char *arg, uint32_t *ids, size_t *n, size
 #define CMD_PASSPHRASE_MAX 1024
 char *cmd_prompt_passphrase(const char *prompt);
 
+/* policy.c, for run.c too: input.host for the configured mode (NULL but in
+ * attested mode, which quotes the TPM); -ENOMEM only. */
+struct policy_config;
+int cmd_policy_host(const struct policy_config *c, struct val **out);
+
 /* Global flags parsed by main before the verb. */
 extern bool cmd_quiet;
 extern bool cmd_verbose;

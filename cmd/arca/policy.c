@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <openssl/rand.h>
 
 #include "attest.h"
 #include "cmd.h"
@@ -478,9 +477,6 @@ int cmd_policy_load(char *const *paths, size_t n, const char *data_path, unsigne
 
 /* ------------------------------------------------------------ host facts */
 
-/* Named limit: the reference state file ([attest] refstate). */
-#define HOST_REFSTATE_MAX (16u << 20)
-
 struct host_check {
 	const char *status; /* "passed", "failed" or "unavailable" */
 	char reason[ARCA_ERR_MSG_MAX];
@@ -499,61 +495,6 @@ static int host_set(struct host_check *h, const char *status, const char *fmt, .
 	return 0;
 }
 
-/* One of the host's evidence files: 1 read, 0 absent (a host without an
- * event log or IMA), < 0 present but unreadable. */
-static int host_file(const char *path, size_t max, struct buf *b, struct arca_err *e)
-{
-	int rc = file_read_all(path, max, b, e);
-	if (rc == -ENOENT) {
-		err_clear(e);
-		return 0;
-	}
-	return rc < 0 ? rc : 1;
-}
-
-static int host_evlog(const char *path, struct attest_evlog **out, struct arca_err *e)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	int rc = host_file(path, ATTEST_EVLOG_MAX_BYTES, &b, e);
-	if (rc <= 0)
-		return rc;
-	return attest_evlog_parse((const uint8_t *)b.p, b.len, out, e);
-}
-
-static int host_ima(const char *path, struct attest_ima **out, struct arca_err *e)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	int rc = host_file(path, ATTEST_IMA_MAX_BYTES, &b, e);
-	if (rc <= 0)
-		return rc;
-	/* ASCII lists start with the PCR number in decimal and a space; a
-	 * binary list with a little-endian u32 */
-	size_t i = 0;
-	while (i < b.len && i < 3 && b.p[i] >= '0' && b.p[i] <= '9')
-		i++;
-	if (i > 0 && i < b.len && b.p[i] == ' ')
-		return attest_ima_parse_ascii(b.p, b.len, out, e);
-	return attest_ima_parse((const uint8_t *)b.p, b.len, out, e);
-}
-
-/* The default AK of `arca attest`, when there is one: $ARCA_ATTEST_DIR or
- * ~/.config/arca/attest. */
-static int host_default_ak(struct buf *blob)
-{
-	_cleanup_buf_ struct buf path = BUF_INIT;
-	const char *dir = getenv("ARCA_ATTEST_DIR"), *home = getenv("HOME");
-	if (dir && *dir)
-		buf_addf(&path, "%s/ak.key", dir);
-	else if (home && *home)
-		buf_addf(&path, "%s/.config/arca/attest/ak.key", home);
-	else
-		return -ENOENT;
-	if (buf_error(&path) < 0)
-		return -ENOMEM;
-	struct arca_err e = { 0 };
-	return file_read_all(path.p, 64u << 10, blob, &e);
-}
-
 /*
  * The local attestation `arca attest check` makes, with [attest] tcti and
  * refstate: a fresh nonce, a quote of sha256:0-10 and the PCRs the
@@ -566,79 +507,34 @@ static int host_attest(const struct policy_config *c, struct host_check *h)
 	struct arca_err e = { 0 };
 	if (!c->refstate || !c->refstate[0])
 		return host_set(h, "unavailable", "no reference state is configured ([attest] refstate)");
-	_cleanup_buf_ struct buf text = BUF_INIT;
 	_cleanup_val_ struct val *ref = NULL;
-	struct json_limits lim = json_limits_default;
-	lim.max_depth = 32;
-	if (file_read_all(c->refstate, HOST_REFSTATE_MAX, &text, &e) < 0 ||
-	    val_from_json(text.p, text.len, &lim, &ref, &e) < 0)
-		return host_set(h, "unavailable", "reference state '%s': %s", c->refstate, err_msg(&e));
-
+	if (attest_refstate_load(c->refstate, &ref, &e) < 0)
+		return host_set(h, "unavailable", "reference state: %s", err_msg(&e));
 	struct attest_host where = { .tcti = c->tcti };
 	_cleanup_(attest_evlog_freep) struct attest_evlog *log = NULL;
 	_cleanup_(attest_ima_freep) struct attest_ima *ima = NULL;
-	if (host_evlog(attest_host_eventlog(&where), &log, &e) < 0 || host_ima(attest_host_ima(&where), &ima, &e) < 0)
+	if (attest_evlog_load(attest_host_eventlog(&where), false, &log, &e) < 0 ||
+	    attest_ima_load(attest_host_ima(&where), false, &ima, &e) < 0)
 		return host_set(h, "failed", "host evidence: %s", err_msg(&e));
-
-	struct attest_pcrs sel, refp;
-	if (attest_pcrsel_parse("sha256:0-10", &sel, &e) < 0)
-		return host_set(h, "unavailable", "%s", err_msg(&e));
-	const struct val *rv = val_object_get_cstr(ref, "pcrs");
-	if (rv && attest_pcrs_from_val(rv, &refp, &e) == 0) {
-		for (size_t k = 0; k < refp.nbanks; k++) {
-			struct attest_bank *b = attest_pcrs_bank(&sel, refp.bank[k].alg, true);
-			if (b)
-				b->mask |= refp.bank[k].mask;
-		}
-	}
-	err_clear(&e);
-
-	_cleanup_(attest_tpm_closep) struct attest_tpm *t = NULL;
-	if (attest_tpm_open(c->tcti, &t, &e) < 0)
-		return host_set(h, "unavailable", "%s", err_msg(&e));
-	_cleanup_buf_ struct buf blob = BUF_INIT;
-	_cleanup_buf_ struct buf pub = BUF_INIT;
-	/* a throw-away AK when there is no default one: enough for a check
-	 * made here, where nobody needs to know the key beforehand */
-	if (host_default_ak(&blob) < 0) {
-		buf_reset(&blob);
-		if (attest_tpm_ak_create(t, false, &blob, &pub, &e) < 0)
-			return host_set(h, "unavailable", "AK: %s", err_msg(&e));
-	}
-	uint8_t nonce[32];
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		return host_set(h, "unavailable", "no randomness for the nonce");
-	struct attest_quote q;
-	attest_quote_init(&q);
-	_cleanup_(attest_pub_freep) struct attest_pub *ak = NULL;
-	/* the key file begins with its TPM2B_PUBLIC */
-	size_t n = blob.len >= 2 ? (size_t)((uint8_t)blob.p[0] << 8 | (uint8_t)blob.p[1]) + 2 : 0;
-	int rc = n > blob.len ? err_set(&e, -EBADMSG, "the AK key file is truncated")
-			      : attest_pub_decode((const uint8_t *)blob.p, n, &ak, &e);
-	if (rc >= 0)
-		rc = attest_tpm_quote(t, (const uint8_t *)blob.p, blob.len, &sel, nonce, sizeof(nonce), &q, &e);
-	if (rc < 0) {
-		attest_quote_release(&q);
-		return host_set(h, "unavailable", "quote: %s", err_msg(&e));
-	}
-	struct attest_verify_input in = { .quote = &q,
-					  .ak = ak,
-					  .opts = { .nonce = nonce, .nonce_len = sizeof(nonce) },
-					  .log = log,
-					  .ima = ima,
-					  .refstate = ref };
-	rc = attest_verify_report(&in, &h->report, &e);
-	attest_quote_release(&q);
+	/* the default AK of `arca attest` when there is one, else a
+	 * throw-away AK: nobody needs to know the key of a check made here */
+	_cleanup_buf_ struct buf ak = BUF_INIT;
+	bool have_ak = attest_default_ak_path(&ak) == 0 && access(ak.p, R_OK) == 0;
+	struct attest_local o = {
+		.tcti = c->tcti, .ak_path = have_ak ? ak.p : NULL, .log = log, .ima = ima, .refstate = ref,
+	};
+	int rc = attest_check_local(&o, &h->report, &e);
 	if (rc == 0)
 		return host_set(h, "passed", "%s", "");
-	return host_set(h, "failed", "%s", err_msg(&e));
+	if (!h->report)
+		return host_set(h, "unavailable", "%s", err_msg(&e));
+	return host_set(h, attest_report_status(h->report), "%s", err_msg(&e));
 }
 
 /* Shared with run.c: input.host for @c's mode. Only attested mode needs
  * facts about the host, and gathering them means talking to the TPM: the
  * other modes get NULL (input.host.status "unavailable") and never touch
  * it, which keeps every other launch fast. -ENOMEM only. */
-int cmd_policy_host(const struct policy_config *c, struct val **out);
 int cmd_policy_host(const struct policy_config *c, struct val **out)
 {
 	*out = NULL;

@@ -104,10 +104,6 @@ static int usage_err(const char *verb, const char *msg)
 	return EXIT_USAGE;
 }
 
-/* Defined in policy.c: input.host for the configured mode (NULL but in
- * attested mode). */
-int cmd_policy_host(const struct policy_config *c, struct val **out);
-
 struct gate {
 	const struct policy_config *cfg;
 	const char *verb;

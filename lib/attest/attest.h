@@ -93,6 +93,8 @@
 #define ATTEST_IMA_MAX_FIELDS 16u
 #define ATTEST_TPMS_MAX_BYTES 4096u
 #define ATTEST_NONCE_MAX 64u
+#define ATTEST_REFSTATE_MAX_BYTES (64u << 20)
+#define ATTEST_AK_FILE_MAX (64u << 10) /* TPM2B_PUBLIC + TPM2B_PRIVATE */
 
 /* --------------------------------------------------------------- hashes */
 
@@ -466,6 +468,43 @@ int attest_lockdown(const char *path, char *mode, size_t cap, struct arca_err *e
 int attest_status(const struct attest_host *h, struct val **out, struct arca_err *e);
 const char *attest_host_eventlog(const struct attest_host *h);
 const char *attest_host_ima(const struct attest_host *h);
+
+/* ------------------------------------------------------- local check */
+
+/* This host's evidence files (attest_host_eventlog/ima give the paths). An
+ * absent file is a host without it: *out NULL and 0, unless @required. A
+ * present file that cannot be read or parsed is an error naming it. The
+ * IMA list may be binary or ASCII. */
+int attest_evlog_load(const char *path, bool required, struct attest_evlog **out, struct arca_err *e);
+int attest_ima_load(const char *path, bool required, struct attest_ima **out, struct arca_err *e);
+/* A reference state file (JSON, at most ATTEST_REFSTATE_MAX_BYTES). */
+int attest_refstate_load(const char *path, struct val **out, struct arca_err *e);
+/* The AK key file `arca attest` uses by default: $ARCA_ATTEST_DIR/ak.key,
+ * else ~/.config/arca/attest/ak.key (appended to @path; -ENOENT: no home). */
+int attest_default_ak_path(struct buf *path);
+/* What a local check quotes: sha256:0-10 and every PCR @refstate names. */
+int attest_check_selection(const struct val *refstate, struct attest_pcrs *sel, struct arca_err *e);
+
+struct attest_local {
+	const char *tcti;
+	const char *ak_path;            /* NULL: a throw-away AK */
+	const struct attest_pcrs *sel;  /* NULL: attest_check_selection() */
+	const struct attest_evlog *log; /* NULL: not replayed */
+	const struct attest_ima *ima;   /* NULL: not replayed */
+	const struct val *refstate;     /* NULL: not compared */
+};
+/*
+ * Quotes this host's TPM with a fresh nonce, verifies the quote, replays
+ * the logs against it and compares with the reference state:
+ * attest_verify_report()'s report in *out, 0 when every check passed,
+ * -EPERM when one failed or could not be made (a host without a TPM: the
+ * quote and all that needs it are "unavailable"). Other negative codes (no
+ * AK, the TPM refusing the quote) leave *out NULL.
+ */
+int attest_check_local(const struct attest_local *o, struct val **out, struct arca_err *e);
+/* One word for a report: "passed" when verified, "failed" when a check
+ * failed, "unavailable" when the rest could not be made. */
+const char *attest_report_status(const struct val *report);
 
 /* -------------------------------------------------------- reference */
 
