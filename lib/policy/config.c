@@ -29,14 +29,14 @@ void policy_config_free(struct policy_config *c)
 
 static int set_str(char **dst, const struct val *v, const char *name, struct arca_err *e)
 {
-	const char *s = val_str(v);
-	if (!s || strlen(s) != v->str.len)
-		return err_set(e, -EBADMSG, "%s must be a string", name);
-	if (v->str.len > PATH_MAX)
-		return err_set(e, -E2BIG, "%s is longer than %d bytes", name, PATH_MAX);
-	char *d = strdup(s);
-	if (!d)
-		return err_set(e, -ENOMEM, "out of memory");
+	char *d = NULL;
+	int rc = val_dup_cstr(v, PATH_MAX, &d);
+	if (rc == -EBADMSG)
+		return err_set(e, rc, "%s must be a string without NUL", name);
+	if (rc == -E2BIG)
+		return err_set(e, rc, "%s is longer than %d bytes", name, PATH_MAX);
+	if (rc < 0)
+		return err_set(e, rc, "out of memory");
 	free(*dst);
 	*dst = d;
 	return 0;
