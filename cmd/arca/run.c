@@ -373,6 +373,13 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 		ret = EXIT_LAUNCH;
 		goto out;
 	}
+	/* [images] ecl names the signer gate's list unless root chose one
+	 * with --ecl. A user who points $ARCA_CONFIG at a file of their own
+	 * can name another list, as they can choose permissive mode: an
+	 * unprivileged launch is advisory either way (secure_getenv keeps a
+	 * privileged arca from taking the caller's file). */
+	if (!o.ecl_config)
+		o.ecl_config = cfg->ecl;
 	/* No arca.toml at all means no launch policy was set up: like a
 	 * missing ecl.toml, no gate (and nothing logged). An empty file turns
 	 * on enforcing mode with the embedded default policy. */

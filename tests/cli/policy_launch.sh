@@ -132,6 +132,22 @@ BROKEN=$(cfg broken enforcing "$T/broken")
 echo '{"version": 1, "pcrs": {"sha256": {"0": "0000000000000000000000000000000000000000000000000000000000000000"}}}' >"$T/ref.json"
 ATT=$(cfg att attested "$T/empty" "[attest]" "tcti = \"device:$T/no-tpm\"" "refstate = \"$T/ref.json\"")
 
+# [images] ecl: the signer gate's list comes from arca.toml
+cat >"$T/ecl.toml" <<'EOF'
+activated = true
+[[execgroup]]
+mode = "whitelist"
+dirpath = ""
+keyfp = ["12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"]
+EOF
+ECL=$(cfg ecl enforcing "$T/empty" "[images]" "ecl = \"$T/ecl.toml\"")
+out=$(ARCA_CONFIG=$ECL "$A" exec "$I" /bin/echo ran 2>&1)
+rc=$?
+check "[images] ecl: an image no listed key signed is refused" "255" "$rc"
+contains "[images] ecl: ... by the execution control list" "execution control list" "$out"
+lacks "[images] ecl: ... before anything ran" "^ran" "$out"
+check "[images] ecl: ... and nothing mounted" "ok" "$(fewer "$MOUNTS0" "$(mounts)")"
+
 # ---------------------------------------------------------------- embedded default policy
 out=$(ARCA_CONFIG=$DEFAULT "$A" exec "$I" /bin/echo ran 2>"$T/err")
 check "default policy: an unsigned image runs" "ran/0" "$out/$?"
