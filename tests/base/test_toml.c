@@ -36,6 +36,10 @@ static void test_errors(void)
 	CHECK_RC(val_from_toml("a = inf\n", 8, &v, &e), -EBADMSG);
 	CHECK(strstr(e.msg, "inf") != NULL);
 	CHECK_RC(val_from_toml("a = \"x\0\"\n", 9, &v, &e), -EBADMSG);
+	/* toml++ asserted (debug) or assumed (release) that a table header
+	 * starts with a key character; found by fuzz_integrity_ecl */
+	CHECK_RC(val_from_toml("[[+execgroup]]\n", 15, &v, &e), -EBADMSG);
+	CHECK_RC(val_from_toml("#\n[+x]\n", 7, &v, &e), -EBADMSG);
 	CHECK(v == NULL);
 }
 
