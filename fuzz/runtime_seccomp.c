@@ -91,6 +91,42 @@ static void differential(const struct rt_seccomp *p, const uint8_t *data, size_t
 	free(ref);
 }
 
+/*
+ * Whether a syscall has two or more rules with argument comparisons.
+ * libseccomp 2.5 merges such rules into one decision tree and can get it
+ * wrong: for dup with {arg0 == 0} and {arg0 != 4, arg2 < 0}, both ERRNO, its
+ * program allows dup(0, 0, 4) and refuses dup(1, 3, 0), where arca's
+ * compiler (and the rules) say the opposite. libseccomp is no oracle there,
+ * so the differential skips these profiles; arca's built-in profiles, which
+ * arca compiles itself, were checked against libseccomp where it is right.
+ */
+static bool merged_arg_rules(const uint8_t *data, size_t size)
+{
+	_cleanup_val_ struct val *doc = NULL;
+	if (val_from_json((const char *)data, size, NULL, &doc, NULL) < 0)
+		return true;
+	const struct val *rules = val_object_get_cstr(doc, "syscalls");
+	_cleanup_val_ struct val *seen = val_object_new(8);
+	if (!seen)
+		return true;
+	for (size_t i = 0; rules && rules->kind == VAL_ARRAY && i < rules->arr.n; i++) {
+		const struct val *args = val_object_get_cstr(rules->arr.items[i], "args");
+		const struct val *names = val_object_get_cstr(rules->arr.items[i], "names");
+		if (!args || args->kind != VAL_ARRAY || args->arr.n == 0 || !names || names->kind != VAL_ARRAY)
+			continue;
+		for (size_t j = 0; j < names->arr.n; j++) {
+			const char *n = val_str(names->arr.items[j]);
+			if (!n)
+				continue;
+			if (val_object_get_cstr(seen, n))
+				return true;
+			if (val_object_put_cstr(seen, n, val_bool(true)) < 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rt_seccomp *p = NULL;
@@ -100,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap(); /* every refusal says why */
 		return 0;
 	}
-	if (rt_seccomp_check(p, &e) == 0)
+	if (rt_seccomp_check(p, &e) == 0 && !merged_arg_rules(data, size))
 		differential(p, data, size);
 	rt_seccomp_free(p);
 	return 0;
