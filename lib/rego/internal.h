@@ -598,6 +598,40 @@ extern const struct builtin_decl rego_builtins_uri[];
 extern const struct builtin_decl rego_builtins_aws[];
 extern const struct builtin_decl rego_builtins_jsonschema[];
 
+/* Bytes of the rune at @s (@n > 0 bytes left), decoding as Go does: an
+ * invalid or truncated sequence counts as one byte (one U+FFFD rune), so
+ * count() and the rune-indexed string builtins agree with OPA on bad UTF-8. */
+static inline size_t utf8_step(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t need;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else
+		return 1;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 1;
+	for (size_t i = 2; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 1;
+	return need;
+}
+
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);
 const char *val_type_name(const struct val *v);

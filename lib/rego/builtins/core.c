@@ -253,9 +253,8 @@ static int bi_member3(struct ev *ev, struct val **args, struct val **out)
 static size_t utf8_len(const char *s, size_t n)
 {
 	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
+	for (size_t i = 0; i < n; i += utf8_step(s + i, n - i))
+		c++;
 	return c;
 }
 

@@ -322,9 +322,8 @@ static size_t *runes(const struct val *s, size_t *n)
 	size_t k = 0;
 	if (!r)
 		return NULL;
-	for (size_t i = 0; i < s->str.len; i++)
-		if (((unsigned char)s->str.s[i] & 0xc0) != 0x80)
-			r[k++] = i;
+	for (size_t i = 0; i < s->str.len; i += utf8_step(s->str.s + i, s->str.len - i))
+		r[k++] = i;
 	r[k] = s->str.len;
 	*n = k;
 	return r;
