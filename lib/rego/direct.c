@@ -22,7 +22,7 @@ static int first_owned(struct ev *ev, struct val *v, void *arg)
  * (a reference, consumed; NULL when @cur is borrowed from something that
  * outlives the evaluation of this term: input, base data, a binding). */
 static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val *root, struct val *cur,
-						    struct term **ops, size_t n, size_t i, struct val **out)
+						    struct term **ops, size_t n, size_t i, bool base, struct val **out)
 {
 	for (; i < n && cur; i++) {
 		struct term *op = ops[i];
@@ -30,7 +30,7 @@ static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val 
 			if (cur->kind == VAL_OBJECT && op->v->kind == VAL_STRING)
 				cur = obj_get_hint(cur, op->v, &op->hint);
 			else
-				cur = ev_child(cur, op->v);
+				cur = base ? base_child(cur, op->v) : ev_child(cur, op->v);
 			continue;
 		}
 		struct val *key;
@@ -39,7 +39,7 @@ static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val 
 			vunref(root);
 			return rc;
 		}
-		struct val *c = ev_child(cur, key);
+		struct val *c = base ? base_child(cur, key) : ev_child(cur, key);
 		if (c == key) {
 			/* a set yields the key itself: it becomes the root */
 			vunref(root);
@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) int ref1(struct ev *ev, struct term
 			return EV_GENERAL;
 		size_t i = t->dn;
 		if (t->dbase) {
-			return t->dnode->base ? ops1(ev, NULL, t->dnode->base, ops, n, i, out) : 0;
+			return t->dnode->base ? ops1(ev, NULL, t->dnode->base, ops, n, i, true, out) : 0;
 		}
 		struct node *nd = t->dnode;
 		if (!nd->rules && !nd->dflt)
@@ -86,23 +86,23 @@ static inline __attribute__((always_inline)) int ref1(struct ev *ev, struct term
 			if (!v)
 				return 0;
 		}
-		return ops1(ev, v, v, ops, n, i, out);
+		return ops1(ev, v, v, ops, n, i, false, out);
 	}
 	if (h->kind == T_VAR && h->name == ev->r->a_input) {
 		if (!ev->input)
 			return 0;
-		return ops1(ev, NULL, ev->input, ops, n, 0, out);
+		return ops1(ev, NULL, ev->input, ops, n, 0, false, out);
 	}
 	if (h->kind == T_VAR && h->name != ev->r->a_data) {
 		struct bind *b = ev_lookup(ev, h->name);
 		if (!b || !b->v)
 			return EV_GENERAL;
-		return ops1(ev, NULL, b->v, ops, n, 0, out);
+		return ops1(ev, NULL, b->v, ops, n, 0, false, out);
 	}
 	int rc = ev_term1(ev, h, &v);
 	if (rc != 1)
 		return rc;
-	return ops1(ev, v, v, ops, n, 0, out);
+	return ops1(ev, v, v, ops, n, 0, false, out);
 }
 
 int ev_ref1(struct ev *ev, struct term *t, struct val **out)

@@ -459,9 +459,32 @@ struct ops_st {
 	size_t n;
 	vcont_fn k;
 	void *arg;
+	bool base; /* walking a base document: see base_child */
 };
 
+struct val *base_child(struct val *c, struct val *k)
+{
+	struct val *x = ev_child(c, k);
+	int64_t ik;
+	if (!x && c->kind == VAL_OBJECT && k->kind == VAL_NUMBER && num_is_int(k, &ik)) {
+		char t[24];
+		snprintf(t, sizeof(t), "%lld", (long long)ik);
+		x = val_object_get_cstr(c, t);
+	}
+	return x;
+}
+
 static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i);
+
+/* apply_ops from a base document on: every later operand reads base data. */
+static int apply_ops_base(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
+{
+	bool was = o->base;
+	o->base = true;
+	int rc = apply_ops(ev, v, o, i);
+	o->base = was;
+	return rc;
+}
 
 struct iter_st {
 	struct ops_st *o;
@@ -501,7 +524,7 @@ struct key_st {
 static int key_cont(struct ev *ev, struct val *key, void *arg)
 {
 	struct key_st *ks = arg;
-	struct val *c = ev_child(ks->coll, key);
+	struct val *c = ks->o->base ? base_child(ks->coll, key) : ev_child(ks->coll, key);
 	if (!c)
 		return 0;
 	return apply_ops(ev, c, ks->o, ks->i + 1);
@@ -514,7 +537,7 @@ static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
 	struct term *op = o->ops[i];
 	if (evaluable(ev, op)) {
 		if (op->kind == T_VALUE) {
-			struct val *c = ev_child(v, op->v);
+			struct val *c = o->base ? base_child(v, op->v) : ev_child(v, op->v);
 			return c ? apply_ops(ev, c, o, i + 1) : 0;
 		}
 		struct key_st ks = { o, i, v };
@@ -572,15 +595,7 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 	struct node *c = NULL;
 	if (key->kind == VAL_STRING && dk->n)
 		c = node_child(dk->n, key->str.s);
-	struct val *b = dk->base ? ev_child(dk->base, key) : NULL;
-	int64_t ik;
-	if (!b && !c && dk->base && dk->base->kind == VAL_OBJECT && key->kind == VAL_NUMBER && num_is_int(key, &ik)) {
-		/* base documents come from JSON, whose keys are strings: data[2]
-		 * finds the key "2" (as OPA) */
-		char t[24];
-		snprintf(t, sizeof(t), "%lld", (long long)ik);
-		b = val_object_get_cstr(dk->base, t);
-	}
+	struct val *b = dk->base ? base_child(dk->base, key) : NULL;
 	if (c && !c->has_func)
 		return ev_data(ev, c, b, dk->o, dk->i + 1);
 	if (c && c->has_func)
@@ -589,7 +604,7 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 		return ev_data(ev, NULL, b, dk->o, dk->i + 1);
 	if (!b)
 		return 0;
-	return apply_ops(ev, b, dk->o, dk->i + 1);
+	return apply_ops_base(ev, b, dk->o, dk->i + 1);
 }
 
 /* Path of the ref walked so far, for `with data.x` overrides. */
@@ -652,6 +667,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 		}
 	}
 	struct val *v = NULL;
+	bool from_base = false;
 	bool whole = !n || n->rules || n->dflt || i == o->n || !evaluable(ev, o->ops[i]);
 	if (!whole && deeper) {
 		/* an override lives below: descend only if the key is constant */
@@ -673,6 +689,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 		}
 	} else if (base) {
 		v = vref(base);
+		from_base = true;
 	}
 	if (deeper && path) {
 		struct val *pv = patch_deeper(ev, path, v);
@@ -682,7 +699,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 	vunref(path);
 	if (!v)
 		return 0;
-	rc = apply_ops(ev, v, o, i);
+	rc = from_base ? apply_ops_base(ev, v, o, i) : apply_ops(ev, v, o, i);
 	vunref(v);
 	return rc;
 }
@@ -700,15 +717,15 @@ static int head_cont(struct ev *ev, struct val *v, void *arg)
 static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 {
 	struct term *h = t->items[0];
-	struct ops_st o = { t->items + 1, t->n - 1, k, arg };
+	struct ops_st o = { t->items + 1, t->n - 1, k, arg, false };
 	if (h->kind == T_VAR && h->name == ev->r->a_data) {
 		if (t->dnode && !ev->nwo) {
 			/* the constant prefix was resolved to a node (and its base
 			 * document) at compile time */
 			if (t->dbase) {
 				/* as data_key_cont without a node */
-				struct val *b = t->dnode->base ? ev_child(t->dnode->base, o.ops[t->dn]->v) : NULL;
-				return b ? apply_ops(ev, b, &o, t->dn + 1) : 0;
+				struct val *b = t->dnode->base ? base_child(t->dnode->base, o.ops[t->dn]->v) : NULL;
+				return b ? apply_ops_base(ev, b, &o, t->dn + 1) : 0;
 			}
 			return ev_data(ev, t->dnode, t->dnode->base, &o, t->dn);
 		}
@@ -929,7 +946,7 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		if (t->name == ev->r->a_input)
 			return ev->input ? k(ev, ev->input, arg) : 0;
 		if (t->name == ev->r->a_data) {
-			struct ops_st o = { NULL, 0, k, arg };
+			struct ops_st o = { NULL, 0, k, arg, false };
 			return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
 		}
 		struct bind *b = ev_lookup(ev, t->name);

@@ -462,6 +462,11 @@ static inline struct val *ev_child(struct val *c, struct val *k)
 	}
 }
 
+/* ev_child for base documents (data loaded as JSON). OPA reads them from
+ * its store by path, whose elements are strings, so data.x[2] finds the
+ * key "2" of an object. */
+struct val *base_child(struct val *c, struct val *k);
+
 typedef int (*cont_fn)(struct ev *ev, void *arg);
 typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 
