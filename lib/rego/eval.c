@@ -750,6 +750,7 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 struct call_st {
 	struct term *t;
 	struct val *vals[8];
+	unsigned char order[8]; /* argument evaluated at step i */
 	size_t nin, i;
 	struct term *out_term;
 	vcont_fn k;
@@ -792,9 +793,9 @@ static int call_arg(struct ev *ev, struct val *v, void *arg)
 {
 	struct call_st *c = arg;
 	size_t i = c->i;
-	c->vals[i] = v;
+	c->vals[c->order[i]] = v;
 	c->i = i + 1;
-	int rc = c->i == c->nin ? call_invoke(ev, c) : ev_term(ev, c->t->items[c->i], call_arg, c);
+	int rc = c->i == c->nin ? call_invoke(ev, c) : ev_term(ev, c->t->items[c->order[c->i]], call_arg, c);
 	c->i = i;
 	return rc;
 }
@@ -840,7 +841,19 @@ static int ev_call(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "too many arguments");
 	if (c.nin == 0)
 		return call_invoke(ev, &c);
-	return ev_term(ev, t->items[0], call_arg, &c);
+	/* An unbound variable argument is evaluated after the others, which
+	 * may bind it: `x == input.xs[x]` enumerates x through the ref (OPA
+	 * treats variables in ref operands as outputs). */
+	size_t no = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c.nin; i++) {
+			struct term *a = t->items[i];
+			struct bind *b = a->kind == T_VAR && !ev_is_root(ev, a->name) ? ev_lookup(ev, a->name) : NULL;
+			bool late = a->kind == T_VAR && !ev_is_root(ev, a->name) && (!b || !b->v);
+			if (late == (pass == 1))
+				c.order[no++] = (unsigned char)i;
+		}
+	return ev_term(ev, t->items[c.order[0]], call_arg, &c);
 }
 
 int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
