@@ -129,6 +129,26 @@ static int each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg)
 
 static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
 
+/* The value of object key @t in a pattern or unification: OPA requires
+ * keys ground once plugged, so a bound variable is as good as a constant.
+ * 0 with *out set, 1 undefined, or an unsafe-variable error. */
+static int key_value(struct ev *ev, struct term *t, struct val **out)
+{
+	if (t->kind == T_VALUE) {
+		*out = vref(t->v);
+		return 0;
+	}
+	int rc = ev_term1(ev, t, out);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		return 1;
+	if (rc < 0)
+		return rc;
+	return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be ground", t->line);
+}
+
+
 struct match_items {
 	struct term **items;
 	struct val **vals;
@@ -202,12 +222,12 @@ static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *
 				return -ENOMEM;
 			}
 			for (size_t i = 0; i < n && rc == 0; i++) {
-				struct term *kt = t->items[2 * i];
-				if (kt->kind != T_VALUE) {
-					rc = ev_error(ev, -EINVAL, EC_UNSAFE, "object key in pattern must be constant");
+				struct val *kv;
+				rc = key_value(ev, t->items[2 * i], &kv);
+				if (rc != 0)
 					break;
-				}
-				struct val *x = val_object_get(v, kt->v);
+				struct val *x = val_object_get(v, kv);
+				vunref(kv);
 				if (!x) {
 					rc = 1;
 					break;
@@ -279,23 +299,28 @@ static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void 
 			return 0;
 		size_t n = a->n / 2;
 		struct term **pa = calloc(n ? n : 1, sizeof(*pa)), **pb = calloc(n ? n : 1, sizeof(*pb));
+		struct val **ka = calloc(2 * n + 1, sizeof(*ka));
 		int rc = 0;
-		if (!pa || !pb) {
+		if (!pa || !pb || !ka) {
 			free(pa);
 			free(pb);
+			free(ka);
 			return -ENOMEM;
 		}
+		struct val **kb = ka + n;
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			struct term *ka = a->items[2 * i];
+			rc = key_value(ev, a->items[2 * i], &ka[i]);
+			if (rc == 0)
+				rc = key_value(ev, b->items[2 * i], &kb[i]);
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
 			size_t j;
-			if (ka->kind != T_VALUE)
-				rc = 1;
-			for (j = 0; rc == 0 && j < n; j++)
-				if (b->items[2 * j]->kind == T_VALUE && val_equal(b->items[2 * j]->v, ka->v))
+			for (j = 0; j < n; j++)
+				if (val_equal(kb[j], ka[i]))
 					break;
-			if (rc == 0 && j == n)
-				rc = 2;
-			if (rc == 0) {
+			if (j == n)
+				rc = 1;
+			else {
 				pa[i] = a->items[2 * i + 1];
 				pb[i] = b->items[2 * j + 1];
 			}
@@ -303,9 +328,12 @@ static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void 
 		if (rc == 0) {
 			struct unify_items ui = { pa, pb, n, 0, k, arg };
 			rc = unify_items_next(ev, &ui);
-		} else {
-			rc = rc == 2 ? 0 : ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be constant", a->line);
+		} else if (rc == 1) {
+			rc = 0;
 		}
+		for (size_t i = 0; i < 2 * n; i++)
+			vunref(ka[i]);
+		free(ka);
 		free(pa);
 		free(pb);
 		return rc;
