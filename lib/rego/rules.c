@@ -241,8 +241,10 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 				if (c->has_func)
 					continue;
 				rc = rego_eval_node_value(ev, c, NULL, &cv);
-				if (rc < 0 || !cv)
+				if (rc < 0)
 					break;
+				if (!cv)
+					continue; /* an undefined key leaves the others */
 				struct val *old = val_object_get(s.coll, c->key);
 				if (!old) {
 					rc = val_object_put(s.coll, vref(c->key), cv);
