@@ -148,12 +148,14 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 }
 
 /* Merges two virtual documents produced for the same path by different
- * rules: objects key by key, sets by union; anything else must be equal. */
-static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **out, unsigned depth)
+ * rules: objects key by key, sets by union; anything else must be equal.
+ * At depth @leaf an object is some rule's value, which another rule may
+ * not extend (OPA: eval_conflict_error), so there it must be equal too. */
+static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **out, unsigned depth, size_t leaf)
 {
 	if (depth > REGO_MAX_CALL_DEPTH)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "documents nested too deeply");
-	if (a->kind == VAL_OBJECT && b->kind == VAL_OBJECT) {
+	if (a->kind == VAL_OBJECT && b->kind == VAL_OBJECT && depth != leaf) {
 		struct val *o = val_object_new(a->obj.n + b->obj.n);
 		int rc = o ? 0 : -ENOMEM;
 		for (size_t i = 0; i < a->obj.n && rc == 0; i++)
@@ -164,7 +166,7 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 				rc = val_object_put(o, vref(b->obj.keys[i]), vref(b->obj.vals[i]));
 				continue;
 			}
-			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1);
+			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1, leaf);
 			if (rc == 0)
 				rc = val_object_put(o, vref(b->obj.keys[i]), m);
 		}
@@ -234,7 +236,13 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 			return rc;
 		}
 		if (coll && s.coll->kind == VAL_OBJECT) {
-			/* rules at deeper static paths contribute to the same object */
+			/* rules at deeper static paths contribute to the same object;
+			 * the shallowest value of a ref-head rule here, counted from
+			 * a child's key, is a leaf no child may extend */
+			size_t rleaf = SIZE_MAX;
+			for (struct rule *r = n->rules; r; r = r->next_in_node)
+				if (r->kind != R_MULTI && r->npath > r->nstatic && r->npath - r->nstatic - 1 < rleaf)
+					rleaf = r->npath - r->nstatic - 1;
 			for (size_t i = 0; i < n->nkids && rc == 0; i++) {
 				struct node *c = n->kids[i];
 				struct val *cv = NULL;
@@ -251,7 +259,8 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 					continue;
 				}
 				struct val *m = NULL;
-				rc = merge_docs(ev, old, cv, &m, 0);
+				/* a child holding complete rules is itself a leaf */
+				rc = merge_docs(ev, old, cv, &m, 0, c->rules && !c->coll ? 0 : rleaf);
 				vunref(cv);
 				if (rc == 0)
 					rc = val_object_put(s.coll, vref(c->key), m);
