@@ -197,6 +197,31 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 	return 0;
 }
 
+/* A base document @a and the virtual one @b at the same path, merged as
+ * OPA's evaluator merges them when a whole package is read: objects key
+ * by key, and where one side is not an object the base document wins.
+ * Depth is bounded by the documents themselves (JSON and rule values). */
+static struct val *merge_base(struct val *a, struct val *b, unsigned depth)
+{
+	if (a->kind != VAL_OBJECT || b->kind != VAL_OBJECT || depth > REGO_MAX_CALL_DEPTH)
+		return vref(a);
+	struct val *o = val_object_new(a->obj.n + b->obj.n);
+	for (size_t i = 0; o && i < b->obj.n; i++) {
+		struct val *x = val_object_get(a, b->obj.keys[i]);
+		struct val *m = x ? merge_base(x, b->obj.vals[i], depth + 1) : vref(b->obj.vals[i]);
+		if (!m || val_object_put(o, vref(b->obj.keys[i]), m) < 0) {
+			vunref(o);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; o && i < a->obj.n; i++)
+		if (!val_object_get(o, a->obj.keys[i]) && val_object_put(o, vref(a->obj.keys[i]), vref(a->obj.vals[i])) < 0) {
+			vunref(o);
+			return NULL;
+		}
+	return o;
+}
+
 static int node_compute(struct ev *ev, struct node *n, struct val *base, struct val **out)
 {
 	int rc = 0;
@@ -295,6 +320,13 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		struct val *cv = NULL;
 		struct val *cb = base ? val_object_get(base, c->key) : NULL;
 		rc = rego_eval_node_value(ev, c, cb, &cv);
+		if (rc == 0 && cv && cb && (c->rules || c->dflt)) {
+			struct val *m = merge_base(cb, cv, 0);
+			vunref(cv);
+			cv = m;
+			if (!cv)
+				rc = -ENOMEM;
+		}
 		if (rc == 0 && cv)
 			rc = val_object_put(o, vref(c->key), cv);
 	}
