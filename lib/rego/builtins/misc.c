@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* walk, graph.reachable, semver, numbers.range_step, uuid builtins. */
+/* walk, graph.reachable, semver, numbers.range_step, uuid, opa.runtime builtins. */
 #include "../internal.h"
 
 #include <ctype.h>
@@ -439,6 +439,17 @@ static int bi_uuid_parse(struct ev *ev, struct val **args, struct val **out)
 	return 0;
 }
 
+/* OPA reports its environment variables and configuration here when run
+ * as a server; a policy judging containers has no business reading arca's
+ * environment, so it gets what OPA gives without a runtime: {}. */
+static int bi_opa_runtime(struct ev *ev, struct val **args, struct val **out)
+{
+	(void)ev;
+	(void)args;
+	*out = val_object_new(0);
+	return *out ? 0 : -ENOMEM;
+}
+
 const struct builtin_decl rego_builtins_misc[] = {
 	{ "walk", 1, bi_walk, "every [path, value] pair (relation)" },
 	{ "graph.reachable", 2, bi_reachable, "nodes reachable from the initial set" },
@@ -449,5 +460,6 @@ const struct builtin_decl rego_builtins_misc[] = {
 	{ "uuid.rfc4122", 1, bi_uuid_rfc4122, "random version 4 UUID" },
 	{ "uuid.parse", 1, bi_uuid_parse, "UUID fields" },
 	{ "rand.intn", 2, bi_rand_intn, "random integer in [0, n), stable per query and arguments" },
+	{ "opa.runtime", 0, bi_opa_runtime, "runtime information: none is exposed (empty object)" },
 	{ NULL, 0, NULL, NULL },
 };
