@@ -20,6 +20,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_uri,
 	rego_builtins_aws,
 	rego_builtins_jsonschema,
+	rego_builtins_http,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
