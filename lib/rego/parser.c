@@ -1104,8 +1104,18 @@ static struct body *parse_rule_body(struct parser *p, bool *had)
 		adv(p);
 		*had = true;
 		if (cur(p)->kind == TK_LBRACE) {
-			/* could also be an object/set literal expression: treat braces as body */
-			return parse_body_braces(p);
+			/* braces are a body, unless they only parse as a term:
+			 * `if {x: 1 | ...}` is one object comprehension (OPA
+			 * backtracks the same way) */
+			size_t at = p->i;
+			unsigned depth = p->depth;
+			struct body *b = parse_body_braces(p);
+			if (p->rc != -EBADMSG)
+				return b;
+			p->rc = 0;
+			err_clear(p->e);
+			p->i = at;
+			p->depth = depth;
 		}
 		struct plist ex = { 0 };
 		pl_push(p, &ex, parse_expr_top(p));
