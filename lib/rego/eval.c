@@ -897,13 +897,26 @@ int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct b
 				*out = vref(x->v);
 				return 0;
 			}
-			/* replacement function: dispatch without this override */
+			/* replacement function: OPA calls it with no function
+			 * replaced at all (a mock never calls another mock); the
+			 * hidden overrides are marked 3 and restored after */
 			struct wover saved = *x;
-			x->kind = 3;
+			size_t nhide = ev->nwo; /* overrides pushed inside are popped inside */
+			bool *hid = calloc(nhide, sizeof(*hid));
+			if (!hid)
+				return -ENOMEM;
+			for (size_t j = 0; j < nhide; j++)
+				if (ev->wo[j].kind == 2) {
+					ev->wo[j].kind = 3;
+					hid[j] = true;
+				}
 			struct node *rfn = saved.fterm ? saved.fterm->fnode : NULL;
 			int rc = ev_dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
 					  rfn, NULL, args, n, out, line, found);
-			x->kind = 2;
+			for (size_t j = 0; j < nhide; j++)
+				if (hid[j])
+					ev->wo[j].kind = 2;
+			free(hid);
 			return rc;
 		}
 	}
