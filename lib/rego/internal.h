@@ -47,6 +47,12 @@ struct lexer {
 /* Scans all tokens of @src; -EBADMSG with a located message on bad input. */
 int rego_lex(const char *name, const char *src, size_t len, struct tok **out, size_t *n, struct arca_err *e);
 void rego_toks_free(struct tok *t, size_t n);
+/* Index just past the string, raw string or template starting at s[i]
+ * ('"', '`', or '$' before either), or SIZE_MAX when it is unterminated. */
+size_t rego_skip_literal(const char *s, size_t n, size_t i, unsigned depth);
+/* s[i] is the '{' opening a template expression: index just past its
+ * matching '}', or SIZE_MAX. Nested strings and templates are skipped. */
+size_t rego_skip_template_expr(const char *s, size_t n, size_t i, unsigned depth);
 
 /* -------------------------------------------------------------------- AST */
 

@@ -967,6 +967,41 @@ static struct body *empty_body(struct parser *p)
 }
 
 /* Template string: split "text {expr} text" into constant and term parts. */
+/* One {expression} of a template. With `with` modifiers it becomes
+ * [x | x = term with ...][0]: the value under the modifiers, undefined
+ * (rendered "<undefined>") when the expression is. */
+static struct term *template_expr(struct parser *p)
+{
+	struct expr *x = parse_expr_top(p);
+	if (!x || p->rc < 0)
+		return NULL;
+	if (x->kind != E_TERM || x->negated) {
+		perr(p, "template expression must be a term");
+		return NULL;
+	}
+	if (!x->nwith)
+		return x->a;
+	struct term *v = mk_var(p, "_", 1), *comp = mk(p, T_ACOMP), *ref = mk(p, T_REF);
+	struct term *zero = mk_val(p, val_int(0));
+	struct term **ci = rego_alloc(p->r, sizeof(*ci)), **ri = rego_alloc(p->r, 2 * sizeof(*ri));
+	if (!v || !comp || !ref || !zero || !ci || !ri) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	x->kind = E_UNIFY;
+	x->b = x->a;
+	x->a = v;
+	ci[0] = v;
+	comp->items = ci;
+	comp->n = 1;
+	comp->body = one_body(p, x);
+	ri[0] = comp;
+	ri[1] = zero;
+	ref->items = ri;
+	ref->n = 2;
+	return p->rc < 0 ? NULL : ref;
+}
+
 static struct term *parse_template(struct parser *p, struct tok *tk)
 {
 	struct plist parts = { 0 };
@@ -1013,28 +1048,12 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			continue;
 		}
 		if (c == '{') {
-			size_t depth = 1, j = i + 1;
-			bool instr = false;
-			while (j < n && depth) {
-				if (instr) {
-					if (s[j] == '\\')
-						j++;
-					else if (s[j] == '"')
-						instr = false;
-				} else if (s[j] == '"') {
-					instr = true;
-				} else if (s[j] == '{') {
-					depth++;
-				} else if (s[j] == '}') {
-					depth--;
-				}
-				if (depth)
-					j++;
-			}
-			if (depth) {
+			size_t j = rego_skip_template_expr(s, n, i, 0);
+			if (j == SIZE_MAX) {
 				perr(p, "unterminated template expression");
 				break;
 			}
+			j--; /* at the closing brace */
 			pl_push(p, &parts, mk_str(p, lit.p, lit.len));
 			buf_reset(&lit);
 			/* parse the inner expression text on its own */
@@ -1052,7 +1071,7 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			}
 			struct parser sub = { .r = p->r, .name = p->name, .t = tt, .n = tn, .v0 = p->v0,
 					      .depth = p->depth, .e = p->e, .kw_and = p->kw_and, .kw_or = p->kw_or };
-			struct term *x = parse_term(&sub);
+			struct term *x = template_expr(&sub);
 			if (sub.rc == 0 && sub.t[sub.i].kind != TK_EOF)
 				perr(&sub, "unexpected token in template expression");
 			rego_toks_free(tt, tn);
