@@ -835,10 +835,47 @@ static void share_guards(struct node *n)
 		share_guards(n->kids[i]);
 }
 
+/* A template among a function's arguments is no pattern: OPA compares it
+ * with the argument once the body has bound its variables, as if
+ * `f(a) if { ...; a = $"..." }` had been written. */
+static int template_args(struct rego *r, struct rule *x)
+{
+	for (size_t i = 0; i < x->nargs; i++) {
+		struct term *t = x->args[i];
+		if (t->kind != T_TEMPLATE)
+			continue;
+		char name[32];
+		int len = snprintf(name, sizeof(name), "$_%u", r->wild++);
+		struct term *v = rego_alloc(r, sizeof(*v));
+		struct expr *e = rego_alloc(r, sizeof(*e));
+		struct body *b = rego_alloc(r, sizeof(*b));
+		struct expr **es = b ? rego_alloc(r, (x->body->n + 1) * sizeof(*es)) : NULL;
+		const char *nm = rego_intern(r, name, (size_t)len);
+		if (!v || !e || !b || !es || !nm)
+			return -ENOMEM;
+		v->kind = T_VAR;
+		v->line = t->line;
+		v->name = nm;
+		e->kind = E_UNIFY;
+		e->line = t->line;
+		e->a = v;
+		e->b = t;
+		memcpy(es, x->body->e, x->body->n * sizeof(*es));
+		es[x->body->n] = e;
+		b->e = es;
+		b->n = x->body->n + 1;
+		x->body = b;
+		x->args[i] = v;
+	}
+	return 0;
+}
+
 static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
 {
 	struct scope s = { .r = r, .m = m };
 	for (struct rule *x = ru; x; x = x->els) {
+		if (x->kind == R_FUNC && (s.rc = template_args(r, x)) < 0)
+			break;
 		s.nlocals = 0;
 		for (size_t i = 0; i < x->nargs; i++)
 			pattern_locals(&s, x->args[i]);
