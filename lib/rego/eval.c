@@ -626,8 +626,15 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 	struct val *b = dk->base ? base_child(dk->base, key) : NULL;
 	if (c && !c->has_func)
 		return ev_data(ev, c, b, dk->o, dk->i + 1);
-	if (c && c->has_func)
-		return 0;
+	if (c && c->has_func) {
+		struct val *fv = NULL;
+		int rc = rego_func0_value(ev, c, &fv);
+		if (rc < 0 || !fv)
+			return rc;
+		rc = apply_ops(ev, fv, dk->o, dk->i + 1);
+		vunref(fv);
+		return rc;
+	}
 	if (ev->nwo && key->kind == VAL_STRING)
 		return ev_data(ev, NULL, b, dk->o, dk->i + 1);
 	if (!b)

@@ -541,6 +541,10 @@ static inline void guard_cache_release(struct guard_cache *gc)
 int64_t ev_now_ns(struct ev *ev);
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg);
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out);
+/* The value of a function declared without arguments (`f() := 1`), which
+ * OPA treats as a plain rule; *out NULL when @fn takes arguments or is
+ * undefined. */
+int rego_func0_value(struct ev *ev, struct node *fn, struct val **out);
 struct node *rego_find_func(struct rego *r, const char *fullname);
 int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out);
 /* The memo entry of a node computed as undefined (see rules.c). */

@@ -315,9 +315,14 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		return -ENOMEM;
 	for (size_t i = 0; i < n->nkids && rc == 0; i++) {
 		struct node *c = n->kids[i];
-		if (c->has_func)
-			continue;
 		struct val *cv = NULL;
+		if (c->has_func) {
+			/* `f() := 1` has no arguments: OPA sees a plain rule */
+			rc = rego_func0_value(ev, c, &cv);
+			if (rc == 0 && cv)
+				rc = val_object_put(o, vref(c->key), cv);
+			continue;
+		}
 		struct val *cb = base ? val_object_get(base, c->key) : NULL;
 		rc = rego_eval_node_value(ev, c, cb, &cv);
 		if (rc == 0 && cv && cb && (c->rules || c->dflt)) {
@@ -405,6 +410,15 @@ static int match_arg(struct ev *ev, void *arg)
 	int rc = ev_match_pub(ev, f->r->args[i], f->args[i], match_arg, f);
 	f->i = i;
 	return rc;
+}
+
+int rego_func0_value(struct ev *ev, struct node *fn, struct val **out)
+{
+	*out = NULL;
+	struct rule *x = fn->rules ? fn->rules : fn->dflt;
+	if (!x || x->nargs != 0)
+		return 0;
+	return ev_call_func(ev, fn, NULL, 0, out);
 }
 
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out)
