@@ -287,6 +287,7 @@ static struct term *parse_call_args(struct parser *p, struct term *fn)
 static struct term *parse_template(struct parser *p, struct tok *tk);
 static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll);
 static struct term *parse_rel(struct parser *p, bool allow_or);
+static struct term *parse_kv_in(struct parser *p, struct term *k);
 
 static int const_value(struct term *t, struct val **out);
 
@@ -355,10 +356,8 @@ static struct term *parse_primary(struct parser *p)
 		res = parse_term(p);
 		if (p->rc == 0 && res && cur(p)->kind == TK_COMMA) {
 			adv(p);
-			struct term *t2 = parse_term(p);
-			if (p->rc == 0 && t2 && t2->kind == T_CALL && strcmp(t2->name, "internal.member_2") == 0)
-				res = mk_member3(p, res, t2->items[0], t2->items[1]);
-			else
+			res = parse_kv_in(p, res);
+			if (p->rc == 0 && !res)
 				perr(p, "expected 'in' after ','");
 		}
 		if (cur(p)->kind != TK_RPAREN) {
@@ -628,6 +627,25 @@ static struct term *parse_in(struct parser *p, bool allow_or)
 static struct term *parse_term(struct parser *p) { return parse_in(p, true); }
 static struct term *parse_term_noor(struct parser *p) { return parse_in(p, false); }
 
+/* After "k," has been read: "v in coll", where `in` takes the operands
+ * next to it, so "k, v in c in d" is ((k, v in c) in d) as in OPA. NULL
+ * without an error when no `in` follows v (the caller backtracks). */
+static struct term *parse_kv_in(struct parser *p, struct term *k)
+{
+	struct term *v = parse_rel(p, true);
+	if (p->rc < 0 || !v || !in_kw(p))
+		return NULL;
+	adv(p);
+	struct term *c = parse_rel(p, true);
+	struct term *l = c ? mk_member3(p, k, v, c) : NULL;
+	while (p->rc == 0 && l && in_kw(p)) {
+		adv(p);
+		struct term *r = parse_rel(p, true);
+		l = r ? mk_call(p, "internal.member_2", l, r) : NULL;
+	}
+	return p->rc < 0 ? NULL : l;
+}
+
 /* "k, v in coll" used as a term (outside some/every). */
 static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll)
 {
@@ -738,11 +756,13 @@ static struct expr *parse_literal(struct parser *p)
 			/* "k, v in xs" as an expression */
 			size_t save = p->i;
 			adv(p);
-			struct term *t = parse_term(p);
-			if (p->rc == 0 && t && t->kind == T_CALL && strcmp(t->name, "internal.member_2") == 0) {
+			struct term *t = parse_kv_in(p, l);
+			if (p->rc < 0)
+				return NULL;
+			if (t) {
 				x = mk_expr(p, E_TERM);
 				if (x)
-					x->a = mk_member3(p, l, t->items[0], t->items[1]);
+					x->a = t;
 				goto with;
 			}
 			p->i = save;
@@ -755,6 +775,18 @@ static struct expr *parse_literal(struct parser *p)
 			x->line = l->line;
 			x->a = l;
 			x->b = parse_term(p);
+			if (p->rc == 0 && x->b && cur(p)->kind == TK_COMMA && !cur(p)->nlb) {
+				/* x := k, v in coll */
+				size_t save = p->i;
+				adv(p);
+				struct term *t = parse_kv_in(p, x->b);
+				if (p->rc < 0)
+					return NULL;
+				if (t)
+					x->b = t;
+				else
+					p->i = save;
+			}
 		} else {
 			x = mk_expr(p, E_TERM);
 			if (!x)
