@@ -1244,8 +1244,9 @@ static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
 	} else if (cur(p)->kind == TK_ASSIGN || cur(p)->kind == TK_UNIFY) {
 		adv(p);
 		r->value = parse_term(p);
-	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && !r->is_default) {
-		/* v0: p[x] { ... } is a partial set */
+	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && !r->is_default && !is_kw(p, "if")) {
+		/* v0: p[x] { ... } is a partial set; with `if` (future.keywords)
+		 * OPA reads p[x] if ... as p[x] := true if ... */
 		r->kind = R_MULTI;
 		r->key = r->path[1];
 		r->npath = 1;
