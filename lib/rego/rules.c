@@ -25,8 +25,10 @@ static int rsol_value(struct ev *ev, struct val *v, void *arg)
 	struct rsol *s = arg;
 	s->any = true;
 	if (s->value) {
-		if (!val_equal(s->value, v))
+		if (!val_equal(s->value, v)) {
+			ev->line = s->r->line; /* OPA locates the conflict at the rule */
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "%s", s->conflict);
+		}
 		return 0;
 	}
 	s->value = vref(v);
