@@ -135,6 +135,11 @@ static int bi_object_union_n(struct ev *ev, struct val **args, struct val **out)
 	return ret(out, acc);
 }
 
+static int cmp_valp(const void *a, const void *b)
+{
+	return val_compare(*(struct val *const *)a, *(struct val *const *)b);
+}
+
 static bool subset(const struct val *sup, const struct val *sub)
 {
 	if (sup->kind == VAL_OBJECT && sub->kind == VAL_OBJECT) {
@@ -156,6 +161,20 @@ static bool subset(const struct val *sup, const struct val *sub)
 			if (!val_set_contains(sup, sub->arr.items[i]))
 				return false;
 		return true;
+	}
+	if (sup->kind == VAL_ARRAY && sub->kind == VAL_SET) {
+		/* every element of the set somewhere in the array: searched in
+		 * a sorted copy, so a large array costs n log n, not n * m */
+		struct val **v = malloc((sup->arr.n ? sup->arr.n : 1) * sizeof(*v));
+		if (!v)
+			return false;
+		memcpy(v, sup->arr.items, sup->arr.n * sizeof(*v));
+		qsort(v, sup->arr.n, sizeof(*v), cmp_valp);
+		bool all = true;
+		for (size_t i = 0; i < sub->arr.n && all; i++)
+			all = bsearch(&sub->arr.items[i], v, sup->arr.n, sizeof(*v), cmp_valp) != NULL;
+		free(v);
+		return all;
 	}
 	if (sup->kind == VAL_ARRAY && sub->kind == VAL_ARRAY) {
 		/* contiguous sub-slice */
