@@ -728,6 +728,28 @@ static struct val *patch_apply(struct val *doc, struct val *path, size_t i, stru
 			val_set_add(st, val_ref(v));
 		return st;
 	}
+	if (doc->kind == VAL_SET) {
+		/* a set element is named by itself; patching inside it replaces it */
+		if (!val_set_contains(doc, seg))
+			return NULL;
+		struct val *nc = patch_apply(seg, path, i + 1, v, mode);
+		struct val *st = nc ? val_set_new(doc->arr.n) : NULL;
+		if (!st) {
+			val_unref(nc);
+			return NULL;
+		}
+		int rc = 0;
+		for (size_t k = 0; rc == 0 && k < doc->arr.n; k++)
+			if (!val_equal(doc->arr.items[k], seg))
+				rc = val_set_add(st, val_ref(doc->arr.items[k]));
+		if (rc < 0 || val_set_add(st, nc) < 0) { /* val_set_add owns nc */
+			if (rc < 0)
+				val_unref(nc);
+			val_unref(st);
+			return NULL;
+		}
+		return st;
+	}
 	return NULL;
 }
 
