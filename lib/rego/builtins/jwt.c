@@ -256,6 +256,10 @@ static int load_keys(struct ev *ev, const char *fn, const struct val *key, EVP_P
 		return 0;
 	}
 	if (strstr(s, "-----BEGIN")) {
+		/* OPA decodes the block and knows two types: any other block
+		 * (-----BEGIN CERT-----, a private key) names no key */
+		if (!strstr(s, "-----BEGIN PUBLIC KEY-----"))
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: failed to extract a Key from the PEM certificate", fn);
 		BIO *bio = BIO_new_mem_buf(s, (int)key->str.len);
 		keys[0] = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
 		BIO_free(bio);
