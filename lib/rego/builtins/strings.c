@@ -29,7 +29,7 @@ static const char *memfind(const char *h, size_t hn, const char *n, size_t nn)
 {
 	if (nn == 0)
 		return h;
-	if (nn > hn)
+	if (nn > hn || !n) /* !n: never, but GCC's -O3 + sanitizers cannot tell */
 		return NULL;
 	return memmem(h, hn, n, nn);
 }
