@@ -426,7 +426,7 @@ static inline __attribute__((always_inline)) int expr_fast(struct ev *ev, struct
 			*done = true;
 			if (rc < 0)
 				return rc;
-			holds = holds && rc == 1;
+			holds = rc == 1 && holds; /* cmp1 sets holds only with 1 */
 		} else {
 			rc = ev_term1(ev, x->a, &v);
 			if (rc == EV_GENERAL)

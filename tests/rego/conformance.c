@@ -124,7 +124,7 @@ static struct val *row_norm(struct val *row, bool sortb)
 	buf_release(&b);
 	for (size_t i = 0; v && sortb && v->kind == VAL_OBJECT && i < v->obj.n; i++) {
 		struct val *a = v->obj.vals[i];
-		if (a->kind == VAL_ARRAY)
+		if (a->kind == VAL_ARRAY && a->arr.n > 1)
 			qsort(a->arr.items, a->arr.n, sizeof(struct val *), cmpval);
 	}
 	return v;
