@@ -554,6 +554,63 @@ static int bi_glob_quote_meta(struct ev *ev, struct val **args, struct val **out
 	return *out ? 0 : -ENOMEM;
 }
 
+/* regex.template_match(template, value, start, end): the template is
+ * literal text with regular expressions between the delimiters (gorilla
+ * mux style, as OPA): "urn:foo:{.*}" matches the whole value when
+ * ^urn:foo:(.*)$ does. */
+static int bi_regex_template_match(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char fn[] = "regex.template_match";
+	int rc = 0;
+	for (int i = 0; i < 4 && rc == 0; i++)
+		rc = need_str(ev, fn, i + 1, args[i]);
+	if (rc)
+		return rc;
+	if (args[2]->str.len != 1 || args[3]->str.len != 1)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: delimiters must be single characters", fn);
+	char open = args[2]->str.s[0], close = args[3]->str.s[0];
+	const char *t = A0->str.s;
+	size_t n = A0->str.len, lit = 0;
+	struct buf b = BUF_INIT;
+	buf_addch(&b, '^');
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] != open)
+			continue;
+		/* the expression runs to the matching close delimiter */
+		size_t level = 1, j = i + 1;
+		for (; j < n && level; j++)
+			level += t[j] == open ? 1 : t[j] == close ? (size_t)-1 : 0;
+		if (level) {
+			buf_release(&b);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unbalanced braces in %s", fn, t);
+		}
+		re_quote(&b, t + lit, i - lit);
+		buf_addch(&b, '(');
+		buf_add(&b, t + i + 1, j - i - 2);
+		buf_addch(&b, ')');
+		lit = j;
+		i = j - 1;
+	}
+	re_quote(&b, t + lit, n - lit);
+	buf_addch(&b, '$');
+	if (buf_error(&b)) {
+		buf_release(&b);
+		return -ENOMEM;
+	}
+	struct val *pat = val_string(b.p, b.len);
+	buf_release(&b);
+	if (!pat)
+		return -ENOMEM;
+	struct rego_re *re = NULL;
+	rc = compile_raw(ev, fn, pat, &re);
+	val_unref(pat);
+	if (rc < 0)
+		return rc;
+	*out = val_bool(rego_re_match(re, A1->str.s, A1->str.len) == 1);
+	rego_re_free(re);
+	return 0;
+}
+
 const struct builtin_decl rego_builtins_regex[] = {
 	{ "regex.match", 2, bi_regex_match, "pattern matches anywhere in value" },
 	{ "regex.is_valid", 1, bi_regex_is_valid, "pattern compiles" },
@@ -564,5 +621,6 @@ const struct builtin_decl rego_builtins_regex[] = {
 	{ "re_match", 2, bi_regex_match, "deprecated alias of regex.match" },
 	{ "glob.match", 3, bi_glob_match, "glob match with delimiters" },
 	{ "glob.quote_meta", 1, bi_glob_quote_meta, "escape glob metacharacters" },
+	{ "regex.template_match", 4, bi_regex_template_match, "template of literal text and delimited expressions matches" },
 	{ NULL, 0, NULL, NULL },
 };
