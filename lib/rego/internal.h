@@ -613,6 +613,7 @@ extern const struct builtin_decl rego_builtins_uri[];
 extern const struct builtin_decl rego_builtins_aws[];
 extern const struct builtin_decl rego_builtins_jsonschema[];
 extern const struct builtin_decl rego_builtins_http[];
+extern const struct builtin_decl rego_builtins_globs[];
 
 /* Bytes of the rune at @s (@n > 0 bytes left), decoding as Go does: an
  * invalid or truncated sequence counts as one byte (one U+FFFD rune), so

@@ -21,6 +21,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_aws,
 	rego_builtins_jsonschema,
 	rego_builtins_http,
+	rego_builtins_globs,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
