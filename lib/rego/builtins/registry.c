@@ -22,6 +22,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_jsonschema,
 	rego_builtins_http,
 	rego_builtins_globs,
+	rego_builtins_template,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
