@@ -154,20 +154,31 @@ static int need_str(struct ev *ev, const char *fn, int pos, struct val *v)
 	return v->kind == VAL_STRING ? 0 : bi_type_err(ev, fn, pos, "string", v);
 }
 
-static int bi_regex_match(struct ev *ev, struct val **args, struct val **out)
+static int regex_match(struct ev *ev, const char *fn, struct val **args, struct val **out)
 {
-	int rc = need_str(ev, "regex.match", 1, A0);
+	int rc = need_str(ev, fn, 1, A0);
 	if (!rc)
-		rc = need_str(ev, "regex.match", 2, A1);
+		rc = need_str(ev, fn, 2, A1);
 	if (rc)
 		return rc;
 	struct re_handle h;
-	rc = compile_cached(ev, "regex.match", A0, &h);
+	rc = compile_cached(ev, fn, A0, &h);
 	if (rc < 0)
 		return rc;
 	*out = val_bool(rego_re_match(h.re, A1->str.s, A1->str.len) == 1);
 	handle_release(&h);
 	return 0;
+}
+
+static int bi_regex_match(struct ev *ev, struct val **args, struct val **out)
+{
+	return regex_match(ev, "regex.match", args, out);
+}
+
+/* the deprecated alias names itself in its errors */
+static int bi_re_match(struct ev *ev, struct val **args, struct val **out)
+{
+	return regex_match(ev, "re_match", args, out);
 }
 
 static int bi_regex_is_valid(struct ev *ev, struct val **args, struct val **out)
@@ -618,7 +629,7 @@ const struct builtin_decl rego_builtins_regex[] = {
 	{ "regex.find_all_string_submatch_n", 3, bi_regex_find_all_sub, "up to n matches with groups" },
 	{ "regex.split", 2, bi_regex_split, "split around matches" },
 	{ "regex.replace", 3, bi_regex_replace, "replace all matches ($1 expansion)" },
-	{ "re_match", 2, bi_regex_match, "deprecated alias of regex.match" },
+	{ "re_match", 2, bi_re_match, "deprecated alias of regex.match" },
 	{ "glob.match", 3, bi_glob_match, "glob match with delimiters" },
 	{ "glob.quote_meta", 1, bi_glob_quote_meta, "escape glob metacharacters" },
 	{ "regex.template_match", 4, bi_regex_template_match, "template of literal text and delimited expressions matches" },
