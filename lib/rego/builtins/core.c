@@ -570,6 +570,7 @@ static int anyall(struct ev *ev, const char *fn, struct val **args, struct val *
 	*out = val_bool(r);
 	return 0;
 }
+static int bi_set_diff(struct ev *ev, struct val **args, struct val **out) { return set_op(ev, "set_diff", args, out, 2); }
 static int bi_any(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "any", args, out, false); }
 static int bi_all(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "all", args, out, true); }
 
@@ -625,6 +626,7 @@ CAST_SAME(object, VAL_OBJECT, "object")
 const struct builtin_decl rego_builtins_core[] = {
 	{ "any", 1, bi_any, "deprecated: some element is true" },
 	{ "all", 1, bi_all, "deprecated: every element is true" },
+	{ "set_diff", 2, bi_set_diff, "deprecated: set difference (a - b)" },
 	{ "cast_array", 1, bi_cast_array, "deprecated: set or array to array" },
 	{ "cast_set", 1, bi_cast_set, "deprecated: array or set to set" },
 	{ "cast_string", 1, bi_cast_string, "deprecated: identity on strings" },
