@@ -23,6 +23,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_http,
 	rego_builtins_globs,
 	rego_builtins_template,
+	rego_builtins_yaml,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
