@@ -161,6 +161,7 @@ struct rule {
 	 * then looked up once per evaluation of the node. */
 	struct term *guard;
 	struct val *gval;
+	struct val *annot; /* METADATA annotations (with "scope"), or NULL */
 };
 
 struct import {
@@ -176,7 +177,17 @@ struct module {
 	struct rule **rules;
 	size_t nrules;
 	bool v0;
+	struct val *annot; /* METADATA before the package clause, or NULL */
 };
+
+/* annotations.c: reads the METADATA comment blocks of @src and attaches
+ * them to the package or rule that follows each (annotations with their
+ * "scope" set). -EBADMSG with a located message when a block is not a
+ * YAML object. */
+int rego_annotations_attach(struct rego *r, struct module *m, const char *src, size_t len, struct arca_err *e);
+/* yaml.c: the first YAML document of s[0..n): 0 with *out, -EBADMSG with
+ * Go's message in @msg, -ENOMEM. */
+int rego_yaml_parse(const char *s, size_t n, struct val **out, char *msg, size_t msglen);
 
 /* Parses one module. -EBADMSG with "name:line: message" on syntax errors. */
 int rego_parse_module(struct rego *r, const char *name, const char *src, size_t len, bool v0,
@@ -299,6 +310,7 @@ struct ev {
 	int64_t now_ns;     /* read through ev_now_ns() */
 	bool now_set;
 	struct module *mod; /* module of the rule being evaluated */
+	struct rule *rule;  /* the rule being evaluated (rego.metadata.*) */
 	const char *ecode; /* OPA code of the error in err */
 	int line;          /* line of the expression being evaluated */
 	struct val *bcache; /* per-query builtin results (uuid.rfc4122, rand.intn) */
@@ -616,6 +628,7 @@ extern const struct builtin_decl rego_builtins_http[];
 extern const struct builtin_decl rego_builtins_globs[];
 extern const struct builtin_decl rego_builtins_template[];
 extern const struct builtin_decl rego_builtins_yaml[];
+extern const struct builtin_decl rego_builtins_metadata[];
 
 /* Bytes of the rune at @s (@n > 0 bytes left), decoding as Go does: an
  * invalid or truncated sequence counts as one byte (one U+FFFD rune), so

@@ -1439,6 +1439,8 @@ int rego_parse_module(struct rego *r, const char *name, const char *src, size_t 
 				m->imports[i] = *iv[i];
 	}
 	if (p.rc == 0)
+		p.rc = rego_annotations_attach(r, m, src, len, e);
+	if (p.rc == 0)
 		*out = m;
 out:
 	free(rules.v);

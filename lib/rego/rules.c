@@ -122,6 +122,7 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 {
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
+	struct rule *rule = ev->rule;
 	int rc = 0;
 	if (++ev->depth > REGO_MAX_CALL_DEPTH) {
 		ev->depth--;
@@ -130,6 +131,7 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 	for (struct rule *x = r; x; x = x->els) {
 		ev->frame = ev->ntrail;
 		ev->mod = x->mod;
+		ev->rule = x;
 		s->r = x;
 		s->any = false;
 		rc = x->guard ? ev_rule_guard(ev, x, gc) : 2;
@@ -145,6 +147,7 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 	s->r = r;
 	ev->frame = frame;
 	ev->mod = mod;
+	ev->rule = rule;
 	ev->depth--;
 	return rc < 0 ? rc : 0;
 }
@@ -444,12 +447,14 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	}
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
+	struct rule *rule = ev->rule;
 	for (struct rule *r0 = fn->rules; r0 && rc == 0; r0 = r0->next_in_node) {
 		for (struct rule *x = r0; x; x = x->els) {
 			if (x->nargs != n)
 				continue;
 			ev->frame = ev->ntrail;
 			ev->mod = x->mod;
+			ev->rule = x;
 			f.r = x;
 			f.rs.r = x;
 			f.rs.any = false;
@@ -470,6 +475,7 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	}
 	ev->frame = frame;
 	ev->mod = mod;
+	ev->rule = rule;
 	ev->depth--;
 	if (rc < 0) {
 		vunref(f.rs.value);

@@ -24,6 +24,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_globs,
 	rego_builtins_template,
 	rego_builtins_yaml,
+	rego_builtins_metadata,
 };
 
 const struct builtin_decl *builtin_find(const char *name)

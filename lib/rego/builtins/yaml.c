@@ -134,13 +134,13 @@ static struct val *node_val(struct yconv *c, yaml_node_t *n, unsigned depth)
 
 /* Parses the first document of @s: 0 with *out (null for an empty
  * stream), -EBADMSG with Go's message in @msg, or -ENOMEM. */
-static int yaml_parse(const struct val *s, struct val **out, char *msg, size_t msglen)
+int rego_yaml_parse(const char *s, size_t n, struct val **out, char *msg, size_t msglen)
 {
 	yaml_parser_t p;
 	yaml_document_t d;
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)s->str.s, s->str.len);
+	yaml_parser_set_input_string(&p, (const unsigned char *)s, n);
 	int rc = 0;
 	if (!yaml_parser_load(&p, &d)) {
 		/* the line as Go's YAML library reports it (from the same
@@ -171,7 +171,7 @@ static int bi_yaml_unmarshal(struct ev *ev, struct val **args, struct val **out)
 	if (A0->kind != VAL_STRING)
 		return bi_type_err(ev, "yaml.unmarshal", 1, "string", A0);
 	char msg[256];
-	int rc = yaml_parse(A0, out, msg, sizeof(msg));
+	int rc = rego_yaml_parse(A0->str.s, A0->str.len, out, msg, sizeof(msg));
 	if (rc == -EBADMSG)
 		return ev_error(ev, -EINVAL, EC_BUILTIN, "yaml.unmarshal: %s", msg);
 	return rc;
@@ -182,7 +182,7 @@ static int bi_yaml_is_valid(struct ev *ev, struct val **args, struct val **out)
 	(void)ev;
 	struct val *v = NULL;
 	char msg[256];
-	int rc = A0->kind == VAL_STRING ? yaml_parse(A0, &v, msg, sizeof(msg)) : -EBADMSG;
+	int rc = A0->kind == VAL_STRING ? rego_yaml_parse(A0->str.s, A0->str.len, &v, msg, sizeof(msg)) : -EBADMSG;
 	val_unref(v);
 	if (rc == -ENOMEM)
 		return rc;
