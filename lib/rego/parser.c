@@ -185,6 +185,10 @@ static struct term *parse_ref_ops(struct parser *p, struct term *head)
 			adv(p);
 			pl_push(p, &ops, mk_str(p, cur(p)->text, cur(p)->len));
 			adv(p);
+		} else if (t->kind == TK_DOT && peek(p, 1)->kind == TK_EOF) {
+			adv(p);
+			perr(p, "unexpected eof token: expected ident");
+			break;
 		} else if (t->kind == TK_LBRACK && !t->nlb) {
 			adv(p);
 			pl_push(p, &ops, parse_term(p));
