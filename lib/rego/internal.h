@@ -629,6 +629,7 @@ extern const struct builtin_decl rego_builtins_globs[];
 extern const struct builtin_decl rego_builtins_template[];
 extern const struct builtin_decl rego_builtins_yaml[];
 extern const struct builtin_decl rego_builtins_metadata[];
+extern const struct builtin_decl rego_builtins_parsemodule[];
 
 /* Bytes of the rune at @s (@n > 0 bytes left), decoding as Go does: an
  * invalid or truncated sequence counts as one byte (one U+FFFD rune), so

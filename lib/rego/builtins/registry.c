@@ -25,6 +25,7 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_template,
 	rego_builtins_yaml,
 	rego_builtins_metadata,
+	rego_builtins_parsemodule,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
