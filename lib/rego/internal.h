@@ -670,6 +670,10 @@ int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const 
 const char *val_type_name(const struct val *v);
 double num_d(const struct val *v);
 struct val *num_from_double(double d);
+/* Integers past int64 (up to 38 digits), which OPA keeps exact: true with
+ * *out when @v is an integer in that range. */
+bool num_is_int128(const struct val *v, __int128 *out);
+struct val *num_from_int128(__int128 x);
 int val_to_text(const struct val *v, struct buf *b); /* Rego text form (sets as {..}) */
 
 #endif

@@ -536,7 +536,13 @@ static int bits(struct ev *ev, const char *fn, struct val **args, struct val **o
 	case 4:
 		if (b < 0)
 			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be an unsigned integer number but got a negative integer", fn);
-		r = b >= 63 ? 0 : (int64_t)((uint64_t)a << b);
+		/* exact, as OPA's big integers: a << 63 still fits 128 bits */
+		if (b < 64) {
+			*out = num_from_int128((__int128)((unsigned __int128)(__int128)a << b));
+			return *out ? 0 : -ENOMEM;
+		}
+		if (a != 0)
+			return ev_error(ev, -ERANGE, EC_BUILTIN, "%s: result out of range", fn);
 		break;
 	case 5:
 		if (b < 0)
