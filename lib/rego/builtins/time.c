@@ -573,7 +573,10 @@ static int bi_parse_duration(struct ev *ev, struct val **args, struct val **out)
 			const char *u;
 			double ns;
 		} units[] = { { "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "\xce\xbcs", 1e3 }, { "ms", 1e6 },
-			      { "s", 1e9 }, { "m", 6e10 }, { "h", 3.6e12 } };
+			      { "s", 1e9 }, { "m", 6e10 }, { "h", 3.6e12 },
+			      /* beyond Go's units, as the conformance suite expects:
+			       * a day of 24h, a week of 7 days, a year of 365 */
+			      { "d", 8.64e13 }, { "w", 6.048e14 }, { "y", 3.1536e16 } };
 		size_t best = 0, bl = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 			size_t l = strlen(units[i].u);
