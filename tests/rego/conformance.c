@@ -6,6 +6,8 @@
  * fails only when a case listed in conformance-pass.txt no longer passes.
  *
  *   conformance [--write FILE] [--verbose] [--only SUBSTR] [PASSLIST]
+ *
+ * --write FILE lists the passing cases, sorted: the new PASSLIST.
  */
 #include <dirent.h>
 #include <yaml.h>
@@ -250,7 +252,8 @@ static int cmpname(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_file(const char *path, const char *rel, const char *ver, struct dirstat *ds, struct passlist *pl, FILE *wr)
+static void run_file(const char *path, const char *rel, const char *ver, struct dirstat *ds, struct passlist *pl,
+		     struct passlist *wr)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -281,8 +284,10 @@ static void run_file(const char *path, const char *rel, const char *ver, struct 
 			bool ok = run_case(c, strcmp(ver, "v0") == 0, &why);
 			if (ok) {
 				ds->pass++;
-				if (wr)
-					fprintf(wr, "%s\n", key);
+				if (wr) {
+					wr->v = realloc(wr->v, (wr->n + 1) * sizeof(char *));
+					wr->v[wr->n++] = strdup(key);
+				}
 			} else {
 				ds->fail++;
 				if (listed(pl, key)) {
@@ -333,7 +338,8 @@ int main(int argc, char **argv)
 		buf_release(&b);
 		qsort(pl.v, pl.n, sizeof(char *), cmpstr);
 	}
-	FILE *wr = write_path ? fopen(write_path, "w") : NULL;
+	struct passlist written = { 0 };
+	struct passlist *wr = write_path ? &written : NULL;
 	unsigned tap = 0, tpass[2] = { 0 }, tfail[2] = { 0 };
 	int status = 0;
 	const char *vers[] = { "v1", "v0" };
@@ -398,8 +404,18 @@ int main(int argc, char **argv)
 		printf("# total %s: %u passed, %u failed, %u cases\n", vers[vi], tpass[vi], tfail[vi], tpass[vi] + tfail[vi]);
 	}
 	printf("1..%u\n", tap);
-	if (wr)
-		fclose(wr);
+	if (wr) {
+		/* sorted (bytewise), as the committed list is kept */
+		qsort(written.v, written.n, sizeof(char *), cmpstr);
+		FILE *f = fopen(write_path, "w");
+		for (size_t i = 0; f && i < written.n; i++)
+			fprintf(f, "%s\n", written.v[i]);
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < written.n; i++)
+			free(written.v[i]);
+		free(written.v);
+	}
 	for (size_t i = 0; i < pl.n; i++)
 		free(pl.v[i]);
 	free(pl.v);
