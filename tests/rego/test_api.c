@@ -325,6 +325,24 @@ static void strict_error(const char *rule, const char *want)
 	buf_release(&src);
 }
 
+/* A deny rule that asks the network must not quietly stop denying: the
+ * request fails the evaluation even without strict builtin errors. */
+static void test_http_send_fails_closed(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package h\ndeny if http.send({\"method\": \"get\", \"url\": \"http://x\"}).status_code != 200\n";
+	CHECK_RC(rego_add_module(r, "h.rego", src, strlen(src), 0, &e), 0);
+	struct rego_query *q = NULL;
+	CHECK_RC(rego_prepare(r, "data.h.deny", 11, 0, &q, &e), 0);
+	struct val *out = NULL;
+	CHECK(rego_query_eval(q, NULL, 0, &out, &e) < 0);
+	CHECK(strstr(err_msg(&e), "eval_http_send_network_error") != NULL);
+	val_unref(out);
+	rego_query_free(q);
+	rego_free(r);
+}
+
 static void test_hostile_builtins(void)
 {
 	/* an alias bomb: 10^8 values from a few hundred bytes */
@@ -362,5 +380,6 @@ int main(void)
 	RUN(test_step_limit);
 	RUN(test_parse_error);
 	RUN(test_hostile_builtins);
+	RUN(test_http_send_fails_closed);
 	TL_DONE();
 }

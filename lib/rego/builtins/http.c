@@ -3,11 +3,13 @@
  * http.send, declared so that policies calling it compile, check their
  * requests as OPA does, and can be tested with `with http.send as mock`.
  * arca's engine never opens network connections from a policy: a request
- * that passes the checks fails with eval_builtin_error.
+ * that passes the checks fails as an unreachable network does in OPA.
  */
 #include "../internal.h"
 
 #define A0 args[0]
+
+#define EC_HTTP_NETWORK "eval_http_send_network_error"
 
 /* OPA's accepted request keys (topdown/http.go), sorted. */
 static const char *const http_keys[] = {
@@ -72,7 +74,32 @@ static int bi_http_send(struct ev *ev, struct val **args, struct val **out)
 	if (missing->arr.n)
 		return http_key_err(ev, "missing required", missing);
 	val_unref(missing);
-	return ev_error(ev, -EPERM, EC_BUILTIN, "http.send: network access is disabled in arca policies");
+	/* Reported as OPA reports a request that cannot be sent: an error
+	 * that stops the evaluation even without strict builtin errors, so
+	 * a rule that depends on the answer fails closed; with raise_error
+	 * false, as the response object OPA gives then. */
+	static const char msg[] = "http.send: network access is disabled in arca policies";
+	struct val *re = val_object_get_cstr(A0, "raise_error");
+	if (re && re->kind == VAL_BOOL && !re->b) {
+		struct val *err = val_object_new(2), *o = val_object_new(2);
+		int rc = err && o ? val_object_put_cstr(err, "code", val_cstr(EC_HTTP_NETWORK)) : -ENOMEM;
+		if (rc == 0)
+			rc = val_object_put_cstr(err, "message", val_cstr(msg));
+		if (rc == 0) {
+			rc = val_object_put_cstr(o, "error", err); /* takes err */
+			err = NULL;
+		}
+		if (rc == 0)
+			rc = val_object_put_cstr(o, "status_code", val_int(0));
+		val_unref(err);
+		if (rc < 0) {
+			val_unref(o);
+			return rc;
+		}
+		*out = o;
+		return 0;
+	}
+	return ev_error(ev, -EPERM, EC_HTTP_NETWORK, "%s", msg);
 }
 
 const struct builtin_decl rego_builtins_http[] = {
