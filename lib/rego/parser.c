@@ -1165,12 +1165,20 @@ static struct body *parse_rule_body(struct parser *p, bool *had)
 			size_t at = p->i;
 			unsigned depth = p->depth;
 			struct body *b = parse_body_braces(p);
-			if (p->rc != -EBADMSG)
+			if (p->rc != -EBADMSG || !p->e)
 				return b;
+			/* when neither parses, the body's error is the one meant */
+			struct arca_err first = *p->e;
 			p->rc = 0;
 			err_clear(p->e);
 			p->i = at;
 			p->depth = depth;
+			struct expr *x = parse_expr_top(p);
+			if (p->rc == -EBADMSG) {
+				*p->e = first;
+				return NULL;
+			}
+			return x ? one_body(p, x) : NULL;
 		}
 		struct plist ex = { 0 };
 		pl_push(p, &ex, parse_expr_top(p));
