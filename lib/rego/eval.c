@@ -148,7 +148,6 @@ static int key_value(struct ev *ev, struct term *t, struct val **out)
 	return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be ground", t->line);
 }
 
-
 struct match_items {
 	struct term **items;
 	struct val **vals;
