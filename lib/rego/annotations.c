@@ -34,6 +34,27 @@ static void line_at(const char *src, size_t len, size_t *pos, struct line *l)
 	l->comment = l->n && l->p[0] == '#';
 }
 
+/* Carries whether a raw string (backquotes) is open across lines, so that
+ * "# METADATA" inside one is not taken for a comment. */
+static void raw_state(const struct line *l, bool *in_raw)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char c = l->p[i];
+		if (*in_raw) {
+			if (c == '`')
+				*in_raw = false;
+		} else if (c == '`') {
+			*in_raw = true;
+		} else if (c == '#') {
+			return; /* a comment to the end of the line */
+		} else if (c == '"') {
+			for (i++; i < l->n && l->p[i] != '"'; i++)
+				if (l->p[i] == '\\')
+					i++;
+		}
+	}
+}
+
 static bool is_metadata(const struct line *l)
 {
 	size_t i = 1;
@@ -141,11 +162,14 @@ int rego_annotations_attach(struct rego *r, struct module *m, const char *src, s
 	}
 	pos = 0;
 	lineno = 0;
+	bool in_raw = false;
 	while (pos < len) {
 		struct line l;
 		line_at(src, len, &pos, &l);
 		lineno++;
-		if (!is_metadata(&l))
+		bool inside = in_raw;
+		raw_state(&l, &in_raw);
+		if (inside || !is_metadata(&l))
 			continue;
 		int at = lineno;
 		struct buf y = BUF_INIT;
