@@ -610,6 +610,127 @@ static void resolve_term(struct scope *s, struct term *t)
 	}
 }
 
+/* Bodies longer than this keep their order: the reordering below is
+ * quadratic in the expressions of one body. */
+#define REGO_MAX_REORDER 512
+
+struct names {
+	const char **v;
+	size_t n, cap;
+	int rc;
+};
+
+static void names_add(struct names *ns, const char *name)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->v[i] == name)
+			return;
+	if (ns->n == ns->cap) {
+		size_t nc = ns->cap ? ns->cap * 2 : 8;
+		const char **nv = realloc(ns->v, nc * sizeof(*nv));
+		if (!nv) {
+			ns->rc = -ENOMEM;
+			return;
+		}
+		ns->v = nv;
+		ns->cap = nc;
+	}
+	ns->v[ns->n++] = name;
+}
+
+static void names_body(struct names *ns, const struct body *b);
+
+static void names_term(struct names *ns, const struct term *t)
+{
+	if (!t)
+		return;
+	if (t->kind == T_VAR && !is_root(t->name))
+		names_add(ns, t->name);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items && t->items[i])
+			names_term(ns, t->items[i]);
+	if (t->body)
+		names_body(ns, t->body);
+}
+
+/* The variables expression @x mentions; `some x` declares but binds
+ * nothing, so it mentions none. */
+static void names_expr(struct names *ns, const struct expr *x)
+{
+	if (x->kind == E_SOME)
+		return;
+	names_term(ns, x->a);
+	names_term(ns, x->b);
+	names_term(ns, x->c);
+	if (x->body)
+		names_body(ns, x->body);
+	if (x->body2)
+		names_body(ns, x->body2);
+	for (size_t i = 0; i < x->nwith; i++)
+		names_term(ns, x->with[i].value);
+}
+
+static void names_body(struct names *ns, const struct body *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		names_expr(ns, b->e[i]);
+}
+
+static bool expr_mentions(const struct expr *x, const char *name)
+{
+	struct names ns = { 0 };
+	names_expr(&ns, x);
+	bool found = false;
+	for (size_t i = 0; i < ns.n && !found; i++)
+		found = ns.v[i] == name;
+	free(ns.v);
+	return found;
+}
+
+/*
+ * OPA orders a body for safety: an expression runs once its variables are
+ * bound. A negation cannot bind, so `not a = f(1); a = f(2)` means "a is
+ * f(2) and not f(1)": each negated expression is moved after the first
+ * later positive expressions that mention its variables still unbound.
+ * Moving a negation later never changes what the body means, only when the
+ * test is made.
+ */
+static int reorder_body(struct body *b)
+{
+	if (b->n > REGO_MAX_REORDER)
+		return 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct expr *x = b->e[i];
+		if (!x->negated)
+			continue;
+		struct names ns = { 0 };
+		names_expr(&ns, x);
+		if (ns.rc < 0) {
+			free(ns.v);
+			return ns.rc;
+		}
+		size_t to = i;
+		for (size_t k = 0; k < ns.n; k++) {
+			bool bound = false;
+			for (size_t j = 0; j < i && !bound; j++)
+				bound = !b->e[j]->negated && expr_mentions(b->e[j], ns.v[k]);
+			for (size_t j = i + 1; j < b->n && !bound; j++)
+				if (!b->e[j]->negated && expr_mentions(b->e[j], ns.v[k])) {
+					bound = true;
+					if (j > to)
+						to = j;
+				}
+		}
+		free(ns.v);
+		if (to > i) {
+			memmove(&b->e[i], &b->e[i + 1], (to - i) * sizeof(*b->e));
+			b->e[to] = x;
+			i--; /* a new expression is at i */
+		}
+	}
+	return 0;
+}
+
 static void resolve_body(struct scope *s, struct body *b)
 {
 	if (!b)
@@ -630,6 +751,8 @@ static void resolve_body(struct scope *s, struct body *b)
 			resolve_term(s, x->with[j].value);
 		}
 	}
+	if (s->rc == 0)
+		s->rc = reorder_body(b);
 }
 
 /* A ref whose every operand is a constant: input.a.b or data.p.q */
@@ -712,10 +835,47 @@ static void share_guards(struct node *n)
 		share_guards(n->kids[i]);
 }
 
+/* A template among a function's arguments is no pattern: OPA compares it
+ * with the argument once the body has bound its variables, as if
+ * `f(a) if { ...; a = $"..." }` had been written. */
+static int template_args(struct rego *r, struct rule *x)
+{
+	for (size_t i = 0; i < x->nargs; i++) {
+		struct term *t = x->args[i];
+		if (t->kind != T_TEMPLATE)
+			continue;
+		char name[32];
+		int len = snprintf(name, sizeof(name), "$_%u", r->wild++);
+		struct term *v = rego_alloc(r, sizeof(*v));
+		struct expr *e = rego_alloc(r, sizeof(*e));
+		struct body *b = rego_alloc(r, sizeof(*b));
+		struct expr **es = b ? rego_alloc(r, (x->body->n + 1) * sizeof(*es)) : NULL;
+		const char *nm = rego_intern(r, name, (size_t)len);
+		if (!v || !e || !b || !es || !nm)
+			return -ENOMEM;
+		v->kind = T_VAR;
+		v->line = t->line;
+		v->name = nm;
+		e->kind = E_UNIFY;
+		e->line = t->line;
+		e->a = v;
+		e->b = t;
+		memcpy(es, x->body->e, x->body->n * sizeof(*es));
+		es[x->body->n] = e;
+		b->e = es;
+		b->n = x->body->n + 1;
+		x->body = b;
+		x->args[i] = v;
+	}
+	return 0;
+}
+
 static int resolve_rule(struct rego *r, struct module *m, struct rule *ru)
 {
 	struct scope s = { .r = r, .m = m };
 	for (struct rule *x = ru; x; x = x->els) {
+		if (x->kind == R_FUNC && (s.rc = template_args(r, x)) < 0)
+			break;
 		s.nlocals = 0;
 		for (size_t i = 0; i < x->nargs; i++)
 			pattern_locals(&s, x->args[i]);

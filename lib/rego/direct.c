@@ -27,7 +27,7 @@ static int term1b(struct ev *ev, struct term *t, struct val **out, bool *owned);
  * a document: taking and dropping a reference per term was a tenth of an
  * evaluation. */
 static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val *root, struct val *cur,
-						    struct term **ops, size_t n, size_t i, struct val **out,
+						    struct term **ops, size_t n, size_t i, bool base, struct val **out,
 						    bool *owned)
 {
 	for (; i < n && cur; i++) {
@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val 
 			if (cur->kind == VAL_OBJECT && op->v->kind == VAL_STRING)
 				cur = obj_get_hint(cur, op->v, &op->hint);
 			else
-				cur = ev_child(cur, op->v);
+				cur = base ? base_child(cur, op->v) : ev_child(cur, op->v);
 			continue;
 		}
 		struct val *key;
@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) int ops1(struct ev *ev, struct val 
 			vunref(root);
 			return rc;
 		}
-		struct val *c = ev_child(cur, key);
+		struct val *c = base ? base_child(cur, key) : ev_child(cur, key);
 		if (c == key) {
 			/* a set yields the key itself: it becomes the root */
 			vunref(root);
@@ -81,7 +81,7 @@ static inline __attribute__((always_inline)) int ref1(struct ev *ev, struct term
 			return EV_GENERAL;
 		size_t i = t->dn;
 		if (t->dbase) {
-			return t->dnode->base ? ops1(ev, NULL, t->dnode->base, ops, n, i, out, owned) : 0;
+			return t->dnode->base ? ops1(ev, NULL, t->dnode->base, ops, n, i, true, out, owned) : 0;
 		}
 		struct node *nd = t->dnode;
 		if (!nd->rules && !nd->dflt)
@@ -92,30 +92,30 @@ static inline __attribute__((always_inline)) int ref1(struct ev *ev, struct term
 			 * which keeps it until the query ends */
 			if (m == &rego_memo_undefined)
 				return 0;
-			return ops1(ev, NULL, m, ops, n, i, out, owned);
+			return ops1(ev, NULL, m, ops, n, i, false, out, owned);
 		}
 		int rc = rego_eval_node_value(ev, nd, nd->base, &v);
 		if (rc < 0)
 			return rc;
 		if (!v)
 			return 0;
-		return ops1(ev, v, v, ops, n, i, out, owned);
+		return ops1(ev, v, v, ops, n, i, false, out, owned);
 	}
 	if (h->kind == T_VAR && h->name == ev->r->a_input) {
 		if (!ev->input)
 			return 0;
-		return ops1(ev, NULL, ev->input, ops, n, 0, out, owned);
+		return ops1(ev, NULL, ev->input, ops, n, 0, false, out, owned);
 	}
 	if (h->kind == T_VAR && h->name != ev->r->a_data) {
 		struct bind *b = ev_lookup(ev, h->name);
 		if (!b || !b->v)
 			return EV_GENERAL;
-		return ops1(ev, NULL, b->v, ops, n, 0, out, owned);
+		return ops1(ev, NULL, b->v, ops, n, 0, false, out, owned);
 	}
 	int rc = ev_term1(ev, h, &v);
 	if (rc != 1)
 		return rc;
-	return ops1(ev, v, v, ops, n, 0, out, owned);
+	return ops1(ev, v, v, ops, n, 0, false, out, owned);
 }
 
 int ev_ref1(struct ev *ev, struct term *t, struct val **out)

@@ -130,6 +130,25 @@ static int each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg)
 
 static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
 
+/* The value of object key @t in a pattern or unification: OPA requires
+ * keys ground once plugged, so a bound variable is as good as a constant.
+ * 0 with *out set, 1 undefined, or an unsafe-variable error. */
+static int key_value(struct ev *ev, struct term *t, struct val **out)
+{
+	if (t->kind == T_VALUE) {
+		*out = vref(t->v);
+		return 0;
+	}
+	int rc = ev_term1(ev, t, out);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		return 1;
+	if (rc < 0)
+		return rc;
+	return ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be ground", t->line);
+}
+
 struct match_items {
 	struct term **items;
 	struct val **vals;
@@ -203,12 +222,12 @@ static int match(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *
 				return -ENOMEM;
 			}
 			for (size_t i = 0; i < n && rc == 0; i++) {
-				struct term *kt = t->items[2 * i];
-				if (kt->kind != T_VALUE) {
-					rc = ev_error(ev, -EINVAL, EC_UNSAFE, "object key in pattern must be constant");
+				struct val *kv;
+				rc = key_value(ev, t->items[2 * i], &kv);
+				if (rc != 0)
 					break;
-				}
-				struct val *x = val_object_get(v, kt->v);
+				struct val *x = val_object_get(v, kv);
+				vunref(kv);
 				if (!x) {
 					rc = 1;
 					break;
@@ -280,23 +299,28 @@ static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void 
 			return 0;
 		size_t n = a->n / 2;
 		struct term **pa = calloc(n ? n : 1, sizeof(*pa)), **pb = calloc(n ? n : 1, sizeof(*pb));
+		struct val **ka = calloc(2 * n + 1, sizeof(*ka));
 		int rc = 0;
-		if (!pa || !pb) {
+		if (!pa || !pb || !ka) {
 			free(pa);
 			free(pb);
+			free(ka);
 			return -ENOMEM;
 		}
+		struct val **kb = ka + n;
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			struct term *ka = a->items[2 * i];
+			rc = key_value(ev, a->items[2 * i], &ka[i]);
+			if (rc == 0)
+				rc = key_value(ev, b->items[2 * i], &kb[i]);
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
 			size_t j;
-			if (ka->kind != T_VALUE)
-				rc = 1;
-			for (j = 0; rc == 0 && j < n; j++)
-				if (b->items[2 * j]->kind == T_VALUE && val_equal(b->items[2 * j]->v, ka->v))
+			for (j = 0; j < n; j++)
+				if (val_equal(kb[j], ka[i]))
 					break;
-			if (rc == 0 && j == n)
-				rc = 2;
-			if (rc == 0) {
+			if (j == n)
+				rc = 1;
+			else {
 				pa[i] = a->items[2 * i + 1];
 				pb[i] = b->items[2 * j + 1];
 			}
@@ -304,9 +328,12 @@ static int unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void 
 		if (rc == 0) {
 			struct unify_items ui = { pa, pb, n, 0, k, arg };
 			rc = unify_items_next(ev, &ui);
-		} else {
-			rc = rc == 2 ? 0 : ev_error(ev, -EINVAL, EC_UNSAFE, "line %d: object keys in unification must be constant", a->line);
+		} else if (rc == 1) {
+			rc = 0;
 		}
+		for (size_t i = 0; i < 2 * n; i++)
+			vunref(ka[i]);
+		free(ka);
 		free(pa);
 		free(pb);
 		return rc;
@@ -460,9 +487,32 @@ struct ops_st {
 	size_t n;
 	vcont_fn k;
 	void *arg;
+	bool base; /* walking a base document: see base_child */
 };
 
+struct val *base_child(struct val *c, struct val *k)
+{
+	struct val *x = ev_child(c, k);
+	int64_t ik;
+	if (!x && c->kind == VAL_OBJECT && k->kind == VAL_NUMBER && num_is_int(k, &ik)) {
+		char t[24];
+		snprintf(t, sizeof(t), "%lld", (long long)ik);
+		x = val_object_get_cstr(c, t);
+	}
+	return x;
+}
+
 static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i);
+
+/* apply_ops from a base document on: every later operand reads base data. */
+static int apply_ops_base(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
+{
+	bool was = o->base;
+	o->base = true;
+	int rc = apply_ops(ev, v, o, i);
+	o->base = was;
+	return rc;
+}
 
 struct iter_st {
 	struct ops_st *o;
@@ -502,7 +552,7 @@ struct key_st {
 static int key_cont(struct ev *ev, struct val *key, void *arg)
 {
 	struct key_st *ks = arg;
-	struct val *c = ev_child(ks->coll, key);
+	struct val *c = ks->o->base ? base_child(ks->coll, key) : ev_child(ks->coll, key);
 	if (!c)
 		return 0;
 	return apply_ops(ev, c, ks->o, ks->i + 1);
@@ -515,7 +565,7 @@ static int apply_ops(struct ev *ev, struct val *v, struct ops_st *o, size_t i)
 	struct term *op = o->ops[i];
 	if (evaluable(ev, op)) {
 		if (op->kind == T_VALUE) {
-			struct val *c = ev_child(v, op->v);
+			struct val *c = o->base ? base_child(v, op->v) : ev_child(v, op->v);
 			return c ? apply_ops(ev, c, o, i + 1) : 0;
 		}
 		struct key_st ks = { o, i, v };
@@ -573,24 +623,23 @@ static int data_key_cont(struct ev *ev, struct val *key, void *arg)
 	struct node *c = NULL;
 	if (key->kind == VAL_STRING && dk->n)
 		c = node_child(dk->n, key->str.s);
-	struct val *b = dk->base ? ev_child(dk->base, key) : NULL;
-	int64_t ik;
-	if (!b && !c && dk->base && dk->base->kind == VAL_OBJECT && key->kind == VAL_NUMBER && num_is_int(key, &ik)) {
-		/* base documents come from JSON, whose keys are strings: data[2]
-		 * finds the key "2" (as OPA) */
-		char t[24];
-		snprintf(t, sizeof(t), "%lld", (long long)ik);
-		b = val_object_get_cstr(dk->base, t);
-	}
+	struct val *b = dk->base ? base_child(dk->base, key) : NULL;
 	if (c && !c->has_func)
 		return ev_data(ev, c, b, dk->o, dk->i + 1);
-	if (c && c->has_func)
-		return 0;
+	if (c && c->has_func) {
+		struct val *fv = NULL;
+		int rc = rego_func0_value(ev, c, &fv);
+		if (rc < 0 || !fv)
+			return rc;
+		rc = apply_ops(ev, fv, dk->o, dk->i + 1);
+		vunref(fv);
+		return rc;
+	}
 	if (ev->nwo && key->kind == VAL_STRING)
 		return ev_data(ev, NULL, b, dk->o, dk->i + 1);
 	if (!b)
 		return 0;
-	return apply_ops(ev, b, dk->o, dk->i + 1);
+	return apply_ops_base(ev, b, dk->o, dk->i + 1);
 }
 
 /* Path of the ref walked so far, for `with data.x` overrides. */
@@ -653,6 +702,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 		}
 	}
 	struct val *v = NULL;
+	bool from_base = false;
 	bool whole = !n || n->rules || n->dflt || i == o->n || !evaluable(ev, o->ops[i]);
 	if (!whole && deeper) {
 		/* an override lives below: descend only if the key is constant */
@@ -674,6 +724,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 		}
 	} else if (base) {
 		v = vref(base);
+		from_base = true;
 	}
 	if (deeper && path) {
 		struct val *pv = patch_deeper(ev, path, v);
@@ -683,7 +734,7 @@ static int ev_data(struct ev *ev, struct node *n, struct val *base, struct ops_s
 	vunref(path);
 	if (!v)
 		return 0;
-	rc = apply_ops(ev, v, o, i);
+	rc = from_base ? apply_ops_base(ev, v, o, i) : apply_ops(ev, v, o, i);
 	vunref(v);
 	return rc;
 }
@@ -701,15 +752,15 @@ static int head_cont(struct ev *ev, struct val *v, void *arg)
 static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 {
 	struct term *h = t->items[0];
-	struct ops_st o = { t->items + 1, t->n - 1, k, arg };
+	struct ops_st o = { t->items + 1, t->n - 1, k, arg, false };
 	if (h->kind == T_VAR && h->name == ev->r->a_data) {
 		if (t->dnode && !ev->nwo) {
 			/* the constant prefix was resolved to a node (and its base
 			 * document) at compile time */
 			if (t->dbase) {
 				/* as data_key_cont without a node */
-				struct val *b = t->dnode->base ? ev_child(t->dnode->base, o.ops[t->dn]->v) : NULL;
-				return b ? apply_ops(ev, b, &o, t->dn + 1) : 0;
+				struct val *b = t->dnode->base ? base_child(t->dnode->base, o.ops[t->dn]->v) : NULL;
+				return b ? apply_ops_base(ev, b, &o, t->dn + 1) : 0;
 			}
 			return ev_data(ev, t->dnode, t->dnode->base, &o, t->dn);
 		}
@@ -734,6 +785,7 @@ static int ev_ref(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 struct call_st {
 	struct term *t;
 	struct val *vals[8];
+	unsigned char order[8]; /* argument evaluated at step i */
 	size_t nin, i;
 	struct term *out_term;
 	vcont_fn k;
@@ -776,9 +828,9 @@ static int call_arg(struct ev *ev, struct val *v, void *arg)
 {
 	struct call_st *c = arg;
 	size_t i = c->i;
-	c->vals[i] = v;
+	c->vals[c->order[i]] = v;
 	c->i = i + 1;
-	int rc = c->i == c->nin ? call_invoke(ev, c) : ev_term(ev, c->t->items[c->i], call_arg, c);
+	int rc = c->i == c->nin ? call_invoke(ev, c) : ev_term(ev, c->t->items[c->order[c->i]], call_arg, c);
 	c->i = i;
 	return rc;
 }
@@ -824,7 +876,19 @@ static int ev_call(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "too many arguments");
 	if (c.nin == 0)
 		return call_invoke(ev, &c);
-	return ev_term(ev, t->items[0], call_arg, &c);
+	/* An unbound variable argument is evaluated after the others, which
+	 * may bind it: `x == input.xs[x]` enumerates x through the ref (OPA
+	 * treats variables in ref operands as outputs). */
+	size_t no = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c.nin; i++) {
+			struct term *a = t->items[i];
+			struct bind *b = a->kind == T_VAR && !ev_is_root(ev, a->name) ? ev_lookup(ev, a->name) : NULL;
+			bool late = a->kind == T_VAR && !ev_is_root(ev, a->name) && (!b || !b->v);
+			if (late == (pass == 1))
+				c.order[no++] = (unsigned char)i;
+		}
+	return ev_term(ev, t->items[c.order[0]], call_arg, &c);
 }
 
 int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct builtin_decl *bi, struct val **args,
@@ -840,13 +904,26 @@ int ev_dispatch(struct ev *ev, const char *name, struct node *fn, const struct b
 				*out = vref(x->v);
 				return 0;
 			}
-			/* replacement function: dispatch without this override */
+			/* replacement function: OPA calls it with no function
+			 * replaced at all (a mock never calls another mock); the
+			 * hidden overrides are marked 3 and restored after */
 			struct wover saved = *x;
-			x->kind = 3;
+			size_t nhide = ev->nwo; /* overrides pushed inside are popped inside */
+			bool *hid = calloc(nhide, sizeof(*hid));
+			if (!hid)
+				return -ENOMEM;
+			for (size_t j = 0; j < nhide; j++)
+				if (ev->wo[j].kind == 2) {
+					ev->wo[j].kind = 3;
+					hid[j] = true;
+				}
 			struct node *rfn = saved.fterm ? saved.fterm->fnode : NULL;
 			int rc = ev_dispatch(ev, saved.fname == name && !rfn ? saved.fterm->name : (rfn ? rfn->fullname : saved.fterm->name),
 					  rfn, NULL, args, n, out, line, found);
-			x->kind = 2;
+			for (size_t j = 0; j < nhide; j++)
+				if (hid[j])
+					ev->wo[j].kind = 2;
+			free(hid);
 			return rc;
 		}
 	}
@@ -930,7 +1007,7 @@ int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg)
 		if (t->name == ev->r->a_input)
 			return ev->input ? k(ev, ev->input, arg) : 0;
 		if (t->name == ev->r->a_data) {
-			struct ops_st o = { NULL, 0, k, arg };
+			struct ops_st o = { NULL, 0, k, arg, false };
 			return ev_data(ev, ev->r->root, ev->r->data, &o, 0);
 		}
 		struct bind *b = ev_lookup(ev, t->name);

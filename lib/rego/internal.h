@@ -47,6 +47,12 @@ struct lexer {
 /* Scans all tokens of @src; -EBADMSG with a located message on bad input. */
 int rego_lex(const char *name, const char *src, size_t len, struct tok **out, size_t *n, struct arca_err *e);
 void rego_toks_free(struct tok *t, size_t n);
+/* Index just past the string, raw string or template starting at s[i]
+ * ('"', '`', or '$' before either), or SIZE_MAX when it is unterminated. */
+size_t rego_skip_literal(const char *s, size_t n, size_t i, unsigned depth);
+/* s[i] is the '{' opening a template expression: index just past its
+ * matching '}', or SIZE_MAX. Nested strings and templates are skipped. */
+size_t rego_skip_template_expr(const char *s, size_t n, size_t i, unsigned depth);
 
 /* -------------------------------------------------------------------- AST */
 
@@ -155,6 +161,7 @@ struct rule {
 	 * then looked up once per evaluation of the node. */
 	struct term *guard;
 	struct val *gval;
+	struct val *annot; /* METADATA annotations (with "scope"), or NULL */
 };
 
 struct import {
@@ -170,7 +177,17 @@ struct module {
 	struct rule **rules;
 	size_t nrules;
 	bool v0;
+	struct val *annot; /* METADATA before the package clause, or NULL */
 };
+
+/* annotations.c: reads the METADATA comment blocks of @src and attaches
+ * them to the package or rule that follows each (annotations with their
+ * "scope" set). -EBADMSG with a located message when a block is not a
+ * YAML object. */
+int rego_annotations_attach(struct rego *r, struct module *m, const char *src, size_t len, struct arca_err *e);
+/* yaml.c: the first YAML document of s[0..n): 0 with *out, -EBADMSG with
+ * Go's message in @msg, -ENOMEM. */
+int rego_yaml_parse(const char *s, size_t n, struct val **out, char *msg, size_t msglen);
 
 /* Parses one module. -EBADMSG with "name:line: message" on syntax errors. */
 int rego_parse_module(struct rego *r, const char *name, const char *src, size_t len, bool v0,
@@ -294,6 +311,7 @@ struct ev {
 	int64_t now_ns;     /* read through ev_now_ns() */
 	bool now_set;
 	struct module *mod; /* module of the rule being evaluated */
+	struct rule *rule;  /* the rule being evaluated (rego.metadata.*) */
 	const char *ecode; /* OPA code of the error in err */
 	int line;          /* line of the expression being evaluated */
 	struct val *bcache; /* per-query builtin results (uuid.rfc4122, rand.intn) */
@@ -472,6 +490,11 @@ static inline struct val *ev_child(struct val *c, struct val *k)
 	}
 }
 
+/* ev_child for base documents (data loaded as JSON). OPA reads them from
+ * its store by path, whose elements are strings, so data.x[2] finds the
+ * key "2" of an object. */
+struct val *base_child(struct val *c, struct val *k);
+
 typedef int (*cont_fn)(struct ev *ev, void *arg);
 typedef int (*vcont_fn)(struct ev *ev, struct val *v, void *arg);
 
@@ -540,6 +563,10 @@ static inline void guard_cache_release(struct guard_cache *gc)
 int64_t ev_now_ns(struct ev *ev);
 int ev_term(struct ev *ev, struct term *t, vcont_fn k, void *arg);
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out);
+/* The value of a function declared without arguments (`f() := 1`), which
+ * OPA treats as a plain rule; *out NULL when @fn takes arguments or is
+ * undefined. */
+int rego_func0_value(struct ev *ev, struct node *fn, struct val **out);
 struct node *rego_find_func(struct rego *r, const char *fullname);
 int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct val **out);
 /* The memo entry of a node computed as undefined (see rules.c). */
@@ -607,12 +634,56 @@ extern const struct builtin_decl rego_builtins_x509[];
 extern const struct builtin_decl rego_builtins_uri[];
 extern const struct builtin_decl rego_builtins_aws[];
 extern const struct builtin_decl rego_builtins_jsonschema[];
+extern const struct builtin_decl rego_builtins_http[];
+extern const struct builtin_decl rego_builtins_globs[];
+extern const struct builtin_decl rego_builtins_template[];
+extern const struct builtin_decl rego_builtins_yaml[];
+extern const struct builtin_decl rego_builtins_metadata[];
+extern const struct builtin_decl rego_builtins_parsemodule[];
+
+/* Bytes of the rune at @s (@n > 0 bytes left), decoding as Go does: an
+ * invalid or truncated sequence counts as one byte (one U+FFFD rune), so
+ * count() and the rune-indexed string builtins agree with OPA on bad UTF-8. */
+static inline size_t utf8_step(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t need;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else
+		return 1;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 1;
+	for (size_t i = 2; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 1;
+	return need;
+}
 
 /* Helpers shared by builtins */
 int bi_type_err(struct ev *ev, const char *fn, int pos, const char *want, const struct val *got);
 const char *val_type_name(const struct val *v);
 double num_d(const struct val *v);
 struct val *num_from_double(double d);
+/* Integers past int64 (up to 38 digits), which OPA keeps exact: true with
+ * *out when @v is an integer in that range. */
+bool num_is_int128(const struct val *v, __int128 *out);
+struct val *num_from_int128(__int128 x);
 int val_to_text(const struct val *v, struct buf *b); /* Rego text form (sets as {..}) */
 
 #endif

@@ -57,55 +57,58 @@ static int hex4(const char *s, size_t left, uint32_t *out)
 	return 0;
 }
 
-/* Template body after $": kept raw (escapes included) up to the closing
- * quote; quotes inside {expressions} belong to nested strings. */
-static int lex_template(struct lexer *lx, struct buf *b)
+size_t rego_skip_literal(const char *s, size_t n, size_t i, unsigned depth)
 {
-	int depth = 0;
-	while (lx->pos < lx->len) {
-		char c = lx->src[lx->pos];
-		if (c == '\\' && depth == 0) {
-			if (lx->pos + 1 >= lx->len)
-				return -EBADMSG;
-			buf_add(b, lx->src + lx->pos, 2);
-			lx->pos += 2;
+	bool tmpl = i < n && s[i] == '$';
+	if (tmpl)
+		i++;
+	if (i >= n || depth > REGO_MAX_PARSE_DEPTH)
+		return SIZE_MAX;
+	char q = s[i++];
+	while (i < n) {
+		char c = s[i];
+		if (c == q)
+			return i + 1;
+		/* raw strings have no escapes; raw templates only \{ */
+		if (c == '\\' && i + 1 < n && (q == '"' || (tmpl && s[i + 1] == '{'))) {
+			i += 2;
 			continue;
 		}
-		if (c == '"' && depth == 0) {
-			lx->pos++;
-			return 0;
-		}
-		if (c == '\n' && depth == 0)
-			return -EBADMSG;
-		if (c == '{')
-			depth++;
-		else if (c == '}' && depth > 0)
-			depth--;
-		if (depth > 0 && (c == '"' || c == '`')) {
-			/* copy a nested string literal verbatim */
-			char q = c;
-			buf_addch(b, c);
-			lx->pos++;
-			while (lx->pos < lx->len && lx->src[lx->pos] != q) {
-				if (q == '"' && lx->src[lx->pos] == '\\' && lx->pos + 1 < lx->len) {
-					buf_addch(b, lx->src[lx->pos++]);
-				}
-				if (lx->src[lx->pos] == '\n')
-					lx->line++;
-				buf_addch(b, lx->src[lx->pos++]);
-			}
-			if (lx->pos >= lx->len)
-				return -EBADMSG;
-			buf_addch(b, q);
-			lx->pos++;
+		if (q == '"' && c == '\n')
+			return SIZE_MAX;
+		if (tmpl && c == '{') {
+			i = rego_skip_template_expr(s, n, i, depth + 1);
+			if (i == SIZE_MAX)
+				return SIZE_MAX;
 			continue;
 		}
-		if (c == '\n')
-			lx->line++;
-		buf_addch(b, c);
-		lx->pos++;
+		i++;
 	}
-	return -EBADMSG;
+	return SIZE_MAX;
+}
+
+size_t rego_skip_template_expr(const char *s, size_t n, size_t i, unsigned depth)
+{
+	size_t open = 0;
+	if (depth > REGO_MAX_PARSE_DEPTH)
+		return SIZE_MAX;
+	while (i < n) {
+		char c = s[i];
+		if (c == '{') {
+			open++;
+		} else if (c == '}') {
+			if (--open == 0)
+				return i + 1;
+		} else if (c == '"' || c == '`' || (c == '$' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '`'))) {
+			/* a nested string or template: its braces and quotes are its own */
+			i = rego_skip_literal(s, n, i, depth + 1);
+			if (i == SIZE_MAX)
+				return SIZE_MAX;
+			continue;
+		}
+		i++;
+	}
+	return SIZE_MAX;
 }
 
 /* Decodes a JSON-style string body starting after the opening quote; stops
@@ -259,20 +262,34 @@ int rego_lex(const char *name, const char *src, size_t len, struct tok **out, si
 			t.kind = TK_NUMBER;
 			t.text = strndup(src + s, lx.pos - s);
 			t.len = lx.pos - s;
-		} else if (c == '"' || (c == '$' && lx.pos + 1 < len && src[lx.pos + 1] == '"')) {
-			bool tmpl = c == '$';
+		} else if (c == '$' && lx.pos + 1 < len && (src[lx.pos + 1] == '"' || src[lx.pos + 1] == '`')) {
+			/* template: the body is kept raw (escapes included); its
+			 * {expressions} may hold strings and templates of their own */
+			size_t end = rego_skip_literal(src, len, lx.pos, 0);
+			if (end == SIZE_MAX) {
+				rc = err_set(e, -EBADMSG, "%s:%d: rego_parse_error: non-terminated string", name, t.line);
+				goto fail;
+			}
+			t.kind = TK_TEMPLATE;
+			t.raw = src[lx.pos + 1] == '`';
+			t.text = memdup0(src + lx.pos + 2, end - lx.pos - 3);
+			t.len = end - lx.pos - 3;
+			for (size_t j = lx.pos; j < end; j++)
+				if (src[j] == '\n')
+					lx.line++;
+			lx.pos = end;
+		} else if (c == '"') {
 			struct buf b = BUF_INIT;
-			lx.pos += tmpl ? 2 : 1;
-			if ((tmpl ? lex_template(&lx, &b) : lex_string(&lx, &b, false)) < 0) {
+			lx.pos++;
+			if (lex_string(&lx, &b, false) < 0) {
 				buf_release(&b);
 				rc = err_set(e, -EBADMSG, "%s:%d: rego_parse_error: non-terminated string", name, t.line);
 				goto fail;
 			}
-			t.kind = tmpl ? TK_TEMPLATE : TK_STRING;
+			t.kind = TK_STRING;
 			t.text = buf_detach(&b, &t.len);
-		} else if (c == '`' || (c == '$' && lx.pos + 1 < len && src[lx.pos + 1] == '`')) {
-			bool tmpl = c == '$';
-			lx.pos += tmpl ? 2 : 1;
+		} else if (c == '`') {
+			lx.pos++;
 			size_t s = lx.pos;
 			while (lx.pos < len && src[lx.pos] != '`') {
 				if (src[lx.pos] == '\n')
@@ -283,7 +300,7 @@ int rego_lex(const char *name, const char *src, size_t len, struct tok **out, si
 				rc = err_set(e, -EBADMSG, "%s:%d: rego_parse_error: non-terminated raw string", name, t.line);
 				goto fail;
 			}
-			t.kind = tmpl ? TK_TEMPLATE : TK_STRING;
+			t.kind = TK_STRING;
 			t.raw = true;
 			t.text = memdup0(src + s, lx.pos - s);
 			t.len = lx.pos - s;

@@ -185,6 +185,10 @@ static struct term *parse_ref_ops(struct parser *p, struct term *head)
 			adv(p);
 			pl_push(p, &ops, mk_str(p, cur(p)->text, cur(p)->len));
 			adv(p);
+		} else if (t->kind == TK_DOT && peek(p, 1)->kind == TK_EOF) {
+			adv(p);
+			perr(p, "unexpected eof token: expected ident");
+			break;
 		} else if (t->kind == TK_LBRACK && !t->nlb) {
 			adv(p);
 			pl_push(p, &ops, parse_term(p));
@@ -287,6 +291,7 @@ static struct term *parse_call_args(struct parser *p, struct term *fn)
 static struct term *parse_template(struct parser *p, struct tok *tk);
 static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll);
 static struct term *parse_rel(struct parser *p, bool allow_or);
+static struct term *parse_kv_in(struct parser *p, struct term *k);
 
 static int const_value(struct term *t, struct val **out);
 
@@ -355,10 +360,8 @@ static struct term *parse_primary(struct parser *p)
 		res = parse_term(p);
 		if (p->rc == 0 && res && cur(p)->kind == TK_COMMA) {
 			adv(p);
-			struct term *t2 = parse_term(p);
-			if (p->rc == 0 && t2 && t2->kind == T_CALL && strcmp(t2->name, "internal.member_2") == 0)
-				res = mk_member3(p, res, t2->items[0], t2->items[1]);
-			else
+			res = parse_kv_in(p, res);
+			if (p->rc == 0 && !res)
 				perr(p, "expected 'in' after ','");
 		}
 		if (cur(p)->kind != TK_RPAREN) {
@@ -628,6 +631,25 @@ static struct term *parse_in(struct parser *p, bool allow_or)
 static struct term *parse_term(struct parser *p) { return parse_in(p, true); }
 static struct term *parse_term_noor(struct parser *p) { return parse_in(p, false); }
 
+/* After "k," has been read: "v in coll", where `in` takes the operands
+ * next to it, so "k, v in c in d" is ((k, v in c) in d) as in OPA. NULL
+ * without an error when no `in` follows v (the caller backtracks). */
+static struct term *parse_kv_in(struct parser *p, struct term *k)
+{
+	struct term *v = parse_rel(p, true);
+	if (p->rc < 0 || !v || !in_kw(p))
+		return NULL;
+	adv(p);
+	struct term *c = parse_rel(p, true);
+	struct term *l = c ? mk_member3(p, k, v, c) : NULL;
+	while (p->rc == 0 && l && in_kw(p)) {
+		adv(p);
+		struct term *r = parse_rel(p, true);
+		l = r ? mk_call(p, "internal.member_2", l, r) : NULL;
+	}
+	return p->rc < 0 ? NULL : l;
+}
+
 /* "k, v in coll" used as a term (outside some/every). */
 static struct term *mk_member3(struct parser *p, struct term *k, struct term *v, struct term *coll)
 {
@@ -738,11 +760,13 @@ static struct expr *parse_literal(struct parser *p)
 			/* "k, v in xs" as an expression */
 			size_t save = p->i;
 			adv(p);
-			struct term *t = parse_term(p);
-			if (p->rc == 0 && t && t->kind == T_CALL && strcmp(t->name, "internal.member_2") == 0) {
+			struct term *t = parse_kv_in(p, l);
+			if (p->rc < 0)
+				return NULL;
+			if (t) {
 				x = mk_expr(p, E_TERM);
 				if (x)
-					x->a = mk_member3(p, l, t->items[0], t->items[1]);
+					x->a = t;
 				goto with;
 			}
 			p->i = save;
@@ -755,6 +779,18 @@ static struct expr *parse_literal(struct parser *p)
 			x->line = l->line;
 			x->a = l;
 			x->b = parse_term(p);
+			if (p->rc == 0 && x->b && cur(p)->kind == TK_COMMA && !cur(p)->nlb) {
+				/* x := k, v in coll */
+				size_t save = p->i;
+				adv(p);
+				struct term *t = parse_kv_in(p, x->b);
+				if (p->rc < 0)
+					return NULL;
+				if (t)
+					x->b = t;
+				else
+					p->i = save;
+			}
 		} else {
 			x = mk_expr(p, E_TERM);
 			if (!x)
@@ -967,6 +1003,41 @@ static struct body *empty_body(struct parser *p)
 }
 
 /* Template string: split "text {expr} text" into constant and term parts. */
+/* One {expression} of a template. With `with` modifiers it becomes
+ * [x | x = term with ...][0]: the value under the modifiers, undefined
+ * (rendered "<undefined>") when the expression is. */
+static struct term *template_expr(struct parser *p)
+{
+	struct expr *x = parse_expr_top(p);
+	if (!x || p->rc < 0)
+		return NULL;
+	if (x->kind != E_TERM || x->negated) {
+		perr(p, "template expression must be a term");
+		return NULL;
+	}
+	if (!x->nwith)
+		return x->a;
+	struct term *v = mk_var(p, "_", 1), *comp = mk(p, T_ACOMP), *ref = mk(p, T_REF);
+	struct term *zero = mk_val(p, val_int(0));
+	struct term **ci = rego_alloc(p->r, sizeof(*ci)), **ri = rego_alloc(p->r, 2 * sizeof(*ri));
+	if (!v || !comp || !ref || !zero || !ci || !ri) {
+		p->rc = -ENOMEM;
+		return NULL;
+	}
+	x->kind = E_UNIFY;
+	x->b = x->a;
+	x->a = v;
+	ci[0] = v;
+	comp->items = ci;
+	comp->n = 1;
+	comp->body = one_body(p, x);
+	ri[0] = comp;
+	ri[1] = zero;
+	ref->items = ri;
+	ref->n = 2;
+	return p->rc < 0 ? NULL : ref;
+}
+
 static struct term *parse_template(struct parser *p, struct tok *tk)
 {
 	struct plist parts = { 0 };
@@ -1013,28 +1084,12 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			continue;
 		}
 		if (c == '{') {
-			size_t depth = 1, j = i + 1;
-			bool instr = false;
-			while (j < n && depth) {
-				if (instr) {
-					if (s[j] == '\\')
-						j++;
-					else if (s[j] == '"')
-						instr = false;
-				} else if (s[j] == '"') {
-					instr = true;
-				} else if (s[j] == '{') {
-					depth++;
-				} else if (s[j] == '}') {
-					depth--;
-				}
-				if (depth)
-					j++;
-			}
-			if (depth) {
+			size_t j = rego_skip_template_expr(s, n, i, 0);
+			if (j == SIZE_MAX) {
 				perr(p, "unterminated template expression");
 				break;
 			}
+			j--; /* at the closing brace */
 			pl_push(p, &parts, mk_str(p, lit.p, lit.len));
 			buf_reset(&lit);
 			/* parse the inner expression text on its own */
@@ -1052,7 +1107,7 @@ static struct term *parse_template(struct parser *p, struct tok *tk)
 			}
 			struct parser sub = { .r = p->r, .name = p->name, .t = tt, .n = tn, .v0 = p->v0,
 					      .depth = p->depth, .e = p->e, .kw_and = p->kw_and, .kw_or = p->kw_or };
-			struct term *x = parse_term(&sub);
+			struct term *x = template_expr(&sub);
 			if (sub.rc == 0 && sub.t[sub.i].kind != TK_EOF)
 				perr(&sub, "unexpected token in template expression");
 			rego_toks_free(tt, tn);
@@ -1104,8 +1159,26 @@ static struct body *parse_rule_body(struct parser *p, bool *had)
 		adv(p);
 		*had = true;
 		if (cur(p)->kind == TK_LBRACE) {
-			/* could also be an object/set literal expression: treat braces as body */
-			return parse_body_braces(p);
+			/* braces are a body, unless they only parse as a term:
+			 * `if {x: 1 | ...}` is one object comprehension (OPA
+			 * backtracks the same way) */
+			size_t at = p->i;
+			unsigned depth = p->depth;
+			struct body *b = parse_body_braces(p);
+			if (p->rc != -EBADMSG || !p->e)
+				return b;
+			/* when neither parses, the body's error is the one meant */
+			struct arca_err first = *p->e;
+			p->rc = 0;
+			err_clear(p->e);
+			p->i = at;
+			p->depth = depth;
+			struct expr *x = parse_expr_top(p);
+			if (p->rc == -EBADMSG) {
+				*p->e = first;
+				return NULL;
+			}
+			return x ? one_body(p, x) : NULL;
 		}
 		struct plist ex = { 0 };
 		pl_push(p, &ex, parse_expr_top(p));
@@ -1183,8 +1256,9 @@ static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
 	} else if (cur(p)->kind == TK_ASSIGN || cur(p)->kind == TK_UNIFY) {
 		adv(p);
 		r->value = parse_term(p);
-	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && !r->is_default) {
-		/* v0: p[x] { ... } is a partial set */
+	} else if (p->v0 && r->kind != R_FUNC && r->npath == 2 && !r->is_default && !is_kw(p, "if")) {
+		/* v0: p[x] { ... } is a partial set; with `if` (future.keywords)
+		 * OPA reads p[x] if ... as p[x] := true if ... */
 		r->kind = R_MULTI;
 		r->key = r->path[1];
 		r->npath = 1;
@@ -1376,6 +1450,8 @@ int rego_parse_module(struct rego *r, const char *name, const char *src, size_t 
 			for (size_t i = 0; i < m->nimports; i++)
 				m->imports[i] = *iv[i];
 	}
+	if (p.rc == 0)
+		p.rc = rego_annotations_attach(r, m, src, len, e);
 	if (p.rc == 0)
 		*out = m;
 out:

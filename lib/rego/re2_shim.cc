@@ -27,8 +27,31 @@ int rego_re_compile(const char *pat, size_t len, struct rego_re **out, char *err
 		return -ENOMEM;
 	if (!re->ok()) {
 		if (err && errlen) {
-			std::string e = re->error();
-			snprintf(err, errlen, "%s", e.c_str());
+			// Go's regexp/syntax wording ("missing closing ]: `[`"),
+			// which OPA's errors carry, for the codes the two share
+			const char *code = nullptr;
+			switch (re->error_code()) {
+			case RE2::ErrorMissingBracket: code = "missing closing ]"; break;
+			case RE2::ErrorMissingParen: code = "missing closing )"; break;
+			case RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
+			case RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
+			case RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
+			case RE2::ErrorBadCharRange: code = "invalid character class range"; break;
+			case RE2::ErrorBadCharClass: code = "invalid character class"; break;
+			case RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
+			case RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
+			case RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
+			case RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
+			case RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
+			default: break;
+			}
+			if (code) {
+				std::string arg = re->error_arg();
+				snprintf(err, errlen, "%s: `%s`", code, arg.c_str());
+			} else {
+				std::string e = re->error();
+				snprintf(err, errlen, "%s", e.c_str());
+			}
 		}
 		delete re;
 		return -EBADMSG;

@@ -25,8 +25,10 @@ static int rsol_value(struct ev *ev, struct val *v, void *arg)
 	struct rsol *s = arg;
 	s->any = true;
 	if (s->value) {
-		if (!val_equal(s->value, v))
+		if (!val_equal(s->value, v)) {
+			ev->line = s->r->line; /* OPA locates the conflict at the rule */
 			return ev_error(ev, -EINVAL, EC_CONFLICT, "%s", s->conflict);
+		}
 		return 0;
 	}
 	s->value = vref(v);
@@ -120,6 +122,7 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 {
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
+	struct rule *rule = ev->rule;
 	int rc = 0;
 	if (++ev->depth > REGO_MAX_CALL_DEPTH) {
 		ev->depth--;
@@ -128,6 +131,7 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 	for (struct rule *x = r; x; x = x->els) {
 		ev->frame = ev->ntrail;
 		ev->mod = x->mod;
+		ev->rule = x;
 		s->r = x;
 		s->any = false;
 		rc = x->guard ? ev_rule_guard(ev, x, gc) : 2;
@@ -143,17 +147,20 @@ static inline __attribute__((always_inline)) int eval_rule(struct ev *ev, struct
 	s->r = r;
 	ev->frame = frame;
 	ev->mod = mod;
+	ev->rule = rule;
 	ev->depth--;
 	return rc < 0 ? rc : 0;
 }
 
 /* Merges two virtual documents produced for the same path by different
- * rules: objects key by key, sets by union; anything else must be equal. */
-static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **out, unsigned depth)
+ * rules: objects key by key, sets by union; anything else must be equal.
+ * At depth @leaf an object is some rule's value, which another rule may
+ * not extend (OPA: eval_conflict_error), so there it must be equal too. */
+static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **out, unsigned depth, size_t leaf)
 {
 	if (depth > REGO_MAX_CALL_DEPTH)
 		return ev_error(ev, -E2BIG, EC_LIMIT, "documents nested too deeply");
-	if (a->kind == VAL_OBJECT && b->kind == VAL_OBJECT) {
+	if (a->kind == VAL_OBJECT && b->kind == VAL_OBJECT && depth != leaf) {
 		struct val *o = val_object_new(a->obj.n + b->obj.n);
 		int rc = o ? 0 : -ENOMEM;
 		for (size_t i = 0; i < a->obj.n && rc == 0; i++)
@@ -164,7 +171,7 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 				rc = val_object_put(o, vref(b->obj.keys[i]), vref(b->obj.vals[i]));
 				continue;
 			}
-			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1);
+			rc = merge_docs(ev, x, b->obj.vals[i], &m, depth + 1, leaf);
 			if (rc == 0)
 				rc = val_object_put(o, vref(b->obj.keys[i]), m);
 		}
@@ -193,6 +200,31 @@ static int merge_docs(struct ev *ev, struct val *a, struct val *b, struct val **
 		return ev_error(ev, -EINVAL, EC_CONFLICT, "object keys must be unique");
 	*out = vref(a);
 	return 0;
+}
+
+/* A base document @a and the virtual one @b at the same path, merged as
+ * OPA's evaluator merges them when a whole package is read: objects key
+ * by key, and where one side is not an object the base document wins.
+ * Depth is bounded by the documents themselves (JSON and rule values). */
+static struct val *merge_base(struct val *a, struct val *b, unsigned depth)
+{
+	if (a->kind != VAL_OBJECT || b->kind != VAL_OBJECT || depth > REGO_MAX_CALL_DEPTH)
+		return vref(a);
+	struct val *o = val_object_new(a->obj.n + b->obj.n);
+	for (size_t i = 0; o && i < b->obj.n; i++) {
+		struct val *x = val_object_get(a, b->obj.keys[i]);
+		struct val *m = x ? merge_base(x, b->obj.vals[i], depth + 1) : vref(b->obj.vals[i]);
+		if (!m || val_object_put(o, vref(b->obj.keys[i]), m) < 0) {
+			vunref(o);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; o && i < a->obj.n; i++)
+		if (!val_object_get(o, a->obj.keys[i]) && val_object_put(o, vref(a->obj.keys[i]), vref(a->obj.vals[i])) < 0) {
+			vunref(o);
+			return NULL;
+		}
+	return o;
 }
 
 static int node_compute(struct ev *ev, struct node *n, struct val *base, struct val **out)
@@ -236,22 +268,31 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 			return rc;
 		}
 		if (coll && s.coll->kind == VAL_OBJECT) {
-			/* rules at deeper static paths contribute to the same object */
+			/* rules at deeper static paths contribute to the same object;
+			 * the shallowest value of a ref-head rule here, counted from
+			 * a child's key, is a leaf no child may extend */
+			size_t rleaf = SIZE_MAX;
+			for (struct rule *r = n->rules; r; r = r->next_in_node)
+				if (r->kind != R_MULTI && r->npath > r->nstatic && r->npath - r->nstatic - 1 < rleaf)
+					rleaf = r->npath - r->nstatic - 1;
 			for (size_t i = 0; i < n->nkids && rc == 0; i++) {
 				struct node *c = n->kids[i];
 				struct val *cv = NULL;
 				if (c->has_func)
 					continue;
 				rc = rego_eval_node_value(ev, c, NULL, &cv);
-				if (rc < 0 || !cv)
+				if (rc < 0)
 					break;
+				if (!cv)
+					continue; /* an undefined key leaves the others */
 				struct val *old = val_object_get(s.coll, c->key);
 				if (!old) {
 					rc = val_object_put(s.coll, vref(c->key), cv);
 					continue;
 				}
 				struct val *m = NULL;
-				rc = merge_docs(ev, old, cv, &m, 0);
+				/* a child holding complete rules is itself a leaf */
+				rc = merge_docs(ev, old, cv, &m, 0, c->rules && !c->coll ? 0 : rleaf);
 				vunref(cv);
 				if (rc == 0)
 					rc = val_object_put(s.coll, vref(c->key), m);
@@ -281,11 +322,23 @@ static int node_compute(struct ev *ev, struct node *n, struct val *base, struct 
 		return -ENOMEM;
 	for (size_t i = 0; i < n->nkids && rc == 0; i++) {
 		struct node *c = n->kids[i];
-		if (c->has_func)
-			continue;
 		struct val *cv = NULL;
+		if (c->has_func) {
+			/* `f() := 1` has no arguments: OPA sees a plain rule */
+			rc = rego_func0_value(ev, c, &cv);
+			if (rc == 0 && cv)
+				rc = val_object_put(o, vref(c->key), cv);
+			continue;
+		}
 		struct val *cb = base ? val_object_get(base, c->key) : NULL;
 		rc = rego_eval_node_value(ev, c, cb, &cv);
+		if (rc == 0 && cv && cb && (c->rules || c->dflt)) {
+			struct val *m = merge_base(cb, cv, 0);
+			vunref(cv);
+			cv = m;
+			if (!cv)
+				rc = -ENOMEM;
+		}
 		if (rc == 0 && cv)
 			rc = val_object_put(o, vref(c->key), cv);
 	}
@@ -366,6 +419,15 @@ static int match_arg(struct ev *ev, void *arg)
 	return rc;
 }
 
+int rego_func0_value(struct ev *ev, struct node *fn, struct val **out)
+{
+	*out = NULL;
+	struct rule *x = fn->rules ? fn->rules : fn->dflt;
+	if (!x || x->nargs != 0)
+		return 0;
+	return ev_call_func(ev, fn, NULL, 0, out);
+}
+
 int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, struct val **out)
 {
 	struct fsol f;
@@ -387,12 +449,14 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	}
 	size_t frame = ev->frame, mark = ev->ntrail;
 	struct module *mod = ev->mod;
+	struct rule *rule = ev->rule;
 	for (struct rule *r0 = fn->rules; r0 && rc == 0; r0 = r0->next_in_node) {
 		for (struct rule *x = r0; x; x = x->els) {
 			if (x->nargs != n)
 				continue;
 			ev->frame = ev->ntrail;
 			ev->mod = x->mod;
+			ev->rule = x;
 			f.r = x;
 			f.rs.r = x;
 			f.rs.any = false;
@@ -413,6 +477,7 @@ int ev_call_func(struct ev *ev, struct node *fn, struct val **args, size_t n, st
 	}
 	ev->frame = frame;
 	ev->mod = mod;
+	ev->rule = rule;
 	ev->depth--;
 	if (rc < 0) {
 		vunref(f.rs.value);

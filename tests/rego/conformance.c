@@ -6,6 +6,8 @@
  * fails only when a case listed in conformance-pass.txt no longer passes.
  *
  *   conformance [--write FILE] [--verbose] [--only SUBSTR] [PASSLIST]
+ *
+ * --write FILE lists the passing cases, sorted: the new PASSLIST.
  */
 #include <dirent.h>
 #include <yaml.h>
@@ -112,6 +114,46 @@ static bool listed(struct passlist *pl, const char *key)
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static int cmpval(const void *a, const void *b) { return val_compare(*(struct val *const *)a, *(struct val *const *)b); }
 
+/* A result row as OPA's runner sees it: through JSON (sets become arrays),
+ * and with sort_bindings each binding's array value sorted. */
+static struct val *row_norm(struct val *row, bool sortb)
+{
+	struct buf b = BUF_INIT;
+	struct val *v = NULL;
+	val_to_json(row, &b, 0);
+	if (val_from_json(b.p, b.len, NULL, &v, NULL) < 0)
+		v = NULL;
+	buf_release(&b);
+	for (size_t i = 0; v && sortb && v->kind == VAL_OBJECT && i < v->obj.n; i++) {
+		struct val *a = v->obj.vals[i];
+		if (a->kind == VAL_ARRAY && a->arr.n > 1)
+			qsort(a->arr.items, a->arr.n, sizeof(struct val *), cmpval);
+	}
+	return v;
+}
+
+/* OPA's runner compares the wanted and the got rows as sets: order and
+ * duplicates of rows do not matter. */
+static bool rows_equal(struct val *want, struct val *res, bool sortb, struct buf *why)
+{
+	struct val *ws = val_set_new(want->arr.n), *gs = val_set_new(res->arr.n);
+	bool ok = ws && gs;
+	for (size_t i = 0; ok && i < want->arr.n; i++)
+		ok = val_set_add(ws, row_norm(want->arr.items[i], false)) == 0;
+	for (size_t i = 0; ok && i < res->arr.n; i++)
+		ok = val_set_add(gs, row_norm(res->arr.items[i], sortb)) == 0;
+	if (ok && !val_equal(ws, gs)) {
+		ok = false;
+		buf_addstr(why, "got ");
+		val_to_json(gs, why, 0);
+		buf_addstr(why, " want ");
+		val_to_json(ws, why, 0);
+	}
+	val_unref(ws);
+	val_unref(gs);
+	return ok;
+}
+
 /* Returns true when the case passes. */
 static bool run_case(struct val *c, bool v0, struct buf *why)
 {
@@ -191,34 +233,7 @@ static bool run_case(struct val *c, bool v0, struct buf *why)
 		}
 		goto out;
 	}
-	if (want->arr.n != res->arr.n) {
-		buf_addstr(why, "result count mismatch: got ");
-		val_to_json(res, why, 0);
-		buf_addstr(why, " want ");
-		val_to_json(want, why, 0);
-		goto out;
-	}
-	if (sortb && sortb->kind == VAL_BOOL && sortb->b) {
-		qsort(want->arr.items, want->arr.n, sizeof(struct val *), cmpval);
-		qsort(res->arr.items, res->arr.n, sizeof(struct val *), cmpval);
-	}
-	ok = true;
-	for (size_t i = 0; i < want->arr.n && ok; i++) {
-		/* sets in results compare as arrays (JSON) */
-		struct buf a = BUF_INIT, b = BUF_INIT;
-		struct val *wv = NULL, *gv = NULL;
-		val_to_json(want->arr.items[i], &a, 0);
-		val_to_json(res->arr.items[i], &b, 0);
-		if (val_from_json(a.p, a.len, NULL, &wv, NULL) < 0 || val_from_json(b.p, b.len, NULL, &gv, NULL) < 0 ||
-		    !val_equal(wv, gv)) {
-			ok = false;
-			buf_addf(why, "got %s want %s", b.p, a.p);
-		}
-		val_unref(wv);
-		val_unref(gv);
-		buf_release(&a);
-		buf_release(&b);
-	}
+	ok = rows_equal(want, res, sortb && sortb->kind == VAL_BOOL && sortb->b, why);
 out:
 	val_unref(res);
 	val_unref(input);
@@ -237,7 +252,8 @@ static int cmpname(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_file(const char *path, const char *rel, const char *ver, struct dirstat *ds, struct passlist *pl, FILE *wr)
+static void run_file(const char *path, const char *rel, const char *ver, struct dirstat *ds, struct passlist *pl,
+		     struct passlist *wr)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -268,8 +284,10 @@ static void run_file(const char *path, const char *rel, const char *ver, struct 
 			bool ok = run_case(c, strcmp(ver, "v0") == 0, &why);
 			if (ok) {
 				ds->pass++;
-				if (wr)
-					fprintf(wr, "%s\n", key);
+				if (wr) {
+					wr->v = realloc(wr->v, (wr->n + 1) * sizeof(char *));
+					wr->v[wr->n++] = strdup(key);
+				}
 			} else {
 				ds->fail++;
 				if (listed(pl, key)) {
@@ -320,7 +338,8 @@ int main(int argc, char **argv)
 		buf_release(&b);
 		qsort(pl.v, pl.n, sizeof(char *), cmpstr);
 	}
-	FILE *wr = write_path ? fopen(write_path, "w") : NULL;
+	struct passlist written = { 0 };
+	struct passlist *wr = write_path ? &written : NULL;
 	unsigned tap = 0, tpass[2] = { 0 }, tfail[2] = { 0 };
 	int status = 0;
 	const char *vers[] = { "v1", "v0" };
@@ -385,8 +404,18 @@ int main(int argc, char **argv)
 		printf("# total %s: %u passed, %u failed, %u cases\n", vers[vi], tpass[vi], tfail[vi], tpass[vi] + tfail[vi]);
 	}
 	printf("1..%u\n", tap);
-	if (wr)
-		fclose(wr);
+	if (wr) {
+		/* sorted (bytewise), as the committed list is kept */
+		qsort(written.v, written.n, sizeof(char *), cmpstr);
+		FILE *f = fopen(write_path, "w");
+		for (size_t i = 0; f && i < written.n; i++)
+			fprintf(f, "%s\n", written.v[i]);
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < written.n; i++)
+			free(written.v[i]);
+		free(written.v);
+	}
 	for (size_t i = 0; i < pl.n; i++)
 		free(pl.v[i]);
 	free(pl.v);

@@ -305,6 +305,69 @@ static void test_member_index(void)
 	rego_free(r);
 }
 
+/* Builtins reading hostile values stop at their named limits with an
+ * error, and http.send never reaches the network. */
+static void strict_error(const char *rule, const char *want)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	struct buf src = BUF_INIT;
+	buf_addf(&src, "package h\np := x if {\n\tx := %s\n}\n", rule);
+	CHECK_RC(rego_add_module(r, "h.rego", src.p, src.len, 0, &e), 0);
+	struct rego_query *q = NULL;
+	CHECK_RC(rego_prepare(r, "data.h.p", 8, 0, &q, &e), 0);
+	struct val *out = NULL;
+	CHECK(rego_query_eval(q, NULL, REGO_STRICT_BUILTINS, &out, &e) < 0);
+	CHECK(strstr(err_msg(&e), want) != NULL);
+	val_unref(out);
+	rego_query_free(q);
+	rego_free(r);
+	buf_release(&src);
+}
+
+/* A deny rule that asks the network must not quietly stop denying: the
+ * request fails the evaluation even without strict builtin errors. */
+static void test_http_send_fails_closed(void)
+{
+	struct arca_err e = { 0 };
+	struct rego *r = rego_new();
+	const char *src = "package h\ndeny if http.send({\"method\": \"get\", \"url\": \"http://x\"}).status_code != 200\n";
+	CHECK_RC(rego_add_module(r, "h.rego", src, strlen(src), 0, &e), 0);
+	struct rego_query *q = NULL;
+	CHECK_RC(rego_prepare(r, "data.h.deny", 11, 0, &q, &e), 0);
+	struct val *out = NULL;
+	CHECK(rego_query_eval(q, NULL, 0, &out, &e) < 0);
+	CHECK(strstr(err_msg(&e), "eval_http_send_network_error") != NULL);
+	val_unref(out);
+	rego_query_free(q);
+	rego_free(r);
+}
+
+static void test_hostile_builtins(void)
+{
+	/* an alias bomb: 10^8 values from a few hundred bytes */
+	struct buf y = BUF_INIT;
+	buf_addstr(&y, "yaml.unmarshal(\"a: &a [1,1,1,1,1,1,1,1,1,1]\\n");
+	for (char c = 'b'; c <= 'i'; c++) {
+		buf_addf(&y, "%c: &%c [", c, c);
+		for (int i = 0; i < 10; i++)
+			buf_addf(&y, "%s*%c", i ? "," : "", c - 1);
+		buf_addstr(&y, "]\\n");
+	}
+	buf_addstr(&y, "\")");
+	strict_error(y.p, "document too large");
+	buf_release(&y);
+	strict_error("regex.globs_match(concat(\"\", [\"a\" | numbers.range(1, 2000)[_]]), \"a*\")", "pattern too long");
+	strict_error("http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1:1\"})", "network access is disabled");
+	struct buf t = BUF_INIT;
+	buf_addstr(&t, "strings.render_template(\"");
+	for (int i = 0; i < 100; i++)
+		buf_addstr(&t, "{{if true}}");
+	buf_addstr(&t, "\", {})");
+	strict_error(t.p, "nested too deeply");
+	buf_release(&t);
+}
+
 int main(void)
 {
 	RUN(test_member_index);
@@ -316,5 +379,7 @@ int main(void)
 	RUN(test_prepared);
 	RUN(test_step_limit);
 	RUN(test_parse_error);
+	RUN(test_hostile_builtins);
+	RUN(test_http_send_fails_closed);
 	TL_DONE();
 }

@@ -135,6 +135,11 @@ static int bi_object_union_n(struct ev *ev, struct val **args, struct val **out)
 	return ret(out, acc);
 }
 
+static int cmp_valp(const void *a, const void *b)
+{
+	return val_compare(*(struct val *const *)a, *(struct val *const *)b);
+}
+
 static bool subset(const struct val *sup, const struct val *sub)
 {
 	if (sup->kind == VAL_OBJECT && sub->kind == VAL_OBJECT) {
@@ -156,6 +161,20 @@ static bool subset(const struct val *sup, const struct val *sub)
 			if (!val_set_contains(sup, sub->arr.items[i]))
 				return false;
 		return true;
+	}
+	if (sup->kind == VAL_ARRAY && sub->kind == VAL_SET) {
+		/* every element of the set somewhere in the array: searched in
+		 * a sorted copy, so a large array costs n log n, not n * m */
+		struct val **v = malloc((sup->arr.n ? sup->arr.n : 1) * sizeof(*v));
+		if (!v)
+			return false;
+		memcpy(v, sup->arr.items, sup->arr.n * sizeof(*v));
+		qsort(v, sup->arr.n, sizeof(*v), cmp_valp);
+		bool all = true;
+		for (size_t i = 0; i < sub->arr.n && all; i++)
+			all = bsearch(&sub->arr.items[i], v, sup->arr.n, sizeof(*v), cmp_valp) != NULL;
+		free(v);
+		return all;
 	}
 	if (sup->kind == VAL_ARRAY && sub->kind == VAL_ARRAY) {
 		/* contiguous sub-slice */
@@ -707,6 +726,28 @@ static struct val *patch_apply(struct val *doc, struct val *path, size_t i, stru
 				val_set_add(st, val_ref(doc->arr.items[k]));
 		if (st && mode == 0)
 			val_set_add(st, val_ref(v));
+		return st;
+	}
+	if (doc->kind == VAL_SET) {
+		/* a set element is named by itself; patching inside it replaces it */
+		if (!val_set_contains(doc, seg))
+			return NULL;
+		struct val *nc = patch_apply(seg, path, i + 1, v, mode);
+		struct val *st = nc ? val_set_new(doc->arr.n) : NULL;
+		if (!st) {
+			val_unref(nc);
+			return NULL;
+		}
+		int rc = 0;
+		for (size_t k = 0; rc == 0 && k < doc->arr.n; k++)
+			if (!val_equal(doc->arr.items[k], seg))
+				rc = val_set_add(st, val_ref(doc->arr.items[k]));
+		if (rc < 0 || val_set_add(st, nc) < 0) { /* val_set_add owns nc */
+			if (rc < 0)
+				val_unref(nc);
+			val_unref(st);
+			return NULL;
+		}
 		return st;
 	}
 	return NULL;

@@ -253,9 +253,8 @@ static int bi_member3(struct ev *ev, struct val **args, struct val **out)
 static size_t utf8_len(const char *s, size_t n)
 {
 	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
+	for (size_t i = 0; i < n; i += utf8_step(s + i, n - i))
+		c++;
 	return c;
 }
 
@@ -537,7 +536,13 @@ static int bits(struct ev *ev, const char *fn, struct val **args, struct val **o
 	case 4:
 		if (b < 0)
 			return ev_error(ev, -EINVAL, EC_TYPE, "%s: operand 2 must be an unsigned integer number but got a negative integer", fn);
-		r = b >= 63 ? 0 : (int64_t)((uint64_t)a << b);
+		/* exact, as OPA's big integers: a << 63 still fits 128 bits */
+		if (b < 64) {
+			*out = num_from_int128((__int128)((unsigned __int128)(__int128)a << b));
+			return *out ? 0 : -ENOMEM;
+		}
+		if (a != 0)
+			return ev_error(ev, -ERANGE, EC_BUILTIN, "%s: result out of range", fn);
 		break;
 	case 5:
 		if (b < 0)
@@ -571,6 +576,7 @@ static int anyall(struct ev *ev, const char *fn, struct val **args, struct val *
 	*out = val_bool(r);
 	return 0;
 }
+static int bi_set_diff(struct ev *ev, struct val **args, struct val **out) { return set_op(ev, "set_diff", args, out, 2); }
 static int bi_any(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "any", args, out, false); }
 static int bi_all(struct ev *ev, struct val **args, struct val **out) { return anyall(ev, "all", args, out, true); }
 
@@ -626,6 +632,7 @@ CAST_SAME(object, VAL_OBJECT, "object")
 const struct builtin_decl rego_builtins_core[] = {
 	{ "any", 1, bi_any, "deprecated: some element is true" },
 	{ "all", 1, bi_all, "deprecated: every element is true" },
+	{ "set_diff", 2, bi_set_diff, "deprecated: set difference (a - b)" },
 	{ "cast_array", 1, bi_cast_array, "deprecated: set or array to array" },
 	{ "cast_set", 1, bi_cast_set, "deprecated: array or set to set" },
 	{ "cast_string", 1, bi_cast_string, "deprecated: identity on strings" },

@@ -367,6 +367,8 @@ static int bi_json_marshal_opts(struct ev *ev, struct val **args, struct val **o
 		} else if (k && !strcmp(k, "prefix") && v->kind == VAL_STRING) {
 			prefix = v->str.s;
 			pretty = true;
+		} else if (k && strcmp(k, "pretty") && strcmp(k, "indent") && strcmp(k, "prefix")) {
+			return ev_error(ev, -EINVAL, EC_TYPE, "json.marshal_with_options: operand 2 object contained unknown key \"%s\"", k);
 		} else {
 			return ev_error(ev, -EINVAL, EC_TYPE, "json.marshal_with_options: operand 2 must be object with optional keys pretty (boolean), prefix (string), indent (string)");
 		}

@@ -256,6 +256,10 @@ static int load_keys(struct ev *ev, const char *fn, const struct val *key, EVP_P
 		return 0;
 	}
 	if (strstr(s, "-----BEGIN")) {
+		/* OPA decodes the block and knows two types: any other block
+		 * (-----BEGIN CERT-----, a private key) names no key */
+		if (!strstr(s, "-----BEGIN PUBLIC KEY-----"))
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: failed to extract a Key from the PEM certificate", fn);
 		BIO *bio = BIO_new_mem_buf(s, (int)key->str.len);
 		keys[0] = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
 		BIO_free(bio);
@@ -672,8 +676,13 @@ static int encode_raw(struct ev *ev, const char *fn, const char *hdr, size_t hl,
 	if (hl == 0)
 		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string", fn);
 	if (val_from_json(hdr, hl, NULL, &h, NULL) < 0 || h->kind != VAL_OBJECT) {
+		/* OPA reports a broken object as such; any other header (not
+		 * an object at all) simply has no "alg" */
+		bool broken = !h && memchr(hdr, '{', hl);
 		val_unref(h);
-		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: cannot parse JSON", fn);
+		if (broken)
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: cannot parse JSON", fn);
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: missing or invalid 'alg' header: jwsbb: header \"alg\" not found", fn);
 	}
 	const char *alg = val_str(val_object_get_cstr(h, "alg"));
 	const char *typ = val_str(val_object_get_cstr(h, "typ"));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* walk, graph.reachable, semver, numbers.range_step, uuid builtins. */
+/* walk, graph.reachable, semver, numbers.range_step, uuid, opa.runtime builtins. */
 #include "../internal.h"
 
 #include <ctype.h>
@@ -288,12 +288,21 @@ static int bi_range_step(struct ev *ev, struct val **args, struct val **out)
 	if (!num_is_int(A1, &b) || A1->kind != VAL_NUMBER)
 		return ev_error(ev, -EINVAL, EC_TYPE, "numbers.range_step: operand 2 must be integer number but got %s",
 				A1->kind == VAL_NUMBER ? "floating-point number" : val_type_name(A1));
-	if (!num_is_int(A2, &s) || A2->kind != VAL_NUMBER)
+	__int128 s128;
+	if (A2->kind != VAL_NUMBER || !num_is_int128(A2, &s128))
 		return ev_error(ev, -EINVAL, EC_TYPE, "numbers.range_step: operand 3 must be integer number but got %s",
 				A2->kind == VAL_NUMBER ? "floating-point number" : val_type_name(A2));
-	if (s <= 0)
+	if (s128 <= 0)
 		return ev_error(ev, -EINVAL, EC_BUILTIN, "numbers.range_step: step must be a positive integer");
-	uint64_t span = (uint64_t)(a < b ? b - a : a - b);
+	uint64_t span = a < b ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b;
+	/* a step past the span (OPA's may exceed int64) leaves the start */
+	if (s128 > (__int128)span) {
+		*out = val_array_new(1);
+		if (*out && val_array_push(*out, val_int(a)) < 0)
+			*out = NULL;
+		return *out ? 0 : -ENOMEM;
+	}
+	s = (int64_t)s128;
 	if (span / (uint64_t)s > 10000000)
 		return ev_error(ev, -E2BIG, EC_BUILTIN, "numbers.range_step: range too large");
 	struct val *arr = val_array_new((size_t)(span / (uint64_t)s + 1));
@@ -439,6 +448,17 @@ static int bi_uuid_parse(struct ev *ev, struct val **args, struct val **out)
 	return 0;
 }
 
+/* OPA reports its environment variables and configuration here when run
+ * as a server; a policy judging containers has no business reading arca's
+ * environment, so it gets what OPA gives without a runtime: {}. */
+static int bi_opa_runtime(struct ev *ev, struct val **args, struct val **out)
+{
+	(void)ev;
+	(void)args;
+	*out = val_object_new(0);
+	return *out ? 0 : -ENOMEM;
+}
+
 const struct builtin_decl rego_builtins_misc[] = {
 	{ "walk", 1, bi_walk, "every [path, value] pair (relation)" },
 	{ "graph.reachable", 2, bi_reachable, "nodes reachable from the initial set" },
@@ -449,5 +469,6 @@ const struct builtin_decl rego_builtins_misc[] = {
 	{ "uuid.rfc4122", 1, bi_uuid_rfc4122, "random version 4 UUID" },
 	{ "uuid.parse", 1, bi_uuid_parse, "UUID fields" },
 	{ "rand.intn", 2, bi_rand_intn, "random integer in [0, n), stable per query and arguments" },
+	{ "opa.runtime", 0, bi_opa_runtime, "runtime information: none is exposed (empty object)" },
 	{ NULL, 0, NULL, NULL },
 };

@@ -295,6 +295,11 @@ static int bi_cidr_merge(struct ev *ev, struct val **args, struct val **out)
 			free(ps);
 			return ev_error(ev, -EINVAL, EC_BUILTIN, "net.cidr_merge: IPv6 invalid: needs prefix length");
 		}
+		if (ps[i].family == 4 && !memchr(x->str.s, '/', x->str.len)) {
+			/* OPA gives a bare IPv4 address Go's classful default mask
+			 * (net.IP.DefaultMask): class A /8, B /16, otherwise /24 */
+			ps[i].bits = ps[i].a[0] < 0x80 ? 8u : ps[i].a[0] < 0xc0 ? 16u : 24u;
+		}
 		mask(&ps[i]);
 	}
 	/* repeat: sort, drop contained prefixes, join sibling halves */

@@ -159,20 +159,31 @@ static int need_str(struct ev *ev, const char *fn, int pos, struct val *v)
 	return v->kind == VAL_STRING ? 0 : bi_type_err(ev, fn, pos, "string", v);
 }
 
-static int bi_regex_match(struct ev *ev, struct val **args, struct val **out)
+static int regex_match(struct ev *ev, const char *fn, struct val **args, struct val **out)
 {
-	int rc = need_str(ev, "regex.match", 1, A0);
+	int rc = need_str(ev, fn, 1, A0);
 	if (!rc)
-		rc = need_str(ev, "regex.match", 2, A1);
+		rc = need_str(ev, fn, 2, A1);
 	if (rc)
 		return rc;
 	struct re_handle h;
-	rc = compile_cached(ev, "regex.match", A0, &h);
+	rc = compile_cached(ev, fn, A0, &h);
 	if (rc < 0)
 		return rc;
 	*out = val_bool(rego_re_match(h.re, A1->str.s, A1->str.len) == 1);
 	handle_release(&h);
 	return 0;
+}
+
+static int bi_regex_match(struct ev *ev, struct val **args, struct val **out)
+{
+	return regex_match(ev, "regex.match", args, out);
+}
+
+/* the deprecated alias names itself in its errors */
+static int bi_re_match(struct ev *ev, struct val **args, struct val **out)
+{
+	return regex_match(ev, "re_match", args, out);
 }
 
 static int bi_regex_is_valid(struct ev *ev, struct val **args, struct val **out)
@@ -559,6 +570,63 @@ static int bi_glob_quote_meta(struct ev *ev, struct val **args, struct val **out
 	return *out ? 0 : -ENOMEM;
 }
 
+/* regex.template_match(template, value, start, end): the template is
+ * literal text with regular expressions between the delimiters (gorilla
+ * mux style, as OPA): "urn:foo:{.*}" matches the whole value when
+ * ^urn:foo:(.*)$ does. */
+static int bi_regex_template_match(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char fn[] = "regex.template_match";
+	int rc = 0;
+	for (int i = 0; i < 4 && rc == 0; i++)
+		rc = need_str(ev, fn, i + 1, args[i]);
+	if (rc)
+		return rc;
+	if (args[2]->str.len != 1 || args[3]->str.len != 1)
+		return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: delimiters must be single characters", fn);
+	char open = args[2]->str.s[0], close = args[3]->str.s[0];
+	const char *t = A0->str.s;
+	size_t n = A0->str.len, lit = 0;
+	struct buf b = BUF_INIT;
+	buf_addch(&b, '^');
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] != open)
+			continue;
+		/* the expression runs to the matching close delimiter */
+		size_t level = 1, j = i + 1;
+		for (; j < n && level; j++)
+			level += t[j] == open ? 1 : t[j] == close ? (size_t)-1 : 0;
+		if (level) {
+			buf_release(&b);
+			return ev_error(ev, -EINVAL, EC_BUILTIN, "%s: unbalanced braces in %s", fn, t);
+		}
+		re_quote(&b, t + lit, i - lit);
+		buf_addch(&b, '(');
+		buf_add(&b, t + i + 1, j - i - 2);
+		buf_addch(&b, ')');
+		lit = j;
+		i = j - 1;
+	}
+	re_quote(&b, t + lit, n - lit);
+	buf_addch(&b, '$');
+	if (buf_error(&b)) {
+		buf_release(&b);
+		return -ENOMEM;
+	}
+	struct val *pat = val_string(b.p, b.len);
+	buf_release(&b);
+	if (!pat)
+		return -ENOMEM;
+	struct rego_re *re = NULL;
+	rc = compile_raw(ev, fn, pat, &re);
+	val_unref(pat);
+	if (rc < 0)
+		return rc;
+	*out = val_bool(rego_re_match(re, A1->str.s, A1->str.len) == 1);
+	rego_re_free(re);
+	return 0;
+}
+
 const struct builtin_decl rego_builtins_regex[] = {
 	{ "regex.match", 2, bi_regex_match, "pattern matches anywhere in value" },
 	{ "regex.is_valid", 1, bi_regex_is_valid, "pattern compiles" },
@@ -566,8 +634,9 @@ const struct builtin_decl rego_builtins_regex[] = {
 	{ "regex.find_all_string_submatch_n", 3, bi_regex_find_all_sub, "up to n matches with groups" },
 	{ "regex.split", 2, bi_regex_split, "split around matches" },
 	{ "regex.replace", 3, bi_regex_replace, "replace all matches ($1 expansion)" },
-	{ "re_match", 2, bi_regex_match, "deprecated alias of regex.match" },
+	{ "re_match", 2, bi_re_match, "deprecated alias of regex.match" },
 	{ "glob.match", 3, bi_glob_match, "glob match with delimiters" },
 	{ "glob.quote_meta", 1, bi_glob_quote_meta, "escape glob metacharacters" },
+	{ "regex.template_match", 4, bi_regex_template_match, "template of literal text and delimited expressions matches" },
 	{ NULL, 0, NULL, NULL },
 };

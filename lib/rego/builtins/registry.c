@@ -20,6 +20,12 @@ static const struct builtin_decl *const families[] = {
 	rego_builtins_uri,
 	rego_builtins_aws,
 	rego_builtins_jsonschema,
+	rego_builtins_http,
+	rego_builtins_globs,
+	rego_builtins_template,
+	rego_builtins_yaml,
+	rego_builtins_metadata,
+	rego_builtins_parsemodule,
 };
 
 const struct builtin_decl *builtin_find(const char *name)
@@ -63,6 +69,45 @@ bool num_is_int(const struct val *v, int64_t *out)
 		return true;
 	}
 	return false;
+}
+
+bool num_is_int128(const struct val *v, __int128 *out)
+{
+	int64_t i;
+	if (num_is_int(v, &i) && (v->is_int || fabs(v->num.d) < 9e15)) {
+		*out = i;
+		return true;
+	}
+	if (v->kind != VAL_NUMBER || v->is_int || !v->num.text)
+		return false;
+	/* integer text beyond int64: OPA's numbers are exact there */
+	const char *t = v->num.text;
+	bool neg = *t == '-';
+	t += neg;
+	size_t n = strlen(t);
+	if (n == 0 || n > 38 || strspn(t, "0123456789") != n)
+		return false;
+	__int128 x = 0;
+	for (size_t k = 0; k < n; k++)
+		x = x * 10 + (t[k] - '0');
+	*out = neg ? -x : x;
+	return true;
+}
+
+struct val *num_from_int128(__int128 x)
+{
+	if (x >= INT64_MIN && x <= INT64_MAX)
+		return val_int((int64_t)x);
+	char b[48], *p = b + sizeof(b) - 1;
+	unsigned __int128 u = x < 0 ? -(unsigned __int128)x : (unsigned __int128)x;
+	*p = 0;
+	do {
+		*--p = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (x < 0)
+		*--p = '-';
+	return val_number_text(p, strlen(p));
 }
 
 struct val *num_from_double(double d)

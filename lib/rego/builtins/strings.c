@@ -323,9 +323,8 @@ static size_t *runes(const struct val *s, size_t *n)
 	size_t k = 0;
 	if (!r)
 		return NULL;
-	for (size_t i = 0; i < s->str.len; i++)
-		if (((unsigned char)s->str.s[i] & 0xc0) != 0x80)
-			r[k++] = i;
+	for (size_t i = 0; i < s->str.len; i += utf8_step(s->str.s + i, s->str.len - i))
+		r[k++] = i;
 	r[k] = s->str.len;
 	*n = k;
 	return r;
@@ -483,16 +482,19 @@ static int bi_format_int(struct ev *ev, struct val **args, struct val **out)
 	int64_t base;
 	if (!num_is_int(A1, &base) || (base != 2 && base != 8 && base != 10 && base != 16))
 		return ev_error(ev, -EINVAL, EC_TYPE, "format_int: operand 2 must be one of {2, 8, 10, 16}");
-	double d = num_d(A0);
-	int64_t x = A0->is_int ? A0->i : (int64_t)floor(d);
-	if (!A0->is_int)
+	__int128 x;
+	if (!num_is_int128(A0, &x)) {
+		double d = num_d(A0);
+		if (!(fabs(d) < 9.2e18))
+			return ev_error(ev, -ERANGE, EC_BUILTIN, "format_int: number out of range");
 		x = (int64_t)(d < 0 ? ceil(d) : floor(d));
-	char buf[80], *p = buf + sizeof(buf) - 1;
+	}
+	char buf[160], *p = buf + sizeof(buf) - 1;
 	*p = 0;
-	uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+	unsigned __int128 u = x < 0 ? -(unsigned __int128)x : (unsigned __int128)x;
 	do {
-		*--p = "0123456789abcdef"[u % (uint64_t)base];
-		u /= (uint64_t)base;
+		*--p = "0123456789abcdef"[(int)(u % (unsigned)base)];
+		u /= (unsigned)base;
 	} while (u);
 	if (x < 0)
 		*--p = '-';

@@ -288,14 +288,9 @@ static int bi_diff(struct ev *ev, struct val **args, struct val **out)
 		D--;
 	}
 	if (D < 0) {
-		/* days in the month before t2's month */
-		int64_t py = t2.year, pm = t2.month - 1;
-		if (pm == 0) {
-			pm = 12;
-			py--;
-		}
-		int64_t ny = pm == 12 ? py + 1 : py, nm = pm == 12 ? 1 : pm + 1;
-		D += days_from_civil(ny, nm, 1) - days_from_civil(py, pm, 1);
+		/* borrow the length of t1's month, as OPA's diff does */
+		int64_t ny = t1.month == 12 ? t1.year + 1 : t1.year, nm = t1.month == 12 ? 1 : t1.month + 1;
+		D += days_from_civil(ny, nm, 1) - days_from_civil(t1.year, t1.month, 1);
 		M--;
 	}
 	if (M < 0) {
@@ -371,6 +366,18 @@ static int parse_layout(const char *lay, size_t ln, const char *s, size_t sn, in
 		} else if (LAY("MST")) {
 			while (p < end && isupper((unsigned char)*p))
 				p++;
+		} else if (LAY("06")) {
+			/* Go: 69-99 are 19xx, 00-68 20xx */
+			if (!digits(&p, end, 2, &Y))
+				return -EBADMSG;
+			Y += Y >= 69 ? 1900 : 2000;
+		} else if (LAY("_2")) {
+			if (p < end && *p == ' ')
+				p++;
+			if (!digits(&p, end, 1, &D))
+				return -EBADMSG;
+			if (p < end && isdigit((unsigned char)*p))
+				D = D * 10 + (*p++ - '0');
 		} else if (LAY("01")) {
 			if (!digits(&p, end, 2, &M))
 				return -EBADMSG;
@@ -389,6 +396,19 @@ static int parse_layout(const char *lay, size_t ln, const char *s, size_t sn, in
 		} else if (LAY("05")) {
 			if (!digits(&p, end, 2, &sec))
 				return -EBADMSG;
+			/* Go accepts a fraction after the seconds even when the
+			 * layout has none */
+			if (!(l < lend && (*l == '.' || *l == ',')) && end - p > 1 && *p == '.' &&
+			    isdigit((unsigned char)p[1])) {
+				int64_t f = 0;
+				int got = 0;
+				for (p++; p < end && isdigit((unsigned char)*p); p++, got++)
+					if (got < 9)
+						f = f * 10 + (*p - '0');
+				for (int k = got; k < 9; k++)
+					f *= 10;
+				ns = f;
+			}
 		} else if (LAY("PM") || LAY("pm")) {
 			has_pm = true;
 			if (end - p < 2)
@@ -485,6 +505,31 @@ static int parse_common(struct ev *ev, const char *fn, const char *lay, size_t l
 
 static const char rfc3339[] = "2006-01-02T15:04:05.999999999Z07:00";
 
+/* Go's named layouts (time.RFC1123Z, ...), or NULL. */
+static const char *named_layout(const char *name)
+{
+	static const char *const tab[][2] = {
+		{ "ANSIC", "Mon Jan _2 15:04:05 2006" },
+		{ "UnixDate", "Mon Jan _2 15:04:05 MST 2006" },
+		{ "RubyDate", "Mon Jan 02 15:04:05 -0700 2006" },
+		{ "RFC822", "02 Jan 06 15:04 MST" },
+		{ "RFC822Z", "02 Jan 06 15:04 -0700" },
+		{ "RFC850", "Monday, 02-Jan-06 15:04:05 MST" },
+		{ "RFC1123", "Mon, 02 Jan 2006 15:04:05 MST" },
+		{ "RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700" },
+		{ "RFC3339", "2006-01-02T15:04:05Z07:00" },
+		{ "RFC3339Nano", "2006-01-02T15:04:05.999999999Z07:00" },
+		{ "Kitchen", "3:04PM" },
+		{ "DateTime", "2006-01-02 15:04:05" },
+		{ "DateOnly", "2006-01-02" },
+		{ "TimeOnly", "15:04:05" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
+		if (!strcmp(name, tab[i][0]))
+			return tab[i][1];
+	return NULL;
+}
+
 static int bi_parse_rfc3339(struct ev *ev, struct val **args, struct val **out)
 {
 	return parse_common(ev, "time.parse_rfc3339_ns", rfc3339, strlen(rfc3339), A0, out);
@@ -494,13 +539,10 @@ static int bi_parse_ns(struct ev *ev, struct val **args, struct val **out)
 {
 	if (A0->kind != VAL_STRING)
 		return bi_type_err(ev, "time.parse_ns", 1, "string", A0);
-	const char *lay = A0->str.s;
-	size_t ln = A0->str.len;
-	/* Go's named layouts */
-	if (!strcmp(lay, "RFC3339") || !strcmp(lay, "RFC3339Nano")) {
-		lay = rfc3339;
-		ln = strlen(rfc3339);
-	}
+	const char *lay = named_layout(A0->str.s);
+	size_t ln = lay ? strlen(lay) : A0->str.len;
+	if (!lay)
+		lay = A0->str.s;
 	return parse_common(ev, "time.parse_ns", lay, ln, A1, out);
 }
 
@@ -531,7 +573,10 @@ static int bi_parse_duration(struct ev *ev, struct val **args, struct val **out)
 			const char *u;
 			double ns;
 		} units[] = { { "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "\xce\xbcs", 1e3 }, { "ms", 1e6 },
-			      { "s", 1e9 }, { "m", 6e10 }, { "h", 3.6e12 } };
+			      { "s", 1e9 }, { "m", 6e10 }, { "h", 3.6e12 },
+			      /* beyond Go's units, as the conformance suite expects:
+			       * a day of 24h, a week of 7 days, a year of 365 */
+			      { "d", 8.64e13 }, { "w", 6.048e14 }, { "y", 3.1536e16 } };
 		size_t best = 0, bl = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 			size_t l = strlen(units[i].u);
@@ -553,26 +598,136 @@ bad:
 			A0->str.s);
 }
 
+static void put_off(struct buf *b, int64_t off, bool colon, bool mins, bool z)
+{
+	if (z && off == 0) {
+		buf_addch(b, 'Z');
+		return;
+	}
+	int64_t a = off < 0 ? -off : off;
+	buf_addf(b, "%c%02lld", off < 0 ? '-' : '+', (long long)(a / 3600));
+	if (mins)
+		buf_addf(b, "%s%02lld", colon ? ":" : "", (long long)(a / 60 % 60));
+}
+
+/* Formats with a Go reference layout (the tokens parse_layout reads). */
+static void go_format(const char *l, struct tm_parts *t, int64_t off, struct buf *b)
+{
+	static const char *const days3[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	const char *lend = l + strlen(l);
+	int64_t h12 = t->hour % 12 ? t->hour % 12 : 12;
+#define LAY(str) (lend - l >= (long)strlen(str) && strncmp(l, str, strlen(str)) == 0 && (l += strlen(str), true))
+	while (l < lend) {
+		if (LAY("2006"))
+			buf_addf(b, "%04lld", (long long)t->year);
+		else if (LAY("January"))
+			buf_addstr(b, months[t->month - 1]);
+		else if (LAY("Jan"))
+			buf_add(b, months[t->month - 1], 3);
+		else if (LAY("Monday"))
+			buf_addstr(b, wdays[t->wday]);
+		else if (LAY("Mon"))
+			buf_addstr(b, days3[t->wday]);
+		else if (LAY("MST")) {
+			if (off == 0)
+				buf_addstr(b, "UTC");
+			else
+				put_off(b, off, false, true, false);
+		} else if (LAY("06"))
+			buf_addf(b, "%02lld", (long long)(t->year % 100));
+		else if (LAY("01"))
+			buf_addf(b, "%02lld", (long long)t->month);
+		else if (LAY("02"))
+			buf_addf(b, "%02lld", (long long)t->day);
+		else if (LAY("_2"))
+			buf_addf(b, "%2lld", (long long)t->day);
+		else if (LAY("15"))
+			buf_addf(b, "%02lld", (long long)t->hour);
+		else if (LAY("03"))
+			buf_addf(b, "%02lld", (long long)h12);
+		else if (LAY("04"))
+			buf_addf(b, "%02lld", (long long)t->min);
+		else if (LAY("05"))
+			buf_addf(b, "%02lld", (long long)t->sec);
+		else if (LAY("1"))
+			buf_addf(b, "%lld", (long long)t->month);
+		else if (LAY("2"))
+			buf_addf(b, "%lld", (long long)t->day);
+		else if (LAY("3"))
+			buf_addf(b, "%lld", (long long)h12);
+		else if (LAY("4"))
+			buf_addf(b, "%lld", (long long)t->min);
+		else if (LAY("5"))
+			buf_addf(b, "%lld", (long long)t->sec);
+		else if (LAY("PM"))
+			buf_addstr(b, t->hour >= 12 ? "PM" : "AM");
+		else if (LAY("pm"))
+			buf_addstr(b, t->hour >= 12 ? "pm" : "am");
+		else if (LAY("Z07:00"))
+			put_off(b, off, true, true, true);
+		else if (LAY("Z0700"))
+			put_off(b, off, false, true, true);
+		else if (LAY("Z07"))
+			put_off(b, off, false, false, true);
+		else if (LAY("-07:00"))
+			put_off(b, off, true, true, false);
+		else if (LAY("-0700"))
+			put_off(b, off, false, true, false);
+		else if (LAY("-07"))
+			put_off(b, off, false, false, false);
+		else if ((*l == '.' || *l == ',') && l + 1 < lend && (l[1] == '0' || l[1] == '9')) {
+			char sep = *l, z = l[1];
+			int want = 0;
+			for (l++; l < lend && *l == z; l++)
+				want++;
+			char f[16];
+			snprintf(f, sizeof(f), "%09lld", (long long)t->nsec);
+			int len = want > 9 ? 9 : want;
+			if (z == '9')
+				while (len > 0 && f[len - 1] == '0')
+					len--;
+			if (len > 0) {
+				buf_addch(b, sep);
+				buf_add(b, f, (size_t)len);
+			}
+		} else {
+			buf_addch(b, *l++);
+		}
+	}
+#undef LAY
+}
+
+/* time.format(ns | [ns, tz] | [ns, tz, layout]): RFC 3339 with
+ * nanoseconds unless a layout (or a named one) is given. */
 static int bi_format(struct ev *ev, struct val **args, struct val **out)
 {
 	int64_t ns, off;
-	if (!to_ns(ev, "time.format", A0, &ns, &off))
+	struct val *x = A0, *pair = NULL;
+	const char *lay = "2006-01-02T15:04:05.999999999Z07:00";
+	if (x->kind == VAL_ARRAY && x->arr.n == 3) {
+		struct val *l = x->arr.items[2];
+		if (l->kind != VAL_STRING)
+			return bi_type_err(ev, "time.format", 1, "array of [number, string, string]", l);
+		lay = named_layout(l->str.s) ? named_layout(l->str.s) : l->str.s;
+		pair = val_array_new(2);
+		if (!pair || val_array_push(pair, val_ref(x->arr.items[0])) < 0 ||
+		    val_array_push(pair, val_ref(x->arr.items[1])) < 0) {
+			val_unref(pair);
+			return -ENOMEM;
+		}
+		x = pair;
+	}
+	bool ok = to_ns(ev, "time.format", x, &ns, &off);
+	val_unref(pair);
+	if (!ok)
 		return -EINVAL;
 	struct tm_parts t;
 	split_ns(ns, off, &t);
-	char b[80];
-	int n = snprintf(b, sizeof(b), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)t.year, (long long)t.month,
-			 (long long)t.day, (long long)t.hour, (long long)t.min, (long long)t.sec);
-	if (t.nsec) {
-		char f[16];
-		snprintf(f, sizeof(f), ".%09lld", (long long)t.nsec);
-		size_t fl = strlen(f);
-		while (fl > 1 && f[fl - 1] == '0')
-			f[--fl] = 0;
-		n += snprintf(b + n, sizeof(b) - (size_t)n, "%s", f);
-	}
-	snprintf(b + n, sizeof(b) - (size_t)n, "Z");
-	return ret(out, val_cstr(b));
+	struct buf b = BUF_INIT;
+	go_format(lay, &t, off, &b);
+	int rc = buf_error(&b) ? -ENOMEM : ret(out, val_string(b.p, b.len));
+	buf_release(&b);
+	return rc;
 }
 
 const struct builtin_decl rego_builtins_time[] = {
@@ -584,6 +739,6 @@ const struct builtin_decl rego_builtins_time[] = {
 	{ "time.parse_rfc3339_ns", 1, bi_parse_rfc3339, "RFC 3339 to ns" },
 	{ "time.parse_ns", 2, bi_parse_ns, "Go layout parse to ns" },
 	{ "time.parse_duration_ns", 1, bi_parse_duration, "Go duration to ns" },
-	{ "time.format", 1, bi_format, "RFC 3339 (UTC) text" },
+	{ "time.format", 1, bi_format, "Go layout text (RFC 3339 by default) in a time zone" },
 	{ NULL, 0, NULL, NULL },
 };

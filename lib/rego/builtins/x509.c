@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * crypto.x509.parse_certificates and parse_and_verify_certificates over
- * OpenSSL. The output mirrors the commonly used fields of Go's
+ * crypto.x509.parse_certificates, parse_and_verify_certificates,
+ * parse_keypair and crypto.parse_private_keys over OpenSSL. The output mirrors the commonly used fields of Go's
  * x509.Certificate as OPA serialises it (Subject/Issuer names, validity,
  * SANs, CA flags, serial number); not every Go field is reproduced.
  */
@@ -9,6 +9,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -445,9 +446,171 @@ static int bi_parse_rsa_key(struct ev *ev, struct val **args, struct val **out)
 	return o ? 0 : -ENOMEM;
 }
 
+#define X509_MAX_KEYS 64 /* private keys in one input */
+
+/* A big number as a JSON number (Go marshals *big.Int so). */
+static int put_bn_num(struct val *o, const char *k, const BIGNUM *bn)
+{
+	char *d = bn ? BN_bn2dec(bn) : NULL;
+	if (!d)
+		return -ENOMEM;
+	struct val *v = val_number_text(d, strlen(d));
+	OPENSSL_clear_free(d, strlen(d));
+	return v ? val_object_put_cstr(o, k, v) : -ENOMEM;
+}
+
+/* A private key as Go's encoding/json renders its key struct: RSA keys
+ * as {N, E, D, Primes}, EC keys as {X, Y, D}; others as {}. */
+static struct val *key_obj(EVP_PKEY *pk)
+{
+	struct val *o = val_object_new(4);
+	int rc = o ? 0 : -ENOMEM;
+	const char *const *names = NULL;
+	static const char *const rsa[] = { "N", OSSL_PKEY_PARAM_RSA_N, "E", OSSL_PKEY_PARAM_RSA_E, "D",
+					   OSSL_PKEY_PARAM_RSA_D, NULL };
+	static const char *const ec[] = { "X", OSSL_PKEY_PARAM_EC_PUB_X, "Y", OSSL_PKEY_PARAM_EC_PUB_Y, "D",
+					  OSSL_PKEY_PARAM_PRIV_KEY, NULL };
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+		names = rsa;
+	else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC)
+		names = ec;
+	for (size_t i = 0; names && names[i] && rc == 0; i += 2) {
+		BIGNUM *bn = NULL;
+		if (EVP_PKEY_get_bn_param(pk, names[i + 1], &bn) == 1)
+			rc = put_bn_num(o, names[i], bn);
+		BN_clear_free(bn);
+	}
+	if (rc == 0 && names == rsa) {
+		struct val *primes = val_array_new(2);
+		static const char *const f[] = { OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2 };
+		for (size_t i = 0; primes && i < 2 && rc == 0; i++) {
+			BIGNUM *bn = NULL;
+			char *d = EVP_PKEY_get_bn_param(pk, f[i], &bn) == 1 ? BN_bn2dec(bn) : NULL;
+			if (d) {
+				rc = val_array_push(primes, val_number_text(d, strlen(d)));
+				OPENSSL_clear_free(d, strlen(d));
+			}
+			BN_clear_free(bn);
+		}
+		if (primes && rc == 0)
+			rc = val_object_put_cstr(o, "Primes", primes);
+		else {
+			val_unref(primes);
+			rc = -ENOMEM;
+		}
+	}
+	if (rc < 0) {
+		val_unref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Reads up to X509_MAX_KEYS private keys from PEM text or base64(PEM). */
+static size_t read_keys(const struct val *in, EVP_PKEY **keys)
+{
+	struct buf raw = BUF_INIT;
+	bool pem;
+	size_t n = 0;
+	if (pem_or_b64(in, &raw, &pem) == 0 && pem) {
+		BIO *bio = BIO_new_mem_buf(raw.p, (int)raw.len);
+		EVP_PKEY *pk;
+		while (bio && n < X509_MAX_KEYS && (pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)))
+			keys[n++] = pk;
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+	secure_wipe(raw.p, raw.len);
+	buf_release(&raw);
+	return n;
+}
+
+/* crypto.parse_private_keys: every private key of the PEM text (or
+ * base64 of it); [] when there is none, null for the empty string. */
+static int bi_parse_private_keys(struct ev *ev, struct val **args, struct val **out)
+{
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, "crypto.parse_private_keys", 1, "string", A0);
+	if (A0->str.len == 0) {
+		*out = val_null();
+		return 0;
+	}
+	EVP_PKEY *keys[X509_MAX_KEYS];
+	size_t n = read_keys(A0, keys);
+	struct val *a = val_array_new(n);
+	for (size_t i = 0; i < n; i++) {
+		if (a && val_array_push(a, key_obj(keys[i])) < 0) {
+			val_unref(a);
+			a = NULL;
+		}
+		EVP_PKEY_free(keys[i]);
+	}
+	*out = a;
+	return a ? 0 : -ENOMEM;
+}
+
+/* crypto.x509.parse_keypair(cert, key): as Go's tls.X509KeyPair, the
+ * DER certificates (base64) and the key, which must match the first. */
+static int bi_parse_keypair(struct ev *ev, struct val **args, struct val **out)
+{
+	static const char fn[] = "crypto.x509.parse_keypair";
+	if (A0->kind != VAL_STRING)
+		return bi_type_err(ev, fn, 1, "string", A0);
+	if (args[1]->kind != VAL_STRING)
+		return bi_type_err(ev, fn, 2, "string", args[1]);
+	X509 *certs[X509_MAX_CERTS];
+	size_t nc = 0;
+	int rc = load_certs(ev, fn, A0, certs, &nc);
+	if (rc < 0)
+		return rc;
+	EVP_PKEY *keys[X509_MAX_KEYS];
+	size_t nk = read_keys(args[1], keys);
+	struct val *o = NULL;
+	if (nk == 0)
+		rc = ev_error(ev, -EINVAL, EC_BUILTIN, "%s: tls: failed to find any PEM data in key input", fn);
+	else if (X509_check_private_key(certs[0], keys[0]) != 1)
+		rc = ev_error(ev, -EINVAL, EC_BUILTIN, "%s: tls: private key does not match public key", fn);
+	ERR_clear_error();
+	if (rc == 0) {
+		o = val_object_new(2);
+		struct val *ders = val_array_new(nc);
+		rc = o && ders ? 0 : -ENOMEM;
+		for (size_t i = 0; i < nc && rc == 0; i++) {
+			unsigned char *der = NULL;
+			int len = i2d_X509(certs[i], &der);
+			/* certificates are bounded by the input string: no overflow */
+			char *b64 = len > 0 ? malloc(4 * (((size_t)len + 2) / 3) + 1) : NULL;
+			int bl = b64 ? EVP_EncodeBlock((unsigned char *)b64, der, len) : -1;
+			OPENSSL_free(der);
+			rc = bl >= 0 ? val_array_push(ders, val_string(b64, (size_t)bl)) : -ENOMEM;
+			free(b64);
+		}
+		if (rc == 0)
+			rc = val_object_put_cstr(o, "Certificate", ders);
+		else
+			val_unref(ders);
+		if (rc == 0) {
+			struct val *k = key_obj(keys[0]);
+			rc = k ? val_object_put_cstr(o, "PrivateKey", k) : -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		X509_free(certs[i]);
+	for (size_t i = 0; i < nk; i++)
+		EVP_PKEY_free(keys[i]);
+	if (rc < 0) {
+		val_unref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
 const struct builtin_decl rego_builtins_x509[] = {
 	{ "crypto.x509.parse_certificate_request", 1, bi_parse_csr, "certificate request subject" },
 	{ "crypto.x509.parse_rsa_private_key", 1, bi_parse_rsa_key, "RSA private key as a JWK" },
+	{ "crypto.x509.parse_keypair", 2, bi_parse_keypair, "certificate chain (DER, base64) and matching private key" },
+	{ "crypto.parse_private_keys", 1, bi_parse_private_keys, "private keys of PEM text" },
 	{ "crypto.x509.parse_certificates", 1, bi_parse_certificates, "certificates from PEM or base64 DER" },
 	{ "crypto.x509.parse_and_verify_certificates", 1, bi_parse_and_verify, "[valid, certs] for root..leaf chain" },
 	{ NULL, 0, NULL, NULL },
