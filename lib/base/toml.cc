@@ -141,6 +141,21 @@ int val_from_toml(const char *text, size_t len, struct val **out, struct arca_er
 	try {
 		if (std::memchr(text, '\0', len))
 			return err_set(e, -EBADMSG, "NUL byte in TOML text");
+		// toml++ 3.3's Unicode tables fall into __builtin_unreachable()
+		// for most non-ASCII code points (U+00A1..U+0499 among them) where
+		// it looks for whitespace or key characters: undefined behaviour
+		// on a configuration file. arca's files are read as ASCII; other
+		// characters go in strings as \uXXXX escapes.
+		size_t line = 1;
+		for (size_t i = 0; i < len; i++) {
+			if (text[i] == '\n')
+				line++;
+			if (static_cast<unsigned char>(text[i]) >= 0x80)
+				return err_set(e, -EBADMSG,
+					       "line %zu: non-ASCII byte in TOML text (write other characters as "
+					       "\\uXXXX escapes in strings)",
+					       line);
+		}
 		toml::table t = toml::parse(std::string_view(text, len));
 		conv c{ e };
 		struct val *v = c.node(t);

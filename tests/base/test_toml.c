@@ -24,6 +24,9 @@ static void test_values(void)
 	CHECK_STR(j, "{\"a\":1,\"b\":\"lit\\\\n\",\"c\":[1,2.5,true],\"g\":[{\"x\":\"y\"},{\"x\":\"z\"}],"
 		     "\"t\":{\"d\":\"1979-05-27T07:32:00Z\"}}");
 	free(j);
+	j = to_json("a = \"caf\\u00e9\"\n");
+	CHECK_STR(j, "{\"a\":\"caf\xc3\xa9\"}");
+	free(j);
 }
 
 static void test_errors(void)
@@ -40,6 +43,12 @@ static void test_errors(void)
 	 * starts with a key character; found by fuzz_integrity_ecl */
 	CHECK_RC(val_from_toml("[[+execgroup]]\n", 15, &v, &e), -EBADMSG);
 	CHECK_RC(val_from_toml("#\n[+x]\n", 7, &v, &e), -EBADMSG);
+	/* non-ASCII text reached undefined behaviour in toml++'s Unicode
+	 * tables (found by fuzz_integrity_ecl); escapes still work */
+	CHECK_RC(val_from_toml("\xc8\xa8", 2, &v, &e), -EBADMSG);
+	CHECK(strstr(e.msg, "line 1: non-ASCII") != NULL);
+	CHECK_RC(val_from_toml("# caf\xc3\xa9\na = 1\n", 13, &v, &e), -EBADMSG);
+	CHECK(v == NULL);
 	CHECK(v == NULL);
 }
 
