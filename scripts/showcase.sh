@@ -74,8 +74,17 @@ if has attest; then
 fi
 
 if has run; then
-  step "run it (hardened, read-only root)"
+  # A site configuration of the showcase's own: enforcing mode, the
+  # embedded default policy, a hash-chained decision log.
+  mkdir -p "$work/policy.d"
+  printf 'mode = "enforcing"\n[policy]\ndir = "%s"\ndecision_log = "%s"\n' \
+    "$work/policy.d" "$work/decisions.log" >"$work/arca.toml"
+  export ARCA_CONFIG="$work/arca.toml"
+  step "the launch decision for this image (arca.toml: enforcing, default policy)"
+  run policy launch "$img" || true
+  step "run it (hardened, read-only root; decided and logged first)"
   run run "$img" || true
+  run policy log verify "$work/decisions.log" || true
 fi
 echo
 echo "showcase finished"

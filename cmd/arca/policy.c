@@ -716,7 +716,7 @@ static int do_log(int argc, char **argv)
 	if (rc < 0)
 		return cmd_fail(&e, rc, "policy log verify");
 	if (!cmd_quiet)
-		printf("%zu entries, chain intact\n", n);
+		printf("%zu %s, chain intact\n", n, n == 1 ? "entry" : "entries");
 	return 0;
 }
 
