@@ -11,37 +11,12 @@
 
 #include "../lib/runtime/harden.h"
 #include "../lib/runtime/internal.h"
+#include "../tests/runtime/bpf_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_VALUES 8
 
-static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d)
-{
-	const uint8_t *mem = (const uint8_t *)d;
-	uint32_t a = 0;
-	for (size_t pc = 0; pc < n; pc++) {
-		const struct sock_filter *i = &f[pc];
-		switch (i->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-			if (i->k > sizeof(*d) - 4)
-				return 0xDEAD;
-			memcpy(&a, mem + i->k, 4);
-			break;
-		case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
-		case BPF_JMP | BPF_JA: pc += i->k; break;
-		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_K: pc += a > i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i->k) ? i->jt : i->jf; break;
-		case BPF_RET | BPF_K: return i->k;
-		case BPF_RET | BPF_A: return a;
-		case BPF_MISC | BPF_TAX: break;
-		default: return 0xBAD0000u | i->code;
-		}
-	}
-	return 0xFA11;
-}
 
 /* The decimal numbers in the profile text: the values its rules compare. */
 static size_t numbers(const uint8_t *data, size_t size, uint64_t *v)

@@ -238,26 +238,11 @@ int ev_term1(struct ev *ev, struct term *t, struct val **out)
 {
 	switch (t->kind) {
 	case T_VALUE:
-		*out = vref(t->v);
-		return 1;
-	case T_VAR: {
-		if (t->name == ev->r->a_input) {
-			if (!ev->input)
-				return 0;
-			*out = vref(ev->input);
-			return 1;
-		}
-		if (t->name == ev->r->a_data)
-			return EV_GENERAL;
-		struct bind *b = ev_lookup(ev, t->name);
-		if (!b || !b->v)
-			return EV_GENERAL;
-		*out = vref(b->v);
-		return 1;
-	}
+	case T_VAR:
 	case T_REF: {
+		/* term1b handles these without coming back here */
 		bool owned;
-		int rc = ref1(ev, t, out, &owned);
+		int rc = term1b(ev, t, out, &owned);
 		if (rc == 1 && !owned)
 			vref(*out);
 		return rc;

@@ -23,6 +23,7 @@
 #include "harden.h"
 #include "internal.h"
 #include "testlib.h"
+#include "bpf_run.h"
 
 /* Runs @fn in a child after no_new_privs and the filter (@json, or the
  * default when NULL). Returns the child's wait status. @fn returns 0 when
@@ -356,34 +357,6 @@ static void test_oci_accepts(void)
 
 /* ------------------------------------------- arca's BPF against libseccomp's */
 
-/* A classic-BPF interpreter for seccomp programs, enough for what either
- * compiler emits: 32-bit loads from seccomp_data, AND, jumps, returns. */
-static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d)
-{
-	const uint8_t *mem = (const uint8_t *)d;
-	uint32_t a = 0;
-	for (size_t pc = 0; pc < n; pc++) {
-		const struct sock_filter *i = &f[pc];
-		switch (i->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-			if (i->k + 4 > sizeof(*d))
-				return 0xDEAD;
-			memcpy(&a, mem + i->k, 4);
-			break;
-		case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
-		case BPF_JMP | BPF_JA: pc += i->k; break;
-		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_K: pc += a > i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i->k) ? i->jt : i->jf; break;
-		case BPF_RET | BPF_K: return i->k;
-		case BPF_RET | BPF_A: return a;
-		case BPF_MISC | BPF_TAX: break; /* X is never read by either */
-		default: return 0xBAD0000u | i->code;
-		}
-	}
-	return 0xFA11;
-}
 
 static uint64_t rnd_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
