@@ -13,10 +13,7 @@ trap 'rm -rf "$T"' EXIT
 # never the user's own default AK
 export ARCA_ATTEST_DIR="$T/default"
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/../tap.sh"
 
 # expect_ok NAME CMD...
 expect_ok() {

@@ -23,11 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. "$(dirname "$0")/../tap.sh"
 # check NAME CMD...: passes when CMD succeeds; its output is shown otherwise.
 check() {
 	local name=$1 out

@@ -18,32 +18,7 @@ trap 'rm -rf "$T"' EXIT
 unset ARCA_CONFIG ARCA_TPM_TCTI ARCA_ATTEST_DIR
 export ARCA_KEYDIR="$T/keys"
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# check NAME WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		notok "$1"
-		echo "# want: $2" | head -5
-		echo "# got:  $3" | head -20 | sed '2,$s/^/# /'
-	fi
-}
-# contains NAME PATTERN TEXT / lacks NAME PATTERN TEXT
-contains() {
-	if echo "$3" | grep -q -- "$2"; then ok "$1"; else
-		notok "$1"
-		echo "$3" | head -20 | sed 's/^/# /'
-	fi
-}
-lacks() {
-	if ! echo "$3" | grep -q -- "$2"; then ok "$1"; else
-		notok "$1"
-		echo "$3" | head -20 | sed 's/^/# /'
-	fi
-}
+. "$(dirname "$0")/../tap.sh"
 
 for tool in mksquashfs busybox setpriv python3; do
 	if ! command -v $tool >/dev/null; then

@@ -18,10 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/../tap.sh"
 
 # newhome DIR: a private GNUPGHOME with the reference test key.
 newhome() {

@@ -22,10 +22,7 @@ T=$(mktemp -d /tmp/arca-sqfuse.XXXXXX)
 chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/../tap.sh"
 check() { # NAME CMD...: ok when CMD succeeds, its output as diagnostics otherwise
 	local name=$1 out
 	shift
