@@ -18,6 +18,9 @@ static const struct verb verbs[] = {
 	{ "exec", cmd_exec, "run a command in a hardened container" },
 	{ "shell", cmd_shell, "start a shell in a hardened container" },
 #endif
+#ifdef ARCA_HAVE_CMD_MOUNTS
+	{ "mounts", cmd_mounts, "list and drop the image mounts kept by --keep-mounted" },
+#endif
 #ifdef ARCA_HAVE_CMD_INSPECT
 	{ "inspect", cmd_inspect, "show an image's labels, environment and scripts" },
 #endif

@@ -46,6 +46,11 @@ static const char run_help[] =
 	"      --pids-limit N         maximum number of processes\n"
 	"      --ecl FILE             (root only) an execution control list instead of\n"
 	"                             /etc/arca/ecl.toml, for administrators to try one\n"
+	"      --keep-mounted SECONDS (root only) leave the image's squashfs mounted under\n"
+	"                             /run/arca/mounts for SECONDS after the last use, so\n"
+	"                             that the next launch finds it warm; 0: unmount with\n"
+	"                             the container (the default; [images] keep_mounted in\n"
+	"                             arca.toml sets another). 'arca mounts' lists them.\n"
 	"  -h, --help                 this help\n\n"
 	"Launch policy: the policy of /etc/arca/arca.toml (or $ARCA_CONFIG) decides on\n"
 	"the opened image after the execution control list and before anything is\n"
@@ -72,6 +77,7 @@ enum {
 	OPT_PIDS,
 	OPT_NO_HOME,
 	OPT_ECL,
+	OPT_KEEP_MOUNTED,
 };
 
 static const struct option run_opts[] = {
@@ -93,6 +99,7 @@ static const struct option run_opts[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS },
 	{ "ecl", required_argument, NULL, OPT_ECL },
+	{ "keep-mounted", required_argument, NULL, OPT_KEEP_MOUNTED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -167,6 +174,7 @@ static struct val *options_doc(const struct rt_opts *o)
 	put(d, "memory_bytes", val_int(o->memory_bytes), &oom);
 	put(d, "cpus", val_double(o->cpus), &oom);
 	put(d, "pids", val_int(o->pids), &oom);
+	put(d, "keep_mounted", val_int(o->keep_mounted), &oom);
 	if (oom) {
 		val_unref(d);
 		return NULL;
@@ -224,6 +232,8 @@ static int policy_gate(void *ctx, const char *image, const struct sif_image *img
 	return rc;
 }
 
+_Static_assert(POLICY_MAX_KEEP_MOUNTED == RT_KEEP_MAX_SECONDS, "arca.toml's keep_mounted and the runtime agree");
+
 static int run_verb(enum rt_action action, int argc, char **argv)
 {
 	const char *verb = argv[0];
@@ -235,6 +245,7 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 	int ret = EXIT_USAGE;
 	struct arca_err e = { 0 };
 	struct policy_config *cfg = NULL;
+	bool keep_set = false;
 
 	int c;
 	/* '+': options end at the image, the rest belongs to the workload */
@@ -340,6 +351,21 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 			}
 			o.ecl_config = optarg;
 			break;
+		case OPT_KEEP_MOUNTED: {
+			uint32_t v;
+			/* the mount it keeps is the kernel's, in the host's namespace */
+			if (geteuid() != 0) {
+				ret = usage_err(verb, "--keep-mounted is for root");
+				goto out;
+			}
+			if (cmd_parse_u32(optarg, &v) < 0 || v > RT_KEEP_MAX_SECONDS) {
+				ret = usage_err(verb, "--keep-mounted takes seconds, at most a week");
+				goto out;
+			}
+			o.keep_mounted = v;
+			keep_set = true;
+			break;
+		}
 		case 'h':
 			fputs(run_help, stdout);
 			ret = 0;
@@ -380,6 +406,8 @@ static int run_verb(enum rt_action action, int argc, char **argv)
 	 * privileged arca from taking the caller's file). */
 	if (!o.ecl_config)
 		o.ecl_config = cfg->ecl;
+	if (!keep_set && geteuid() == 0)
+		o.keep_mounted = cfg->keep_mounted;
 	/* No arca.toml at all means no launch policy was set up: like a
 	 * missing ecl.toml, no gate (and nothing logged). An empty file turns
 	 * on enforcing mode with the embedded default policy. */

@@ -75,14 +75,18 @@ static int section(struct policy_config *c, const char *sect, const struct val *
 		else if (!strcmp(sect, "policy") && !strcmp(k, "timeout_ms")) {
 			rc = set_uint(&u, v, 3600000, name, e);
 			c->timeout_ms = (unsigned)u;
-		} else if (!strcmp(sect, "images") && !strcmp(k, "ecl"))
+		} else if (!strcmp(sect, "images") && !strcmp(k, "ecl")) {
 			rc = set_str(&c->ecl, v, name, e);
-		else if (!strcmp(sect, "attest") && !strcmp(k, "tcti"))
+		} else if (!strcmp(sect, "images") && !strcmp(k, "keep_mounted")) {
+			rc = set_uint(&u, v, POLICY_MAX_KEEP_MOUNTED, name, e);
+			c->keep_mounted = (unsigned)u;
+		} else if (!strcmp(sect, "attest") && !strcmp(k, "tcti")) {
 			rc = set_str(&c->tcti, v, name, e);
-		else if (!strcmp(sect, "attest") && !strcmp(k, "refstate"))
+		} else if (!strcmp(sect, "attest") && !strcmp(k, "refstate")) {
 			rc = set_str(&c->refstate, v, name, e);
-		else
+		} else {
 			rc = err_set(e, -EBADMSG, "unknown setting %s", name);
+		}
 		if (rc < 0)
 			return rc;
 	}

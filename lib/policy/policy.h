@@ -49,6 +49,7 @@
 #define POLICY_MAX_MODULES 256
 #define POLICY_MAX_MODULE_BYTES (4u << 20)
 #define POLICY_MAX_DATA_BYTES (64u << 20)
+#define POLICY_MAX_KEEP_MOUNTED (7u * 24 * 3600) /* [images] keep_mounted: a week, as the runtime allows */
 
 enum policy_mode { POLICY_PERMISSIVE = 0, POLICY_ENFORCING, POLICY_ATTESTED };
 const char *policy_mode_name(enum policy_mode m);
@@ -61,6 +62,7 @@ struct policy_config {
 	uint64_t max_steps;
 	unsigned timeout_ms;
 	char *ecl;          /* signer gate (integrity_ecl_gate) */
+	unsigned keep_mounted; /* seconds root launches keep the image mounted (0: none) */
 	char *tcti;         /* TPM access for arca attest; NULL: its own default */
 	char *refstate;     /* reference state for arca attest check; NULL: none */
 	bool unconfigured;  /* no configuration file existed: these are the defaults */
@@ -77,7 +79,7 @@ struct policy_config {
  *
  *   mode = "enforcing"
  *   [policy]  dir, query, decision_log, max_steps, timeout_ms
- *   [images]  ecl
+ *   [images]  ecl, keep_mounted
  *   [attest]  tcti, refstate
  */
 int policy_config_load(const char *path, struct policy_config **out, struct arca_err *e) _wur_;

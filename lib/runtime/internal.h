@@ -6,6 +6,9 @@
 #include "runtime.h"
 #include "sif.h"
 
+#include <limits.h>
+#include <sys/types.h>
+
 #include <sqfs/predef.h>
 
 /* Launch phases in the debug log (arca -v), with a monotonic timestamp in
@@ -171,6 +174,8 @@ struct rt_mnt {
 	bool netns;  /* inside a new network namespace */
 	int sif_fd;
 	uint64_t part_off, part_size;
+	const char *kept; /* the image's kept mount in the host tree (rt_keep_acquire), or NULL */
+	dev_t kept_dev;
 	const char *home; /* the user's home: host path and container path */
 	bool home_on_host; /* it exists on the host (else only --contain makes one) */
 	const char *cwd;  /* host working directory, or NULL */
@@ -194,5 +199,29 @@ struct rt_mnt {
  * reachable except through the binds.
  */
 int rt_mount_container(struct rt_mnt *m, struct arca_err *e);
+
+/*
+ * A read-only autoclear loop device over [off, off+size) of @sif_fd: its
+ * path in @path and an open fd in *out_fd (the device is detached once
+ * that fd and every mount of it are gone).
+ */
+int rt_loop_attach(int sif_fd, uint64_t off, uint64_t size, char path[32], int *out_fd, struct arca_err *e);
+
+/* ------------------------------------------------------ kept mounts (keep.c) */
+
+struct rt_kept_mount {
+	int lock_fd; /* shared lock: the mount stays while it is held */
+	dev_t dev;   /* the mount's device */
+	char path[PATH_MAX];
+};
+
+/*
+ * Finds or makes the kept mount of @sif_fd's partition [off, off+size)
+ * (root only) and renews its expiry to now + @seconds. On success the
+ * caller holds it (k->lock_fd) until rt_keep_release.
+ */
+int rt_keep_acquire(int sif_fd, uint64_t off, uint64_t size, const char *image, unsigned seconds,
+		    struct rt_kept_mount *k, struct arca_err *e);
+void rt_keep_release(struct rt_kept_mount *k);
 
 #endif

@@ -67,6 +67,7 @@ struct launch {
 	char *group_line;
 	char *console;
 	struct rt_seccomp *seccomp;
+	struct rt_kept_mount kept;
 };
 
 static void report(int fd, int kind, int code, const char *text)
@@ -425,6 +426,7 @@ static void fwd_handler(int sig, siginfo_t *si, void *uc)
 
 static void launch_release(struct launch *l)
 {
+	rt_keep_release(&l->kept);
 	rt_env_release(&l->ovr);
 	if (l->envp) {
 		for (char **p = l->envp; *p; p++)
@@ -527,6 +529,31 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
 	return 0;
 }
 
+/*
+ * Root launches drop the kept mounts that have expired, and with
+ * keep_mounted use (or make) the image's. Keeping is an optimisation: when
+ * it fails the launch mounts the image itself, as without it.
+ */
+static void use_kept_mount(struct launch *l, const char *image, struct arca_err *e)
+{
+	unsigned dropped = 0, busy = 0;
+	struct arca_err ign = { 0 };
+	if (rt_kept_drop(false, &dropped, &busy, &ign) < 0)
+		log_debug("runtime: dropping expired kept mounts: %s", err_msg(&ign));
+	else if (dropped)
+		log_debug("runtime: dropped %u expired kept mount(s)", dropped);
+	if (!l->o->keep_mounted)
+		return;
+	int rc = rt_keep_acquire(l->m.sif_fd, l->m.part_off, l->m.part_size, image, l->o->keep_mounted, &l->kept, e);
+	if (rc < 0) {
+		log_msg(LOG_WARN, "not keeping the image mounted: %s", err_msg(e));
+		err_clear(e);
+		return;
+	}
+	l->m.kept = l->kept.path;
+	l->m.kept_dev = l->kept.dev;
+}
+
 int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e)
 {
 	rt_trace("launch: start");
@@ -549,7 +576,7 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		rt_trace("launch: gate passed");
 	}
 
-	struct launch l = { .o = o, .sync_rd = -1, .err_wr = -1 };
+	struct launch l = { .o = o, .sync_rd = -1, .err_wr = -1, .kept.lock_fd = -1 };
 	if ((rc = prepare(&l, img, e)) < 0) {
 		launch_release(&l);
 		return rc;
@@ -572,6 +599,8 @@ int rt_launch(const struct rt_opts *o, struct rt_result *res, struct arca_err *e
 		.uid = o->fakeroot ? 0 : (unsigned)l.uid,
 		.gid = o->fakeroot ? 0 : (unsigned)l.gid,
 	};
+	if (l.m.loop)
+		use_kept_mount(&l, o->image, e);
 
 	int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {

@@ -138,7 +138,7 @@ static int bind_in(int rootfd, const char *src, const char *dst, bool ro, struct
  * the kernel detach it once the last mount and open of it are gone, so it
  * vanishes with the container's mount namespace whatever happens to arca.
  */
-static int loop_attach(const struct rt_mnt *m, char path[32], int *out_fd, struct arca_err *e)
+int rt_loop_attach(int sif_fd, uint64_t off, uint64_t size, char path[32], int *out_fd, struct arca_err *e)
 {
 	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
@@ -154,9 +154,9 @@ static int loop_attach(const struct rt_mnt *m, char path[32], int *out_fd, struc
 				continue; /* udev has not created the node yet */
 			return err_setsys(e, -errno, "opening %s", path);
 		}
-		struct loop_config cfg = { .fd = (uint32_t)m->sif_fd };
-		cfg.info.lo_offset = m->part_off;
-		cfg.info.lo_sizelimit = m->part_size;
+		struct loop_config cfg = { .fd = (uint32_t)sif_fd };
+		cfg.info.lo_offset = off;
+		cfg.info.lo_sizelimit = size;
 		cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
 		if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
 			*out_fd = TAKE_FD(fd);
@@ -167,14 +167,14 @@ static int loop_attach(const struct rt_mnt *m, char path[32], int *out_fd, struc
 		if (errno != EINVAL && errno != ENOTTY)
 			return err_setsys(e, -errno, "configuring %s", path);
 		/* kernels before 5.8: attach, then set the range and flags */
-		if (ioctl(fd, LOOP_SET_FD, m->sif_fd) < 0) {
+		if (ioctl(fd, LOOP_SET_FD, sif_fd) < 0) {
 			if (errno == EBUSY)
 				continue;
 			return err_setsys(e, -errno, "attaching %s", path);
 		}
 		struct loop_info64 info = { 0 };
-		info.lo_offset = m->part_off;
-		info.lo_sizelimit = m->part_size;
+		info.lo_offset = off;
+		info.lo_sizelimit = size;
 		info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
 		if (ioctl(fd, LOOP_SET_STATUS64, &info) < 0) {
 			int err = -errno;
@@ -187,12 +187,19 @@ static int loop_attach(const struct rt_mnt *m, char path[32], int *out_fd, struc
 	return err_set(e, -EBUSY, "no free loop device after %d attempts", RT_LOOP_TRIES);
 }
 
-static int mount_image(struct rt_mnt *m, const char *target, struct arca_err *e)
+static int mount_image(struct rt_mnt *m, const char *target, int kept_fd, struct arca_err *e)
 {
+	if (kept_fd >= 0) {
+		char src[64];
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", kept_fd);
+		if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+			return err_setsys(e, -errno, "binding the kept mount of the image");
+		return 0;
+	}
 	if (m->loop) {
 		char dev[32];
 		int lfd = -1;
-		int rc = loop_attach(m, dev, &lfd, e);
+		int rc = rt_loop_attach(m->sif_fd, m->part_off, m->part_size, dev, &lfd, e);
 		if (rc < 0)
 			return rc;
 		_cleanup_close_ int lfd_c = lfd;
@@ -626,6 +633,17 @@ int rt_mount_container(struct rt_mnt *m, struct arca_err *e)
 	/* nothing mounted from here on may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return err_setsys(e, -errno, "making the mount namespace private");
+	/* the kept mount is taken before the staging tmpfs can hide its path,
+	 * and must be the one arca checked (its lock keeps it there) */
+	_cleanup_close_ int kept_fd = -1;
+	if (m->kept) {
+		struct stat st;
+		kept_fd = open(m->kept, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (kept_fd < 0)
+			return err_setsys(e, -errno, "opening the kept mount '%s'", m->kept);
+		if (fstat(kept_fd, &st) < 0 || st.st_dev != m->kept_dev)
+			return err_set(e, -ESTALE, "the kept mount '%s' changed", m->kept);
+	}
 	if (mount("tmpfs", RT_STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
 		return err_setsys(e, -errno, "mounting the staging tmpfs");
 	static const char *const dirs[] = { RT_STAGE "/img", RT_STAGE "/ov", RT_STAGE "/newroot", RT_STAGE "/oldroot" };
@@ -637,7 +655,7 @@ int rt_mount_container(struct rt_mnt *m, struct arca_err *e)
 		return err_setsys(e, -errno, "mounting the overlay tmpfs");
 
 	rt_trace("mounts: staging ready");
-	int rc = mount_image(m, RT_STAGE "/img", e);
+	int rc = mount_image(m, RT_STAGE "/img", kept_fd, e);
 	if (rc < 0)
 		return rc;
 	rt_trace("mounts: image mounted");

@@ -19,7 +19,9 @@
  *
  * Nothing outlives the launch: mounts exist only in the container's private
  * mount namespace, the loop device is autoclear, and every process arca
- * starts dies with it (PR_SET_PDEATHSIG, pid namespace teardown).
+ * starts dies with it (PR_SET_PDEATHSIG, pid namespace teardown). The one
+ * exception is asked for: keep_mounted leaves the image's squashfs mounted
+ * under RT_KEEP_DIR until it expires (no process stays with it).
  */
 #ifndef ARCA_RUNTIME_H
 #define ARCA_RUNTIME_H
@@ -78,6 +80,13 @@ struct rt_opts {
 	int (*gate)(void *ctx, const char *image, const struct sif_image *img, struct arca_err *e);
 	void *gate_ctx;
 
+	/*
+	 * Seconds the image's squashfs stays mounted after the launch, for the
+	 * next launch of the same image to find it warm (root, loop path only;
+	 * see rt_kept_list). 0: unmounted with the container, the default.
+	 */
+	unsigned keep_mounted;
+
 	int64_t memory_bytes; /* <= 0: no limit */
 	double cpus;
 	int64_t pids;
@@ -113,6 +122,31 @@ void rt_binds_free(struct rt_bind *binds, size_t n);
  * units, optional trailing "b"). -EINVAL otherwise.
  */
 int rt_parse_size(const char *s, int64_t *out);
+
+/* --------------------------------------------------- kept image mounts */
+
+/* Where kept mounts live (root's, 0700; $ARCA_MOUNTS_DIR overrides it). */
+#define RT_KEEP_DIR "/run/arca/mounts"
+#define RT_KEEP_MAX_SECONDS (7u * 24 * 3600)
+
+struct rt_kept {
+	char *image;     /* the path it was first mounted for */
+	char *path;      /* the mount point */
+	int64_t expires; /* seconds since the epoch */
+	bool in_use;     /* a running container holds it */
+	bool mounted;
+};
+
+/* Lists the kept mounts (none when the directory does not exist). */
+int rt_kept_list(struct rt_kept **out, size_t *n, struct arca_err *e) _wur_;
+void rt_kept_free(struct rt_kept *v, size_t n);
+
+/*
+ * Unmounts the kept mounts that have expired (@all: every one) and no
+ * running container holds; counts those dropped and those left in use.
+ * Root launches drop the expired ones on their own.
+ */
+int rt_kept_drop(bool all, unsigned *dropped, unsigned *busy, struct arca_err *e) _wur_;
 
 /* ------------------------------------------------------------- inspect */
 

@@ -51,6 +51,14 @@ static void test_config(void)
 	write_file("d.toml", "mode = \n");
 	CHECK_RC(policy_config_load(path_in("d.toml"), &c, &e), -EBADMSG);
 	CHECK(strstr(e.msg, "line 1") != NULL);
+	write_file("e.toml", "[images]\nkeep_mounted = 300\n");
+	REQUIRE(policy_config_load(path_in("e.toml"), &c, &e) == 0);
+	CHECK(c->keep_mounted == 300);
+	policy_config_free(c);
+	write_file("f.toml", "[images]\nkeep_mounted = 604801\n");
+	CHECK_RC(policy_config_load(path_in("f.toml"), &c, &e), -EBADMSG);
+	write_file("g.toml", "[images]\nkeep_mounted = '5m'\n");
+	CHECK_RC(policy_config_load(path_in("g.toml"), &c, &e), -EBADMSG);
 }
 
 static struct policy_config *config(const char *toml)
