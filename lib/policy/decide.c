@@ -40,7 +40,13 @@ const char policy_default_rego[] =
 	"\tnot input.host.attestation.status == \"passed\"\n"
 	"}\n"
 	"\n"
-	"warn contains \"the image is not signed\" if count(input.signatures) == 0\n";
+	"warn contains \"the image is not signed\" if count(input.signatures) == 0\n"
+	"\n"
+	"warn contains msg if {\n"
+	"\tinput.user.uid == 0\n"
+	"\tinput.image.file.writable_by_others\n"
+	"\tmsg := \"users other than root can write the image file: it can change after this check\"\n"
+	"}\n";
 
 void policy_decision_release(struct policy_decision *d)
 {

@@ -63,6 +63,26 @@ static char *open_path(const struct sif_image *img)
 	return strdup(buf);
 }
 
+/*
+ * Who may change the open file: a launch reads the image lazily, long
+ * after the checks, so a file that users other than root can write may
+ * hold other bytes by then (ACLs are not looked at). null when unknown.
+ */
+static struct val *file_doc(const struct sif_image *img, bool *oom)
+{
+	struct stat st;
+	int fd = sif_fd(img);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return val_null();
+	struct val *o = val_object_new(4);
+	put(o, "uid", val_int(st.st_uid), oom);
+	put(o, "gid", val_int(st.st_gid), oom);
+	put(o, "mode", val_int(st.st_mode & 07777), oom);
+	bool others = (st.st_uid != 0 && (st.st_mode & S_IWUSR)) || (st.st_mode & (S_IWGRP | S_IWOTH));
+	put(o, "writable_by_others", val_bool(others), oom);
+	return o;
+}
+
 static struct val *image_doc(const char *path, const struct sif_image *img, const struct integrity_report *r,
 			     bool *oom)
 {
@@ -79,6 +99,7 @@ static struct val *image_doc(const char *path, const struct sif_image *img, cons
 	uint64_t size;
 	(void)sif_file_data(img, &size);
 	put(o, "size", val_int((int64_t)size), oom);
+	put(o, "file", file_doc(img, oom), oom);
 	put(o, "id", val_cstr(id), oom);
 	put(o, "arch", val_cstr(sif_arch_name(h->arch)), oom);
 	put(o, "deterministic", val_bool(sif_is_deterministic(img)), oom);

@@ -85,6 +85,20 @@ static void test_default_policy(void)
 	policy_decision_release(&d);
 	val_unref(in);
 
+	/* root launching a file others can write: warned (it can change after the check) */
+	in = json("{\"mode\":\"enforcing\",\"signatures\":[],\"user\":{\"uid\":0},"
+		  "\"image\":{\"file\":{\"writable_by_others\":true}}}");
+	REQUIRE(policy_decide(c, in, &d, &e) == 0);
+	CHECK(d.allowed && d.warn->arr.n == 2);
+	policy_decision_release(&d);
+	val_unref(in);
+	in = json("{\"mode\":\"enforcing\",\"signatures\":[],\"user\":{\"uid\":1000},"
+		  "\"image\":{\"file\":{\"writable_by_others\":true}}}");
+	REQUIRE(policy_decide(c, in, &d, &e) == 0);
+	CHECK(d.allowed && d.warn->arr.n == 1);
+	policy_decision_release(&d);
+	val_unref(in);
+
 	in = json("{\"mode\":\"enforcing\",\"signatures\":[{\"id\":3,\"ok\":false,\"reason\":\"data object integrity compromised: 1\"}]}");
 	REQUIRE(policy_decide(c, in, &d, &e) == 0);
 	CHECK(!d.allowed);
@@ -174,6 +188,13 @@ static void test_input_from_image(void)
 	CHECK(val_object_get_cstr(image, "signed")->b);
 	CHECK(val_object_get_cstr(image, "verified")->b);
 	CHECK(val_object_get_cstr(image, "signers")->arr.n == 1);
+	const struct val *file = val_object_get_cstr(image, "file");
+	struct stat st;
+	REQUIRE(file && stat(img_path, &st) == 0);
+	int64_t mode = -1;
+	CHECK(val_get_int(val_object_get_cstr(file, "mode"), &mode) && mode == (st.st_mode & 07777));
+	CHECK(val_object_get_cstr(file, "writable_by_others")->b ==
+	      ((st.st_uid != 0 && (st.st_mode & S_IWUSR)) || (st.st_mode & (S_IWGRP | S_IWOTH))));
 	CHECK_STR(val_str(val_object_get_cstr(val_object_get_cstr(in, "request"), "command")), "exec");
 	CHECK_STR(val_str(val_object_get_cstr(val_object_get_cstr(in, "host"), "status")), "unavailable");
 
