@@ -63,8 +63,8 @@ static bool is_mount_root(int dirfd, const char *name)
 
 /*
  * Opens the directory, creating it (and making it a private mount) when
- * @create. It must be root's and writable by root only: everything in it
- * is trusted to be what arca put there.
+ * @create. It must be root's and closed to everyone else: everything in
+ * it is trusted to be what arca put there.
  */
 static int open_dir(bool create, struct arca_err *e)
 {
@@ -88,8 +88,10 @@ static int open_dir(bool create, struct arca_err *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return err_setsys(e, -errno, "'%s'", dir);
-	if (st.st_uid != 0 || (st.st_mode & 022))
-		return err_set(e, -EPERM, "'%s' must be root's and writable by root only", dir);
+	/* no access for others at all: the mounts under it show images that
+	 * may be readable by root only */
+	if (st.st_uid != 0 || (st.st_mode & 077))
+		return err_set(e, -EPERM, "'%s' must be root's and accessible by root only (0700)", dir);
 	if (create && !is_mount_root(AT_FDCWD, dir)) {
 		if (mount(dir, dir, NULL, MS_BIND, NULL) < 0 || mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0)
 			return err_setsys(e, -errno, "making '%s' a private mount", dir);
