@@ -626,6 +626,13 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 extern struct val rego_memo_undefined;
 struct val *rego_set_path(struct val *doc, struct val *path, struct val *v);
 int ev_match_pub(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
+/* eval.c, for eval_body.c: unifies terms @a and @b, calling @k once per
+ * set of bindings that makes them equal (undone again before returning). */
+int ev_unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void *arg);
+/* Calls @f with each key and value of collection @c (a set's elements are
+ * their own keys) until it returns nonzero; scalars have none. */
+typedef int (*kv_fn)(struct ev *ev, struct val *k, struct val *v, void *arg);
+int ev_each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg);
 void *rego_alloc(struct rego *r, size_t n);
 int rego_hold(struct rego *r, struct val *v);
 int rego_resolve_query(struct rego *r, struct body *b);
