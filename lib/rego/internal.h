@@ -199,6 +199,59 @@ int rego_parse_value(struct rego *r, const char *src, size_t len, struct val **o
 
 const char *rego_intern(struct rego *r, const char *s, size_t len);
 
+/* ----------------------------------------------------------------- parser */
+
+/*
+ * The parser's shared state, for its two files only: parser.c (cursor,
+ * errors, node constructors, module level, entry points) and parser_expr.c
+ * (terms, expressions, bodies, templates). The first error is kept in p->rc
+ * (negative errno; perr also writes the located message to p->e) and the
+ * parse unwinds: node builders then return NULL, the others p->rc.
+ */
+struct parser {
+	struct rego *r;
+	const char *name;
+	struct tok *t;
+	size_t n, i;
+	bool v0;
+	bool kw_and, kw_or; /* experimental logic keywords imported */
+	unsigned depth;
+	struct arca_err *e;
+	int rc;
+};
+
+/* A growable list of pointers living in the arena once finished. */
+struct plist {
+	void **v;
+	size_t n, cap;
+};
+
+/* parser.c */
+struct tok *cur(struct parser *p);
+struct tok *peek(struct parser *p, size_t k);
+void adv(struct parser *p);
+int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool is_kw(struct parser *p, const char *kw);
+bool reserved(const char *s);
+struct term *mk(struct parser *p, enum term_kind k);
+struct term *mk_val(struct parser *p, struct val *v);
+struct term *mk_var(struct parser *p, const char *name, size_t len);
+struct term *mk_str(struct parser *p, const char *s, size_t len);
+int pl_push(struct parser *p, struct plist *l, void *x);
+void *pl_finish(struct parser *p, struct plist *l);
+
+/* parser_expr.c */
+struct term *parse_term(struct parser *p);
+struct term *parse_primary(struct parser *p);
+struct term *parse_ref_ops(struct parser *p, struct term *head);
+struct expr *parse_expr_top(struct parser *p);
+struct body *parse_query_until(struct parser *p, enum tok_kind end);
+struct body *parse_body_braces(struct parser *p);
+struct body *one_body(struct parser *p, struct expr *x);
+/* The value of a ground term (constants and collections of them):
+ * 0 with *out (a reference), -EINVAL when @t is not ground, -ENOMEM. */
+int const_value(struct term *t, struct val **out);
+
 /* ---------------------------------------------------------- policy tree */
 
 struct node {
@@ -573,6 +626,13 @@ int rego_eval_node_value(struct ev *ev, struct node *n, struct val *base, struct
 extern struct val rego_memo_undefined;
 struct val *rego_set_path(struct val *doc, struct val *path, struct val *v);
 int ev_match_pub(struct ev *ev, struct term *t, struct val *v, cont_fn k, void *arg);
+/* eval.c, for eval_body.c: unifies terms @a and @b, calling @k once per
+ * set of bindings that makes them equal (undone again before returning). */
+int ev_unify(struct ev *ev, struct term *a, struct term *b, cont_fn k, void *arg);
+/* Calls @f with each key and value of collection @c (a set's elements are
+ * their own keys) until it returns nonzero; scalars have none. */
+typedef int (*kv_fn)(struct ev *ev, struct val *k, struct val *v, void *arg);
+int ev_each_kv(struct ev *ev, struct val *c, kv_fn f, void *arg);
 void *rego_alloc(struct rego *r, size_t n);
 int rego_hold(struct rego *r, struct val *v);
 int rego_resolve_query(struct rego *r, struct body *b);
