@@ -39,7 +39,7 @@ static void differential(const struct rt_seccomp *p, const uint8_t *data, size_t
 {
 	struct sock_filter *ours = NULL, *ref = NULL;
 	size_t nours = 0, nref = 0;
-	if (rt_seccomp_bpf(p, false, &ours, &nours, NULL) < 0 || rt_seccomp_bpf(p, true, &ref, &nref, NULL) < 0) {
+	if (rt_seccomp_bpf(p, RT_SECCOMP_ARCA, &ours, &nours, NULL) < 0 || rt_seccomp_bpf(p, RT_SECCOMP_LIBSECCOMP, &ref, &nref, NULL) < 0) {
 		free(ours);
 		free(ref);
 		return;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * seccomp for the container: arca's default deny-list, and OCI runtime-spec
- * `linux.seccomp` profiles (`--seccomp FILE`), both compiled with libseccomp.
+ * `linux.seccomp` profiles (`--seccomp FILE`), both compiled by arca.
  *
  * The default is a deny-list (everything else allowed) rather than Docker's
  * allow-list: arca runs HPC and desktop workloads whose syscall needs are not
@@ -16,17 +16,22 @@
  * Architecture: the filter holds the native architecture only. A syscall
  * made through another ABI (i386 `int 0x80` on x86_64, or the x32 ABI,
  * which shares x86_64's audit arch) kills the process: those entry points
- * would otherwise bypass every rule, which match native numbers only.
+ * would otherwise bypass every rule, which match native numbers only. An
+ * OCI profile may list other ABIs; their calls are then filtered by its
+ * rules as libseccomp compiles them for that ABI (below).
  *
- * Compiling: arca's own profiles (the default deny-list, the helpers'
- * allow-lists) are compiled to BPF here, once, when the profile is made,
- * and installing is then one seccomp(2) call; libseccomp took ~0.7 ms per
+ * Compiling: every profile, arca's own (the default deny-list, the helpers'
+ * allow-lists) and OCI ones, is compiled to BPF by arca (seccomp_bpf.c, which
+ * says why and what a profile means) once, when the profile is made, and
+ * installing is then one seccomp(2) call; libseccomp took ~0.7 ms per
  * launch to build the same filter in the workload (and again in the FUSE
- * server). The program has the shape libseccomp gives it (architecture
- * check, the x32 range on x86_64, a binary search over syscall numbers,
- * each syscall's rules in order) and the tests check that it decides as
- * libseccomp's does (the compiler is in seccomp_bpf.c). OCI profiles, and
- * any profile this compiler does not handle, go through libseccomp.
+ * server), and it mis-merges some OCI rule sets. libseccomp is left two
+ * jobs: the syscall name tables, and the rules for architectures other
+ * than the native one that an OCI profile lists (i386 on x86_64 rewrites
+ * socketcall and ipc, which arca does not reimplement), as a second filter
+ * stacked on arca's. Where arca cannot compile a profile at all (a host
+ * architecture other than x86_64 and aarch64, a program past the kernel's
+ * size), libseccomp compiles all of it and a debug log says so.
  */
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -59,6 +64,7 @@ void rt_seccomp_free(struct rt_seccomp *p)
 }
 
 static int sc_compile(struct rt_seccomp *p);
+static bool sc_has_foreign(const struct rt_seccomp *p);
 
 static void sc_freep(struct rt_seccomp **p) { rt_seccomp_free(*p); }
 
@@ -221,7 +227,7 @@ int rt_seccomp_default(struct rt_seccomp **out, struct arca_err *e)
 	int rc = add_default(p);
 	if (rc < 0)
 		return err_set(e, rc, "building the default seccomp profile");
-	if (sc_compile(p) == -ENOMEM)
+	if (sc_compile(p) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	*out = TAKE_PTR(p);
 	return 0;
@@ -241,7 +247,7 @@ int rt_seccomp_allowlist(const char *const *names, size_t n, int deny_errno, str
 		if (rc < 0)
 			return err_set(e, rc, "seccomp: allow-list entry '%s'", names[i]);
 	}
-	if (sc_compile(p) == -ENOMEM)
+	if (sc_compile(p) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	*out = TAKE_PTR(p);
 	return 0;
@@ -423,8 +429,9 @@ static int parse_args(const struct val *v, size_t g, struct scmp_arg_cmp *args, 
 		if (!ops_name || !lookup(ops, ARRAY_SIZE(ops), ops_name, &op))
 			return err_set(e, -EBADMSG, "seccomp profile: syscalls[%zu].args[%zu]: unknown op '%s'", g, i,
 				       ops_name ? ops_name : "(missing)");
-		/* libseccomp compares each argument once per rule; runc's
-		 * trick of splitting such rules changes AND into OR. */
+		/* Runtimes disagree on what this means: runc splits such a
+		 * rule into one rule per comparison (OR), the literal reading
+		 * is AND, and libseccomp refuses it. Refused, not guessed. */
 		if (seen[index])
 			return err_set(e, -ENOTSUP, "seccomp profile: syscalls[%zu] compares argument %u twice", g,
 				       (unsigned)index);
@@ -533,6 +540,10 @@ int rt_seccomp_parse_oci(const char *json, size_t len, struct rt_seccomp **out, 
 			if ((rc = parse_group(p, v->arr.items[i], i, e)) < 0)
 				return rc;
 	}
+	if (sc_compile(p) < 0)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (p->bpf && sc_has_foreign(p))
+		log_debug("seccomp: the profile's other architectures are filtered by libseccomp, stacked on arca's filter");
 	*out = TAKE_PTR(p);
 	return 0;
 }
@@ -549,58 +560,35 @@ int rt_seccomp_load_file(const char *path, struct rt_seccomp **out, struct arca_
 	return 0;
 }
 
-static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_err *e);
-
-/* Compiles arca's own profiles when they are made, into p->bpf. */
+/* Compiles @p when it is made, into p->bpf. -ENOMEM; any other failure
+ * leaves p->bpf NULL, and libseccomp compiles the whole profile when it is
+ * checked or installed. */
 static int sc_compile(struct rt_seccomp *p)
 {
 	struct sock_filter *prog = NULL;
 	size_t n = 0;
 	int rc = sc_compile_prog(p, &prog, &n);
-	if (rc < 0)
+	if (rc == -ENOMEM)
 		return rc;
+	if (rc < 0) {
+		log_debug("seccomp: arca cannot compile this profile (%s), libseccomp compiles all of it", strerror(-rc));
+		return 0;
+	}
 	free(p->bpf);
 	p->bpf = prog;
 	p->nbpf = n;
 	return 0;
 }
 
-int rt_seccomp_bpf(const struct rt_seccomp *p, bool libseccomp, struct sock_filter **out, size_t *n,
-		   struct arca_err *e)
+/* Whether the profile lists an architecture arca's program leaves to a
+ * stacked libseccomp filter. */
+static bool sc_has_foreign(const struct rt_seccomp *p)
 {
-	if (!libseccomp) {
-		int rc = sc_compile_prog(p, out, n);
-		return rc < 0 ? err_set(e, rc, "seccomp: arca cannot compile this profile") : 0;
-	}
-	scmp_filter_ctx ctx = NULL;
-	int rc = build(p, &ctx, e);
-	if (rc < 0)
-		return rc;
-	_cleanup_close_ int fd = memfd_create("arca-seccomp", MFD_CLOEXEC);
-	if (fd < 0) {
-		seccomp_release(ctx);
-		return err_setsys(e, -errno, "memfd");
-	}
-	rc = seccomp_export_bpf(ctx, fd);
-	seccomp_release(ctx);
-	if (rc < 0)
-		return err_setsys(e, rc, "seccomp: exporting the filter");
-	off_t len = lseek(fd, 0, SEEK_END);
-	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (off_t)(SC_MAX_BPF * sizeof(struct sock_filter)))
-		return err_set(e, -EIO, "seccomp: exported filter has %lld bytes", (long long)len);
-	struct sock_filter *c = malloc((size_t)len);
-	if (!c)
-		return err_set(e, -ENOMEM, "out of memory");
-	if (pread(fd, c, (size_t)len, 0) != len) {
-		free(c);
-		return err_set(e, -EIO, "seccomp: reading the exported filter");
-	}
-	*out = c;
-	*n = (size_t)len / sizeof(*c);
-	return 0;
+	for (size_t i = 0; i < p->narches; i++)
+		if (!sc_arch_native(p->arches[i]))
+			return true;
+	return false;
 }
-
-/* ---------------------------------------------------------------- compile */
 
 static void ctx_releasep(scmp_filter_ctx *c)
 {
@@ -608,20 +596,31 @@ static void ctx_releasep(scmp_filter_ctx *c)
 		seccomp_release(*c);
 }
 
-static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_err *e)
+/*
+ * The libseccomp filter of @p: the whole profile, or with @foreign_only the
+ * rules for the listed architectures other than the native one, to be
+ * stacked on arca's program. That filter allows what arrives through the
+ * native architecture (arca's program decides it) and has no
+ * bad-architecture verdict of its own: arca's program kills unlisted ABIs.
+ */
+static int build(const struct rt_seccomp *p, bool foreign_only, scmp_filter_ctx *out, struct arca_err *e)
 {
 	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(p->def_action);
 	if (!ctx)
 		return err_set(e, -ENOMEM, "seccomp: cannot create a filter");
 	/* Another ABI's syscall numbers would bypass every rule. */
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, foreign_only ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS);
 	if (rc < 0)
 		return err_setsys(e, rc, "seccomp: bad-architecture action");
 	for (size_t i = 0; i < p->narches; i++) {
+		if (foreign_only && sc_arch_native(p->arches[i]))
+			continue;
 		rc = seccomp_arch_add(ctx, p->arches[i]);
 		if (rc < 0 && rc != -EEXIST)
 			return err_setsys(e, rc, "seccomp: architecture %#x", p->arches[i]);
 	}
+	if (foreign_only && (rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) < 0)
+		return err_setsys(e, rc, "seccomp: removing the native architecture");
 	if (p->tsync && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		return err_setsys(e, rc, "seccomp: SECCOMP_FILTER_FLAG_TSYNC");
 	if (p->log && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
@@ -651,33 +650,79 @@ static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_e
 	return 0;
 }
 
+int rt_seccomp_bpf(const struct rt_seccomp *p, enum rt_seccomp_compiler by, struct sock_filter **out, size_t *n,
+		   struct arca_err *e)
+{
+	if (by == RT_SECCOMP_ARCA) {
+		int rc = sc_compile_prog(p, out, n);
+		return rc < 0 ? err_set(e, rc, "seccomp: arca cannot compile this profile") : 0;
+	}
+	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
+	int rc = build(p, by == RT_SECCOMP_LIBSECCOMP_OTHERS, &ctx, e);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int fd = memfd_create("arca-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_setsys(e, -errno, "memfd");
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return err_setsys(e, rc, "seccomp: exporting the filter");
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (off_t)(SC_MAX_BPF * sizeof(struct sock_filter)))
+		return err_set(e, -EIO, "seccomp: exported filter has %lld bytes", (long long)len);
+	struct sock_filter *c = malloc((size_t)len);
+	if (!c)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (pread(fd, c, (size_t)len, 0) != len) {
+		free(c);
+		return err_set(e, -EIO, "seccomp: reading the exported filter");
+	}
+	*out = c;
+	*n = (size_t)len / sizeof(*c);
+	return 0;
+}
+
 int rt_seccomp_check(const struct rt_seccomp *p, struct arca_err *e)
 {
-	if (p->bpf)
-		return 0; /* compiled when it was made */
 	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
-	return build(p, &ctx, e);
+	if (!p->bpf)
+		return build(p, false, &ctx, e);
+	return sc_has_foreign(p) ? build(p, true, &ctx, e) : 0;
 }
 
 int rt_seccomp_install(const struct rt_seccomp *p, struct arca_err *e)
 {
-	if (p->bpf) {
-		/* as libseccomp's seccomp_load(): no_new_privs first, so the
-		 * filter needs no CAP_SYS_ADMIN */
-		struct sock_fprog prog = { .len = (unsigned short)p->nbpf, .filter = p->bpf };
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			return err_setsys(e, -errno, "seccomp: no_new_privs");
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-			return err_setsys(e, -errno, "seccomp: loading the filter");
+	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
+	int rc;
+	if (!p->bpf) {
+		if ((rc = build(p, false, &ctx, e)) < 0)
+			return rc;
+		if ((rc = seccomp_load(ctx)) < 0)
+			return err_setsys(e, rc, "seccomp: loading the filter");
 		return 0;
 	}
-	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
-	int rc = build(p, &ctx, e);
-	if (rc < 0)
+	/* Both filters are built before either is loaded, and the
+	 * libseccomp one (which allows every native call) goes first, so
+	 * arca's cannot deny what loading the second needs. If arca's then
+	 * fails, native calls are unfiltered: the caller must not go on to
+	 * run anything (see the contract in harden.h). */
+	bool foreign = sc_has_foreign(p);
+	if (foreign && (rc = build(p, true, &ctx, e)) < 0)
 		return rc;
-	rc = seccomp_load(ctx);
-	if (rc < 0)
-		return err_setsys(e, rc, "seccomp: loading the filter");
+	/* as libseccomp's seccomp_load(): no_new_privs first, so the filter
+	 * needs no CAP_SYS_ADMIN */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_setsys(e, -errno, "seccomp: no_new_privs");
+	if (foreign && (rc = seccomp_load(ctx)) < 0)
+		return err_setsys(e, rc, "seccomp: loading the filter for the other architectures");
+	unsigned flags = (p->tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (p->log ? SECCOMP_FILTER_FLAG_LOG : 0) |
+			 (p->spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
+	struct sock_fprog prog = { .len = (unsigned short)p->nbpf, .filter = p->bpf };
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0)
+		return err_setsys(e, -errno, "seccomp: loading the filter");
+	if (r > 0) /* TSYNC: the id of a thread that could not be synchronised */
+		return err_set(e, -EBUSY, "seccomp: thread %ld cannot take the filter", r);
 	return 0;
 }
 

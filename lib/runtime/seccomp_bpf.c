@@ -1,9 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * arca's seccomp compiler: a parsed profile (seccomp_int.h) to classic BPF.
- * The program has the shape libseccomp gives it (architecture check, the
- * x32 range on x86_64, a binary search over syscall numbers, each
- * syscall's rules in order).
+ * arca's seccomp compiler: a parsed profile (seccomp_int.h) to classic BPF,
+ * for arca's own profiles and for OCI profiles alike.
+ *
+ * Why not libseccomp: libseccomp 2.5 merges all rules of a syscall into one
+ * decision tree and gets some merges wrong. With dup given {arg0 == 0} and
+ * {arg0 != 4, arg2 < 0}, both SCMP_ACT_ERRNO, its program allows dup(0, 0, 4)
+ * although the first rule denies it (fuzz/corpus/runtime_seccomp/
+ * libseccomp-merge-dup). Here every rule is emitted as written, in order, so
+ * what the program decides can be read off the profile; the tests and the
+ * fuzzer check it against a plain evaluator of the same rules
+ * (tests/runtime/seccomp_oracle.h).
+ *
+ * Precedence: the first rule of a syscall, in profile order, whose
+ * comparisons all hold decides. That is the order the OCI runtime-spec's
+ * proposed wording gives ("when the syscall matches multiple entries, only
+ * the first entry is effective", opencontainers/runtime-spec#1159, written
+ * to match runc and crun); the published config-linux.md leaves it open and
+ * libseccomp documents only the union of same-action rules
+ * (seccomp_rule_add(3)), which first-match agrees with.
+ *
+ * Shape of the program: the architecture check (listed foreign
+ * architectures are allowed here, for the stacked libseccomp filter to
+ * decide; others kill), the x32 range on x86_64, a binary search over
+ * syscall numbers, then each syscall's rules in order. Arguments are
+ * compared as the kernel passes them, 64 bits, high word then low word, as
+ * libseccomp does on 64-bit architectures.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -205,14 +227,17 @@ static int cmp_rule(const void *a, const void *b, void *ctx)
 	return (x > y) - (x < y);
 }
 
+bool sc_arch_native(uint32_t arch)
+{
+	return arch == seccomp_arch_native();
+}
+
 int sc_compile_prog(const struct rt_seccomp *p, struct sock_filter **out, size_t *nout)
 {
 #if !defined(__x86_64__) && !defined(__aarch64__)
 	(void)p, (void)out, (void)nout;
 	return -ENOTSUP; /* i386, s390, ppc: libseccomp rewrites socketcall and ipc */
 #else
-	if (p->narches || p->tsync || p->log || p->spec_allow)
-		return -ENOTSUP;
 	_cleanup_free_ int *nr = calloc(p->nrules + 1, sizeof(int));
 	_cleanup_free_ size_t *idx = calloc(p->nrules + 1, sizeof(size_t));
 	_cleanup_free_ struct sc_group *g = calloc(p->nrules + 1, sizeof(*g));
@@ -223,20 +248,15 @@ int sc_compile_prog(const struct rt_seccomp *p, struct sock_filter **out, size_t
 	for (size_t i = 0; i < p->nrules; i++) {
 		nr[i] = seccomp_syscall_resolve_name(p->rules[i].name);
 		/* Unknown here, or a pseudo-syscall of another architecture
-		 * (negative): nothing to filter, as build() skips them. Rules
-		 * repeating the default action decide nothing. */
-		if (nr[i] < 0 || p->rules[i].action == p->def_action)
+		 * (negative): no call has that number, as runc skips them. */
+		if (nr[i] < 0)
 			continue;
 		idx[n++] = i;
 	}
 	qsort_r(idx, n, sizeof(*idx), cmp_rule, nr);
 	size_t ng = 0;
 	for (size_t k = 0; k < n; k++) {
-		const struct sc_rule *r = &p->rules[idx[k]];
 		if (ng && g[ng - 1].nr == (uint32_t)nr[idx[k]]) {
-			/* libseccomp resolves mixed actions by its own priorities */
-			if (p->rules[idx[g[ng - 1].first]].action != r->action)
-				return -ENOTSUP;
 			g[ng - 1].count++;
 			continue;
 		}
@@ -246,16 +266,34 @@ int sc_compile_prog(const struct rt_seccomp *p, struct sock_filter **out, size_t
 		g[i].label = bpf_label_new(o);
 
 	const uint16_t jeq = BPF_JMP | BPF_JEQ | BPF_K;
+	bool x32 = false;
 	bpf_ld(o, (uint32_t)offsetof(struct seccomp_data, arch));
+	for (size_t i = 0; i < p->narches; i++) {
+		if (sc_arch_native(p->arches[i]))
+			continue;
+#ifdef __x86_64__
+		if (p->arches[i] == SCMP_ARCH_X32) { /* not an audit arch: see below */
+			x32 = true;
+			continue;
+		}
+#endif
+		/* another ABI the profile lists: the stacked libseccomp
+		 * filter decides, and the kernel takes the stricter verdict */
+		bpf_emit(o, jeq, p->arches[i], 0, 1);
+		bpf_ret(o, SCMP_ACT_ALLOW);
+	}
 	bpf_emit(o, jeq, seccomp_arch_native(), 1, 0);
 	bpf_ret(o, SCMP_ACT_KILL_PROCESS);
 	bpf_ld(o, (uint32_t)offsetof(struct seccomp_data, nr));
 #ifdef __x86_64__
 	/* x32 shares x86_64's audit arch: its numbers (bit 30 set) are another
-	 * ABI; -1 (a tracer's skipped call) is not */
+	 * ABI, left to the libseccomp filter when listed; -1 (a tracer's
+	 * skipped call) is not */
 	bpf_emit(o, BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 2);
 	bpf_emit(o, jeq, 0xFFFFFFFFu, 1, 0);
-	bpf_ret(o, SCMP_ACT_KILL_PROCESS);
+	bpf_ret(o, x32 ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS);
+#else
+	(void)x32;
 #endif
 	bpf_tree(o, p, g, 0, ng);
 	for (size_t i = 0; i < ng; i++)
