@@ -615,12 +615,6 @@ static int arch_calls(void)
 	return 0;
 }
 
-/* The kernel's verdict of two stacked filters: the stricter action. */
-static uint32_t stricter(uint32_t a, uint32_t b)
-{
-	return (int32_t)(b & SECCOMP_RET_ACTION_FULL) < (int32_t)(a & SECCOMP_RET_ACTION_FULL) ? b : a;
-}
-
 /* arca's program and the stacked libseccomp one for i386 and x32: native
  * calls are arca's alone to decide, the listed ABIs get the profile's rules,
  * others are killed. */
@@ -651,7 +645,7 @@ static void test_oci_stacked(void)
 			for (int a = 0; a < 6; a++)
 				d.args[a] = arg_for(p);
 			uint32_t ours = bpf_run(p->bpf, p->nbpf, &d);
-			if (stricter(ours, bpf_run(others, nothers, &d)) != ours && bad++ < 5)
+			if (bpf_stricter(ours, bpf_run(others, nothers, &d)) != ours && bad++ < 5)
 				printf("# native nr %d: the stacked filter overrules arca's\n", nr);
 		}
 	}
@@ -670,7 +664,7 @@ static void test_oci_stacked(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct seccomp_data d = { .nr = cases[i].nr, .arch = cases[i].arch };
-		uint32_t got = stricter(bpf_run(p->bpf, p->nbpf, &d), bpf_run(others, nothers, &d));
+		uint32_t got = bpf_stricter(bpf_run(p->bpf, p->nbpf, &d), bpf_run(others, nothers, &d));
 		if (got != cases[i].want) {
 			printf("# arch %#x nr %#x: %#x, want %#x\n", d.arch, (unsigned)d.nr, got, cases[i].want);
 			tl_case_failed = 1;
