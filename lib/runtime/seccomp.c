@@ -643,6 +643,15 @@ static int build(const struct rt_seccomp *p, bool foreign_only, scmp_filter_ctx 
 		if (r->action == p->def_action)
 			continue;
 		rc = seccomp_rule_add_array(ctx, r->action, nr, r->nargs, r->nargs ? r->args : NULL);
+		/* -EEXIST: an earlier rule has the same conditions for this
+		 * ABI (i386 multiplexes connect, socket, ... into socketcall,
+		 * whose arguments libseccomp cannot compare): the earlier
+		 * one stays, as first-match has it. Only for the other ABIs;
+		 * the whole profile fails instead, as it always did. */
+		if (rc == -EEXIST && foreign_only) {
+			log_debug("seccomp: rule for '%s' on the other architectures overlaps an earlier one, which stays", r->name);
+			continue;
+		}
 		if (rc < 0)
 			return err_setsys(e, rc, "seccomp: rule for '%s'", r->name);
 	}

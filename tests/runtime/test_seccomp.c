@@ -486,8 +486,9 @@ static void test_bpf_matches_libseccomp(void)
 
 /* ------------------------------------------------ OCI rule semantics */
 
-/* Parses @json (which must be accepted), checks that arca compiled it, and
- * compares its program with the oracle on random inputs. */
+/* Parses @json (which must be accepted), checks that arca compiled it and
+ * that whatever libseccomp still builds for it builds, and compares its
+ * program with the oracle on random inputs. */
 static struct rt_seccomp *compiled(const char *json, const char *what)
 {
 	struct rt_seccomp *p = NULL;
@@ -498,6 +499,10 @@ static struct rt_seccomp *compiled(const char *json, const char *what)
 		return NULL;
 	}
 	CHECK(p->bpf != NULL); /* arca's compiler, not libseccomp */
+	if (rt_seccomp_check(p, &e) < 0) { /* the stacked filter for other ABIs builds */
+		printf("# %s: %s\n", what, err_msg(&e));
+		tl_case_failed = 1;
+	}
 	verdicts(p, what, false);
 	return p;
 }
@@ -689,6 +694,35 @@ static void test_oci_other_arch(void)
 }
 #endif
 
+/* A Docker-sized allow-list: every syscall this libseccomp knows, allowed
+ * one by one, some with argument rules, as an OCI profile listing the
+ * usual three ABIs. arca compiles it within the kernel's program size. */
+static void test_oci_large(void)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	buf_addstr(&b, "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\","
+		       "\"SCMP_ARCH_X32\",\"SCMP_ARCH_AARCH64\"],\"syscalls\":[");
+	size_t named = 0;
+	for (int nr = 0; nr < 1000; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		if (!name)
+			continue;
+		if (nr % 7 == 0) /* and a few argument rules ahead of it */
+			buf_addf(&b, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d,\"args\":"
+				     "[{\"index\":%d,\"value\":%d,\"op\":\"SCMP_CMP_MASKED_EQ\",\"valueTwo\":%d}]}",
+				 named ? "," : "", name, 1 + nr % 100, nr % 6, nr, nr & 5);
+		buf_addf(&b, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ALLOW\"}", named || nr % 7 == 0 ? "," : "",
+			 name);
+		named++;
+		free(name);
+	}
+	buf_addstr(&b, "]}");
+	CHECK_RC(buf_error(&b), 0);
+	struct rt_seccomp *p = compiled(b.p, "every syscall");
+	printf("# %zu syscalls named\n", named);
+	rt_seccomp_free(p);
+}
+
 int main(void)
 {
 	tl_run("default deny-list: denied calls fail with EPERM, others work", test_default_denies);
@@ -704,6 +738,7 @@ int main(void)
 	tl_run("arca's BPF decides as the oracle (and libseccomp, on arca's profiles) says", test_bpf_matches_libseccomp);
 	tl_run("OCI: dup's two ERRNO rules deny dup(0, 0, 4) (libseccomp 2.5 allows it)", test_oci_dup_mismerge);
 	tl_run("OCI: the first rule that holds decides; 64-bit arguments", test_oci_first_match);
+	tl_run("OCI: a Docker-sized allow-list is compiled by arca", test_oci_large);
 #if defined(__x86_64__)
 	tl_run("OCI: i386 listed: libseccomp filter stacked, flags applied", test_oci_other_arch);
 	tl_run("OCI: stacked filters: native calls arca's alone, i386/x32 by the rules", test_oci_stacked);
