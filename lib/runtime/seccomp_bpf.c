@@ -18,7 +18,10 @@
  * the first entry is effective", opencontainers/runtime-spec#1159, written
  * to match runc and crun); the published config-linux.md leaves it open and
  * libseccomp documents only the union of same-action rules
- * (seccomp_rule_add(3)), which first-match agrees with.
+ * (seccomp_rule_add(3)), which first-match agrees with. A rule repeating
+ * the default action decides like any other; runc drops such rules
+ * (libseccomp refuses them), so a profile relying on a later rule to
+ * overrule one of them differs there, and gets the earlier rule's verdict.
  *
  * Shape of the program: the architecture check (listed foreign
  * architectures are allowed here, for the stacked libseccomp filter to
