@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzzes the OCI seccomp profile parser, and compiles every accepted
- * profile with libseccomp (in memory, never loaded), so whatever the parser
- * lets through must also be a filter libseccomp can build or refuse
- * cleanly. Where arca's own compiler (used for its built-in profiles) takes
- * the profile too, both programs must decide alike on every syscall with
- * argument values taken from the profile's numbers (and their neighbours). */
+/*
+ * Fuzzes the OCI seccomp profile parser and arca's BPF compiler. Every
+ * refusal must say why. Every accepted profile's program, run through
+ * tests/runtime/bpf_run.h, must return what the profile means
+ * (tests/runtime/seccomp_oracle.h, a plain evaluator of the parsed rules)
+ * for the syscalls the profile names, their neighbours and other ABIs,
+ * with arguments at the profile's own values, their neighbours and random
+ * 64-bit words. The oracle is the authority; libseccomp is consulted too,
+ * but only on profiles with at most one rule per syscall, where its rule
+ * merging cannot go wrong (fuzz/corpus/runtime_seccomp/libseccomp-merge-dup
+ * is a profile where it does), and for the other ABIs a profile lists,
+ * whose stacked libseccomp filter must leave native calls to arca's.
+ */
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -12,94 +20,145 @@
 #include "../lib/runtime/harden.h"
 #include "../lib/runtime/internal.h"
 #include "../tests/runtime/bpf_run.h"
+#include "../tests/runtime/seccomp_oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_VALUES 8
+#define MAX_VALUES 64   /* distinct argument values taken from the profile */
+#define MAX_NRS 64      /* syscall numbers tried, besides the fixed ones */
+#define ARG_SETS 24     /* argument vectors per syscall number */
 
+struct rng {
+	uint64_t s;
+};
 
-/* The decimal numbers in the profile text: the values its rules compare. */
-static size_t numbers(const uint8_t *data, size_t size, uint64_t *v)
+static uint64_t rng_next(struct rng *r)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < size && n < MAX_VALUES;) {
-		if (data[i] < '0' || data[i] > '9') {
-			i++;
-			continue;
-		}
-		uint64_t x = 0;
-		for (; i < size && data[i] >= '0' && data[i] <= '9'; i++)
-			x = x * 10 + (uint64_t)(data[i] - '0');
-		v[n++] = x;
-	}
-	return n;
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
 }
 
-static void differential(const struct rt_seccomp *p, const uint8_t *data, size_t size)
+struct inputs {
+	uint64_t v[MAX_VALUES];
+	size_t nv;
+	int nr[MAX_NRS];
+	size_t nnr;
+};
+
+static void add_value(struct inputs *in, uint64_t x)
 {
-	struct sock_filter *ours = NULL, *ref = NULL;
-	size_t nours = 0, nref = 0;
-	if (rt_seccomp_bpf(p, false, &ours, &nours, NULL) < 0 || rt_seccomp_bpf(p, true, &ref, &nref, NULL) < 0) {
-		free(ours);
-		free(ref);
+	if (in->nv < MAX_VALUES)
+		in->v[in->nv++] = x;
+}
+
+static void add_nr(struct inputs *in, int nr)
+{
+	if (in->nnr < MAX_NRS)
+		in->nr[in->nnr++] = nr;
+}
+
+/* The profile's own numbers: each comparison's operands, their neighbours
+ * and their low word under another high word, where the verdicts change;
+ * each rule's syscall and the next. */
+static void collect(const struct sc_oracle *o, struct inputs *in)
+{
+	static const uint64_t fixed[] = { 0, 1, 0xFFFFFFFFu, 0x100000000ull, 0x80000000u, UINT64_MAX };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		add_value(in, fixed[i]);
+	for (size_t i = 0; i < o->p->nrules; i++) {
+		const struct sc_rule *r = &o->p->rules[i];
+		for (unsigned k = 0; k < r->nargs; k++) {
+			uint64_t a = r->args[k].datum_a, b = r->args[k].datum_b;
+			add_value(in, a);
+			add_value(in, a - 1);
+			add_value(in, a + 1);
+			add_value(in, a ^ 0xFFFFFFFF00000000ull); /* same low word */
+			if (r->args[k].op == SCMP_CMP_MASKED_EQ)
+				add_value(in, b & a);
+		}
+		if (o->nr[i] >= 0) {
+			add_nr(in, o->nr[i]);
+			add_nr(in, o->nr[i] + 1);
+		}
+	}
+}
+
+static uint64_t pick(struct rng *r, const struct inputs *in)
+{
+	uint64_t x = rng_next(r);
+	switch (x % 4) {
+	case 0: return rng_next(r);
+	case 1: return (x >> 8) & 0xFFFFFFFFu; /* high word zero */
+	default: return in->v[(x >> 8) % in->nv];
+	}
+}
+
+/* Whether libseccomp is trusted on @o's profile: no syscall has two rules. */
+static bool libseccomp_trusted(const struct sc_oracle *o)
+{
+	if (o->p->narches)
+		return false;
+	for (size_t i = 0; i < o->p->nrules; i++)
+		for (size_t j = 0; j < i; j++)
+			if (o->nr[i] >= 0 && o->nr[i] == o->nr[j])
+				return false;
+	return true;
+}
+
+static void check(const struct rt_seccomp *p, const uint8_t *data, size_t size)
+{
+	struct sock_filter *prog = NULL, *ref = NULL, *others = NULL;
+	size_t n = 0, nref = 0, nothers = 0;
+	/* only a program past the kernel's limits is not compiled */
+	if (rt_seccomp_bpf(p, RT_SECCOMP_ARCA, &prog, &n, NULL) < 0)
+		return;
+	struct sc_oracle o;
+	if (sc_oracle_init(&o, p) < 0) {
+		free(prog);
 		return;
 	}
-	uint64_t v[3 * MAX_VALUES + 2];
-	size_t nv = numbers(data, size, v);
-	for (size_t i = 0, k = nv; i < k; i++) {
-		v[nv++] = v[i] - 1;
-		v[nv++] = v[i] + 1;
-	}
-	v[nv++] = 0;
-	v[nv++] = UINT64_MAX;
+	if (libseccomp_trusted(&o) && rt_seccomp_bpf(p, RT_SECCOMP_LIBSECCOMP, &ref, &nref, NULL) < 0)
+		ref = NULL;
+	/* listed other ABIs: libseccomp's filter for them is stacked on
+	 * arca's, and must leave every native call to arca's program */
+	if (p->narches && rt_seccomp_bpf(p, RT_SECCOMP_LIBSECCOMP_OTHERS, &others, &nothers, NULL) < 0)
+		others = NULL;
+	struct inputs in = { .nv = 0 };
+	collect(&o, &in);
+	static const int fixed_nrs[] = { -1, 0, 0x40000000, 0x40000000 | 32, 1000 };
+	for (size_t i = 0; i < sizeof(fixed_nrs) / sizeof(fixed_nrs[0]); i++)
+		add_nr(&in, fixed_nrs[i]);
+	/* deterministic per input, so a finding reproduces */
+	struct rng r = { .s = 0x9E3779B97F4A7C15ull ^ size };
+	for (size_t i = 0; i < size; i++)
+		r.s = (r.s ^ data[i]) * 0x100000001B3ull;
+	r.s |= 1;
 	const uint32_t native = seccomp_arch_native();
-	for (int nr = 0; nr < 460; nr++) {
-		for (size_t i = 0; i < nv; i++) {
-			struct seccomp_data d = { .nr = nr, .arch = native };
+	for (size_t i = 0; i < in.nnr; i++) {
+		for (int k = 0; k < ARG_SETS; k++) {
+			struct seccomp_data d = { .nr = in.nr[i], .arch = native };
+			if (k == 0)
+				d.arch = AUDIT_ARCH_I386;
+			else if (k == 1)
+				d.arch = AUDIT_ARCH_AARCH64 ^ AUDIT_ARCH_X86_64 ^ native; /* the other 64-bit one */
 			for (int a = 0; a < 6; a++)
-				d.args[a] = v[(i + (size_t)a) % nv];
-			if (bpf_run(ours, nours, &d) != bpf_run(ref, nref, &d))
-				__builtin_trap(); /* arca's compiler disagrees with libseccomp */
+				d.args[a] = pick(&r, &in);
+			uint32_t got = bpf_run(prog, n, &d);
+			if (got != sc_oracle_decide(&o, &d))
+				__builtin_trap(); /* arca's program does not do what the profile says */
+			if (ref && d.arch == native && got != bpf_run(ref, nref, &d))
+				__builtin_trap(); /* arca and libseccomp disagree where libseccomp is right */
+			if (others && d.arch == native && (uint32_t)d.nr < 0x40000000u &&
+			    bpf_stricter(got, bpf_run(others, nothers, &d)) != got)
+				__builtin_trap(); /* the stacked filter overrules arca's on a native call */
 		}
 	}
-	free(ours);
+	sc_oracle_release(&o);
+	free(prog);
 	free(ref);
-}
-
-/*
- * Whether a syscall has two or more rules with argument comparisons.
- * libseccomp 2.5 merges such rules into one decision tree and can get it
- * wrong: for dup with {arg0 == 0} and {arg0 != 4, arg2 < 0}, both ERRNO, its
- * program allows dup(0, 0, 4) and refuses dup(1, 3, 0), where arca's
- * compiler (and the rules) say the opposite. libseccomp is no oracle there,
- * so the differential skips these profiles; arca's built-in profiles, which
- * arca compiles itself, were checked against libseccomp where it is right.
- */
-static bool merged_arg_rules(const uint8_t *data, size_t size)
-{
-	_cleanup_val_ struct val *doc = NULL;
-	if (val_from_json((const char *)data, size, NULL, &doc, NULL) < 0)
-		return true;
-	const struct val *rules = val_object_get_cstr(doc, "syscalls");
-	_cleanup_val_ struct val *seen = val_object_new(8);
-	if (!seen)
-		return true;
-	for (size_t i = 0; rules && rules->kind == VAL_ARRAY && i < rules->arr.n; i++) {
-		const struct val *args = val_object_get_cstr(rules->arr.items[i], "args");
-		const struct val *names = val_object_get_cstr(rules->arr.items[i], "names");
-		if (!args || args->kind != VAL_ARRAY || args->arr.n == 0 || !names || names->kind != VAL_ARRAY)
-			continue;
-		for (size_t j = 0; j < names->arr.n; j++) {
-			const char *n = val_str(names->arr.items[j]);
-			if (!n)
-				continue;
-			if (val_object_get_cstr(seen, n))
-				return true;
-			if (val_object_put_cstr(seen, n, val_bool(true)) < 0)
-				return true;
-		}
-	}
-	return false;
+	free(others);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,8 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap(); /* every refusal says why */
 		return 0;
 	}
-	if (rt_seccomp_check(p, &e) == 0 && !merged_arg_rules(data, size))
-		differential(p, data, size);
+	/* what still goes through libseccomp must build or fail cleanly */
+	if (rt_seccomp_check(p, &e) < 0 && e.msg[0] == '\0')
+		__builtin_trap();
+	check(p, data, size);
 	rt_seccomp_free(p);
 	return 0;
 }

@@ -126,10 +126,14 @@ int rt_seccomp_allowlist(const char *const *names, size_t n, int deny_errno, str
  * (SCMP_ACT_NOTIFY, listenerPath). */
 int rt_seccomp_parse_oci(const char *json, size_t len, struct rt_seccomp **out, struct arca_err *e);
 int rt_seccomp_load_file(const char *path, struct rt_seccomp **out, struct arca_err *e);
-/* Compiles the profile into a libseccomp filter without installing it. */
+/* Builds whatever the profile still needs from libseccomp (the filter for
+ * the other architectures it lists, or all of it where arca's compiler
+ * cannot), without installing anything: its errors, before forking. */
 int rt_seccomp_check(const struct rt_seccomp *p, struct arca_err *e);
-/* Compiles and installs the filter on the calling thread (needs
- * no_new_privs or CAP_SYS_ADMIN). */
+/* Installs the filter on the calling thread, setting no_new_privs. A
+ * profile listing other architectures is two stacked filters; a failure
+ * may leave the first installed, so on error the caller must exit rather
+ * than run anything. */
 int rt_seccomp_install(const struct rt_seccomp *p, struct arca_err *e);
 void rt_seccomp_free(struct rt_seccomp *p);
 

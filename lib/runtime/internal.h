@@ -124,10 +124,15 @@ int rt_image_partition(const struct sif_image *img, const struct sif_descr **out
 
 struct rt_seccomp;
 struct sock_filter;
-/* The BPF program of @p as arca compiles it (-ENOTSUP for what only
- * libseccomp handles), or as libseccomp compiles it. For tests comparing
- * the two; *out is the caller's to free. */
-int rt_seccomp_bpf(const struct rt_seccomp *p, bool libseccomp, struct sock_filter **out, size_t *n,
+/* Who compiles the program rt_seccomp_bpf returns. */
+enum rt_seccomp_compiler {
+	RT_SECCOMP_ARCA,              /* arca's compiler: the program installed for the native ABI */
+	RT_SECCOMP_LIBSECCOMP,        /* libseccomp, the whole profile (the fallback) */
+	RT_SECCOMP_LIBSECCOMP_OTHERS, /* libseccomp, the listed other ABIs: stacked on arca's */
+};
+/* The BPF program of @p as @by compiles it; -ENOTSUP when arca's compiler
+ * cannot. For tests; *out is the caller's to free. */
+int rt_seccomp_bpf(const struct rt_seccomp *p, enum rt_seccomp_compiler by, struct sock_filter **out, size_t *n,
 		   struct arca_err *e);
 
 /* ------------------------------------------------------ environment (env.c) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * seccomp for the container: arca's default deny-list, and OCI runtime-spec
- * `linux.seccomp` profiles (`--seccomp FILE`), both compiled with libseccomp.
+ * `linux.seccomp` profiles (`--seccomp FILE`), both compiled by arca.
  *
  * The default is a deny-list (everything else allowed) rather than Docker's
  * allow-list: arca runs HPC and desktop workloads whose syscall needs are not
@@ -16,17 +16,22 @@
  * Architecture: the filter holds the native architecture only. A syscall
  * made through another ABI (i386 `int 0x80` on x86_64, or the x32 ABI,
  * which shares x86_64's audit arch) kills the process: those entry points
- * would otherwise bypass every rule, which match native numbers only.
+ * would otherwise bypass every rule, which match native numbers only. An
+ * OCI profile may list other ABIs; their calls are then filtered by its
+ * rules as libseccomp compiles them for that ABI (below).
  *
- * Compiling: arca's own profiles (the default deny-list, the helpers'
- * allow-lists) are compiled to BPF here, once, when the profile is made,
- * and installing is then one seccomp(2) call; libseccomp took ~0.7 ms per
+ * Compiling: every profile, arca's own (the default deny-list, the helpers'
+ * allow-lists) and OCI ones, is compiled to BPF by arca (seccomp_bpf.c, which
+ * says why and what a profile means) once, when the profile is made, and
+ * installing is then one seccomp(2) call; libseccomp took ~0.7 ms per
  * launch to build the same filter in the workload (and again in the FUSE
- * server). The program has the shape libseccomp gives it (architecture
- * check, the x32 range on x86_64, a binary search over syscall numbers,
- * each syscall's rules in order) and the tests check that it decides as
- * libseccomp's does. OCI profiles, and any profile this compiler does not
- * handle, go through libseccomp.
+ * server), and it mis-merges some OCI rule sets. libseccomp is left two
+ * jobs: the syscall name tables, and the rules for architectures other
+ * than the native one that an OCI profile lists (i386 on x86_64 rewrites
+ * socketcall and ipc, which arca does not reimplement), as a second filter
+ * stacked on arca's. Where arca cannot compile a profile at all (a host
+ * architecture other than x86_64 and aarch64, a program past the kernel's
+ * size), libseccomp compiles all of it and a debug log says so.
  */
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -40,35 +45,14 @@
 
 #include "harden.h"
 #include "internal.h"
+#include "seccomp_int.h"
 
 /* Named limits for OCI profiles (untrusted input). */
 #define SC_MAX_FILE (1u << 20)
 #define SC_MAX_DEPTH 16
 #define SC_MAX_RULES 8192    /* (syscall name, action, args) after expanding names */
 #define SC_MAX_GROUPS 4096   /* entries of "syscalls" */
-#define SC_MAX_ARCHES 16
-#define SC_MAX_NAME 64
-#define SC_MAX_ARGS 6        /* a syscall has six argument registers */
 #define SC_MAX_ERRNO 4095
-#define SC_MAX_BPF 4096      /* instructions (the kernel's BPF_MAXINSNS) */
-
-struct sc_rule {
-	char name[SC_MAX_NAME + 1];
-	uint32_t action;
-	unsigned nargs;
-	struct scmp_arg_cmp args[SC_MAX_ARGS];
-};
-
-struct rt_seccomp {
-	uint32_t def_action;
-	uint32_t arches[SC_MAX_ARCHES];
-	size_t narches;
-	bool tsync, log, spec_allow;
-	struct sc_rule *rules;
-	size_t nrules, cap;
-	struct sock_filter *bpf; /* compiled here (sc_compile), or NULL: libseccomp */
-	size_t nbpf;
-};
 
 void rt_seccomp_free(struct rt_seccomp *p)
 {
@@ -80,6 +64,7 @@ void rt_seccomp_free(struct rt_seccomp *p)
 }
 
 static int sc_compile(struct rt_seccomp *p);
+static bool sc_has_foreign(const struct rt_seccomp *p);
 
 static void sc_freep(struct rt_seccomp **p) { rt_seccomp_free(*p); }
 
@@ -242,7 +227,7 @@ int rt_seccomp_default(struct rt_seccomp **out, struct arca_err *e)
 	int rc = add_default(p);
 	if (rc < 0)
 		return err_set(e, rc, "building the default seccomp profile");
-	if (sc_compile(p) == -ENOMEM)
+	if (sc_compile(p) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	*out = TAKE_PTR(p);
 	return 0;
@@ -262,7 +247,7 @@ int rt_seccomp_allowlist(const char *const *names, size_t n, int deny_errno, str
 		if (rc < 0)
 			return err_set(e, rc, "seccomp: allow-list entry '%s'", names[i]);
 	}
-	if (sc_compile(p) == -ENOMEM)
+	if (sc_compile(p) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	*out = TAKE_PTR(p);
 	return 0;
@@ -444,8 +429,9 @@ static int parse_args(const struct val *v, size_t g, struct scmp_arg_cmp *args, 
 		if (!ops_name || !lookup(ops, ARRAY_SIZE(ops), ops_name, &op))
 			return err_set(e, -EBADMSG, "seccomp profile: syscalls[%zu].args[%zu]: unknown op '%s'", g, i,
 				       ops_name ? ops_name : "(missing)");
-		/* libseccomp compares each argument once per rule; runc's
-		 * trick of splitting such rules changes AND into OR. */
+		/* Runtimes disagree on what this means: runc splits such a
+		 * rule into one rule per comparison (OR), the literal reading
+		 * is AND, and libseccomp refuses it. Refused, not guessed. */
 		if (seen[index])
 			return err_set(e, -ENOTSUP, "seccomp profile: syscalls[%zu] compares argument %u twice", g,
 				       (unsigned)index);
@@ -554,6 +540,10 @@ int rt_seccomp_parse_oci(const char *json, size_t len, struct rt_seccomp **out, 
 			if ((rc = parse_group(p, v->arr.items[i], i, e)) < 0)
 				return rc;
 	}
+	if (sc_compile(p) < 0)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (p->bpf && sc_has_foreign(p))
+		log_debug("seccomp: the profile's other architectures are filtered by libseccomp, stacked on arca's filter");
 	*out = TAKE_PTR(p);
 	return 0;
 }
@@ -570,328 +560,35 @@ int rt_seccomp_load_file(const char *path, struct rt_seccomp **out, struct arca_
 	return 0;
 }
 
-/* ------------------------------------------------------ direct BPF build */
-
-static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_err *e);
-
-/* A program under construction. Conditional jumps are short and local (a
- * rule's tests jump to the rule's end); far jumps are BPF_JA to labels,
- * resolved at the end. */
-struct bpf_out {
-	struct sock_filter ins[SC_MAX_BPF];
-	size_t n;
-	size_t label[SC_MAX_BPF]; /* label id -> instruction index */
-	size_t nlabel;
-	size_t fix_at[SC_MAX_BPF], fix_label[SC_MAX_BPF]; /* BPF_JA at -> label */
-	size_t nfix;
-	int err;
-};
-
-static size_t bpf_emit(struct bpf_out *o, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
-{
-	if (o->n >= SC_MAX_BPF) {
-		o->err = -E2BIG;
-		return 0;
-	}
-	o->ins[o->n] = (struct sock_filter){ .code = code, .jt = jt, .jf = jf, .k = k };
-	return o->n++;
-}
-
-static size_t bpf_label_new(struct bpf_out *o)
-{
-	if (o->nlabel >= SC_MAX_BPF) {
-		o->err = -E2BIG;
-		return 0;
-	}
-	o->label[o->nlabel] = SIZE_MAX;
-	return o->nlabel++;
-}
-
-static void bpf_label_here(struct bpf_out *o, size_t l) { o->label[l] = o->n; }
-
-static void bpf_ja(struct bpf_out *o, size_t l)
-{
-	if (o->nfix >= SC_MAX_BPF) {
-		o->err = -E2BIG;
-		return;
-	}
-	o->fix_at[o->nfix] = bpf_emit(o, BPF_JMP | BPF_JA, 0, 0, 0);
-	o->fix_label[o->nfix++] = l;
-}
-
-static void bpf_ret(struct bpf_out *o, uint32_t action) { bpf_emit(o, BPF_RET | BPF_K, action, 0, 0); }
-
-static void bpf_ld(struct bpf_out *o, uint32_t off) { bpf_emit(o, BPF_LD | BPF_W | BPF_ABS, off, 0, 0); }
-
-/* Instructions whose jt (bit 0 set) or jf must reach the end of the rule. */
-struct fails {
-	size_t at[4 * SC_MAX_ARGS];
-	size_t n;
-};
-
-static void fail_jt(struct fails *f, size_t at) { f->at[f->n++] = at << 1 | 1; }
-static void fail_jf(struct fails *f, size_t at) { f->at[f->n++] = at << 1; }
-
-/* One 64-bit comparison of a syscall argument, as libseccomp compares
- * them: the high words decide unless equal. Falls through when it holds. */
-static void bpf_cmp(struct bpf_out *o, const struct scmp_arg_cmp *c, struct fails *f)
-{
-	uint32_t off = (uint32_t)offsetof(struct seccomp_data, args[c->arg]);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t lo = off, hi = off + 4;
-#else
-	uint32_t lo = off + 4, hi = off;
-#endif
-	uint32_t ahi = (uint32_t)(c->datum_a >> 32), alo = (uint32_t)c->datum_a;
-	const uint16_t jeq = BPF_JMP | BPF_JEQ | BPF_K, jgt = BPF_JMP | BPF_JGT | BPF_K,
-		       jge = BPF_JMP | BPF_JGE | BPF_K;
-	switch (c->op) {
-	case SCMP_CMP_EQ:
-		bpf_ld(o, hi);
-		fail_jf(f, bpf_emit(o, jeq, ahi, 0, 0));
-		bpf_ld(o, lo);
-		fail_jf(f, bpf_emit(o, jeq, alo, 0, 0));
-		break;
-	case SCMP_CMP_NE: /* holds when either word differs */
-		bpf_ld(o, hi);
-		bpf_emit(o, jeq, ahi, 0, 2);
-		bpf_ld(o, lo);
-		fail_jt(f, bpf_emit(o, jeq, alo, 0, 0));
-		break;
-	case SCMP_CMP_MASKED_EQ: {
-		/* libseccomp compares (arg & mask) with (value & mask) */
-		uint32_t mhi = ahi, mlo = alo;
-		uint32_t vhi = (uint32_t)(c->datum_b >> 32) & mhi, vlo = (uint32_t)c->datum_b & mlo;
-		/* 32-bit masks (ioctl requests, personality bits) leave the
-		 * high word nothing to compare: 0 == 0 */
-		if (mhi != 0) {
-			bpf_ld(o, hi);
-			bpf_emit(o, BPF_ALU | BPF_AND | BPF_K, mhi, 0, 0);
-			fail_jf(f, bpf_emit(o, jeq, vhi, 0, 0));
-		}
-		bpf_ld(o, lo);
-		if (mlo != 0xFFFFFFFFu)
-			bpf_emit(o, BPF_ALU | BPF_AND | BPF_K, mlo, 0, 0);
-		fail_jf(f, bpf_emit(o, jeq, vlo, 0, 0));
-		break;
-	}
-	case SCMP_CMP_GT:
-	case SCMP_CMP_GE:
-		/* hi > a.hi holds; hi < a.hi fails; equal: the low words decide */
-		bpf_ld(o, hi);
-		bpf_emit(o, jgt, ahi, 3, 0);
-		fail_jf(f, bpf_emit(o, jeq, ahi, 0, 0));
-		bpf_ld(o, lo);
-		fail_jf(f, bpf_emit(o, c->op == SCMP_CMP_GT ? jgt : jge, alo, 0, 0));
-		break;
-	case SCMP_CMP_LT:
-	case SCMP_CMP_LE:
-		/* hi < a.hi holds; hi > a.hi fails; equal: the low words decide */
-		bpf_ld(o, hi);
-		bpf_emit(o, jge, ahi, 0, 3);
-		fail_jf(f, bpf_emit(o, jeq, ahi, 0, 0));
-		bpf_ld(o, lo);
-		fail_jt(f, bpf_emit(o, c->op == SCMP_CMP_LT ? jge : jgt, alo, 0, 0));
-		break;
-	default:
-		o->err = -ENOTSUP;
-	}
-}
-
-struct sc_group {
-	uint32_t nr;
-	size_t first, count; /* rules of this syscall, in the sorted index */
-	size_t label;
-};
-
-/* A syscall's rules in order, each a conjunction of comparisons; the first
- * that holds decides, none: the default action. */
-static void bpf_group(struct bpf_out *o, const struct rt_seccomp *p, const size_t *idx, const struct sc_group *g)
-{
-	bpf_label_here(o, g->label);
-	for (size_t k = 0; k < g->count; k++) {
-		const struct sc_rule *r = &p->rules[idx[g->first + k]];
-		struct fails f = { .n = 0 };
-		for (unsigned a = 0; a < r->nargs; a++)
-			bpf_cmp(o, &r->args[a], &f);
-		bpf_ret(o, r->action);
-		if (o->err)
-			return;
-		for (size_t j = 0; j < f.n; j++) {
-			size_t at = f.at[j] >> 1, dist = o->n - (at + 1);
-			if (dist > 255) {
-				o->err = -E2BIG;
-				return;
-			}
-			if (f.at[j] & 1)
-				o->ins[at].jt = (uint8_t)dist;
-			else
-				o->ins[at].jf = (uint8_t)dist;
-		}
-		if (r->nargs == 0)
-			return; /* unconditional: later rules never decide */
-	}
-	bpf_ret(o, p->def_action);
-}
-
-/* Binary search over the sorted syscall numbers of groups [lo, hi). */
-static void bpf_tree(struct bpf_out *o, const struct rt_seccomp *p, const struct sc_group *g, size_t lo, size_t hi)
-{
-	if (hi - lo <= 4) {
-		for (size_t i = lo; i < hi; i++) {
-			bpf_emit(o, BPF_JMP | BPF_JEQ | BPF_K, g[i].nr, 0, 1);
-			bpf_ja(o, g[i].label);
-		}
-		bpf_ret(o, p->def_action);
-		return;
-	}
-	size_t mid = lo + (hi - lo) / 2, right = bpf_label_new(o);
-	bpf_emit(o, BPF_JMP | BPF_JGE | BPF_K, g[mid].nr, 0, 1);
-	bpf_ja(o, right);
-	bpf_tree(o, p, g, lo, mid);
-	bpf_label_here(o, right);
-	bpf_tree(o, p, g, mid, hi);
-}
-
-/* By syscall number (@ctx: the numbers), then by position in the profile,
- * so each syscall's rules keep their order. */
-static int cmp_rule(const void *a, const void *b, void *ctx)
-{
-	const int *nr = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	if (nr[x] != nr[y])
-		return nr[x] < nr[y] ? -1 : 1;
-	return (x > y) - (x < y);
-}
-
-/*
- * Compiles @p to BPF. -ENOTSUP when it holds what only libseccomp handles
- * (other architectures, filter flags, a syscall with rules of different
- * actions, multiplexed socketcall ABIs, more than the jumps or program
- * size allow); build() is used then.
- */
-static int sc_compile_prog(const struct rt_seccomp *p, struct sock_filter **out, size_t *nout)
-{
-#if !defined(__x86_64__) && !defined(__aarch64__)
-	(void)p, (void)out, (void)nout;
-	return -ENOTSUP; /* i386, s390, ppc: libseccomp rewrites socketcall and ipc */
-#else
-	if (p->narches || p->tsync || p->log || p->spec_allow)
-		return -ENOTSUP;
-	_cleanup_free_ int *nr = calloc(p->nrules + 1, sizeof(int));
-	_cleanup_free_ size_t *idx = calloc(p->nrules + 1, sizeof(size_t));
-	_cleanup_free_ struct sc_group *g = calloc(p->nrules + 1, sizeof(*g));
-	_cleanup_free_ struct bpf_out *o = calloc(1, sizeof(*o));
-	if (!nr || !idx || !g || !o)
-		return -ENOMEM;
-	size_t n = 0;
-	for (size_t i = 0; i < p->nrules; i++) {
-		nr[i] = seccomp_syscall_resolve_name(p->rules[i].name);
-		/* Unknown here, or a pseudo-syscall of another architecture
-		 * (negative): nothing to filter, as build() skips them. Rules
-		 * repeating the default action decide nothing. */
-		if (nr[i] < 0 || p->rules[i].action == p->def_action)
-			continue;
-		idx[n++] = i;
-	}
-	qsort_r(idx, n, sizeof(*idx), cmp_rule, nr);
-	size_t ng = 0;
-	for (size_t k = 0; k < n; k++) {
-		const struct sc_rule *r = &p->rules[idx[k]];
-		if (ng && g[ng - 1].nr == (uint32_t)nr[idx[k]]) {
-			/* libseccomp resolves mixed actions by its own priorities */
-			if (p->rules[idx[g[ng - 1].first]].action != r->action)
-				return -ENOTSUP;
-			g[ng - 1].count++;
-			continue;
-		}
-		g[ng++] = (struct sc_group){ .nr = (uint32_t)nr[idx[k]], .first = k, .count = 1 };
-	}
-	for (size_t i = 0; i < ng; i++)
-		g[i].label = bpf_label_new(o);
-
-	const uint16_t jeq = BPF_JMP | BPF_JEQ | BPF_K;
-	bpf_ld(o, (uint32_t)offsetof(struct seccomp_data, arch));
-	bpf_emit(o, jeq, seccomp_arch_native(), 1, 0);
-	bpf_ret(o, SCMP_ACT_KILL_PROCESS);
-	bpf_ld(o, (uint32_t)offsetof(struct seccomp_data, nr));
-#ifdef __x86_64__
-	/* x32 shares x86_64's audit arch: its numbers (bit 30 set) are another
-	 * ABI; -1 (a tracer's skipped call) is not */
-	bpf_emit(o, BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 2);
-	bpf_emit(o, jeq, 0xFFFFFFFFu, 1, 0);
-	bpf_ret(o, SCMP_ACT_KILL_PROCESS);
-#endif
-	bpf_tree(o, p, g, 0, ng);
-	for (size_t i = 0; i < ng; i++)
-		bpf_group(o, p, idx, &g[i]);
-	if (o->err)
-		return o->err == -ENOMEM ? -ENOMEM : -ENOTSUP;
-	for (size_t f = 0; f < o->nfix; f++) {
-		size_t at = o->fix_at[f], to = o->label[o->fix_label[f]];
-		BUG_ON(to == SIZE_MAX || to <= at); /* every label is placed after its jumps */
-		o->ins[at].k = (uint32_t)(to - at - 1);
-	}
-	struct sock_filter *prog = malloc(o->n * sizeof(*prog));
-	if (!prog)
-		return -ENOMEM;
-	memcpy(prog, o->ins, o->n * sizeof(*prog));
-	*out = prog;
-	*nout = o->n;
-	return 0;
-#endif
-}
-
-/* Compiles arca's own profiles when they are made, into p->bpf. */
+/* Compiles @p when it is made, into p->bpf. -ENOMEM; any other failure
+ * leaves p->bpf NULL, and libseccomp compiles the whole profile when it is
+ * checked or installed. */
 static int sc_compile(struct rt_seccomp *p)
 {
 	struct sock_filter *prog = NULL;
 	size_t n = 0;
 	int rc = sc_compile_prog(p, &prog, &n);
-	if (rc < 0)
+	if (rc == -ENOMEM)
 		return rc;
+	if (rc < 0) {
+		log_debug("seccomp: arca cannot compile this profile (%s), libseccomp compiles all of it", strerror(-rc));
+		return 0;
+	}
 	free(p->bpf);
 	p->bpf = prog;
 	p->nbpf = n;
 	return 0;
 }
 
-int rt_seccomp_bpf(const struct rt_seccomp *p, bool libseccomp, struct sock_filter **out, size_t *n,
-		   struct arca_err *e)
+/* Whether the profile lists an architecture arca's program leaves to a
+ * stacked libseccomp filter. */
+static bool sc_has_foreign(const struct rt_seccomp *p)
 {
-	if (!libseccomp) {
-		int rc = sc_compile_prog(p, out, n);
-		return rc < 0 ? err_set(e, rc, "seccomp: arca cannot compile this profile") : 0;
-	}
-	scmp_filter_ctx ctx = NULL;
-	int rc = build(p, &ctx, e);
-	if (rc < 0)
-		return rc;
-	_cleanup_close_ int fd = memfd_create("arca-seccomp", MFD_CLOEXEC);
-	if (fd < 0) {
-		seccomp_release(ctx);
-		return err_setsys(e, -errno, "memfd");
-	}
-	rc = seccomp_export_bpf(ctx, fd);
-	seccomp_release(ctx);
-	if (rc < 0)
-		return err_setsys(e, rc, "seccomp: exporting the filter");
-	off_t len = lseek(fd, 0, SEEK_END);
-	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (off_t)(SC_MAX_BPF * sizeof(struct sock_filter)))
-		return err_set(e, -EIO, "seccomp: exported filter has %lld bytes", (long long)len);
-	struct sock_filter *c = malloc((size_t)len);
-	if (!c)
-		return err_set(e, -ENOMEM, "out of memory");
-	if (pread(fd, c, (size_t)len, 0) != len) {
-		free(c);
-		return err_set(e, -EIO, "seccomp: reading the exported filter");
-	}
-	*out = c;
-	*n = (size_t)len / sizeof(*c);
-	return 0;
+	for (size_t i = 0; i < p->narches; i++)
+		if (!sc_arch_native(p->arches[i]))
+			return true;
+	return false;
 }
-
-/* ---------------------------------------------------------------- compile */
 
 static void ctx_releasep(scmp_filter_ctx *c)
 {
@@ -899,20 +596,31 @@ static void ctx_releasep(scmp_filter_ctx *c)
 		seccomp_release(*c);
 }
 
-static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_err *e)
+/*
+ * The libseccomp filter of @p: the whole profile, or with @foreign_only the
+ * rules for the listed architectures other than the native one, to be
+ * stacked on arca's program. That filter allows what arrives through the
+ * native architecture (arca's program decides it) and has no
+ * bad-architecture verdict of its own: arca's program kills unlisted ABIs.
+ */
+static int build(const struct rt_seccomp *p, bool foreign_only, scmp_filter_ctx *out, struct arca_err *e)
 {
 	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(p->def_action);
 	if (!ctx)
 		return err_set(e, -ENOMEM, "seccomp: cannot create a filter");
 	/* Another ABI's syscall numbers would bypass every rule. */
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, foreign_only ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS);
 	if (rc < 0)
 		return err_setsys(e, rc, "seccomp: bad-architecture action");
 	for (size_t i = 0; i < p->narches; i++) {
+		if (foreign_only && sc_arch_native(p->arches[i]))
+			continue;
 		rc = seccomp_arch_add(ctx, p->arches[i]);
 		if (rc < 0 && rc != -EEXIST)
 			return err_setsys(e, rc, "seccomp: architecture %#x", p->arches[i]);
 	}
+	if (foreign_only && (rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) < 0)
+		return err_setsys(e, rc, "seccomp: removing the native architecture");
 	if (p->tsync && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		return err_setsys(e, rc, "seccomp: SECCOMP_FILTER_FLAG_TSYNC");
 	if (p->log && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
@@ -935,6 +643,15 @@ static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_e
 		if (r->action == p->def_action)
 			continue;
 		rc = seccomp_rule_add_array(ctx, r->action, nr, r->nargs, r->nargs ? r->args : NULL);
+		/* -EEXIST: an earlier rule has the same conditions for this
+		 * ABI (i386 multiplexes connect, socket, ... into socketcall,
+		 * whose arguments libseccomp cannot compare): the earlier
+		 * one stays, as first-match has it. Only for the other ABIs;
+		 * the whole profile fails instead, as it always did. */
+		if (rc == -EEXIST && foreign_only) {
+			log_debug("seccomp: rule for '%s' on the other architectures overlaps an earlier one, which stays", r->name);
+			continue;
+		}
 		if (rc < 0)
 			return err_setsys(e, rc, "seccomp: rule for '%s'", r->name);
 	}
@@ -942,33 +659,79 @@ static int build(const struct rt_seccomp *p, scmp_filter_ctx *out, struct arca_e
 	return 0;
 }
 
+int rt_seccomp_bpf(const struct rt_seccomp *p, enum rt_seccomp_compiler by, struct sock_filter **out, size_t *n,
+		   struct arca_err *e)
+{
+	if (by == RT_SECCOMP_ARCA) {
+		int rc = sc_compile_prog(p, out, n);
+		return rc < 0 ? err_set(e, rc, "seccomp: arca cannot compile this profile") : 0;
+	}
+	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
+	int rc = build(p, by == RT_SECCOMP_LIBSECCOMP_OTHERS, &ctx, e);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int fd = memfd_create("arca-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_setsys(e, -errno, "memfd");
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return err_setsys(e, rc, "seccomp: exporting the filter");
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (off_t)(SC_MAX_BPF * sizeof(struct sock_filter)))
+		return err_set(e, -EIO, "seccomp: exported filter has %lld bytes", (long long)len);
+	struct sock_filter *c = malloc((size_t)len);
+	if (!c)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (pread(fd, c, (size_t)len, 0) != len) {
+		free(c);
+		return err_set(e, -EIO, "seccomp: reading the exported filter");
+	}
+	*out = c;
+	*n = (size_t)len / sizeof(*c);
+	return 0;
+}
+
 int rt_seccomp_check(const struct rt_seccomp *p, struct arca_err *e)
 {
-	if (p->bpf)
-		return 0; /* compiled when it was made */
 	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
-	return build(p, &ctx, e);
+	if (!p->bpf)
+		return build(p, false, &ctx, e);
+	return sc_has_foreign(p) ? build(p, true, &ctx, e) : 0;
 }
 
 int rt_seccomp_install(const struct rt_seccomp *p, struct arca_err *e)
 {
-	if (p->bpf) {
-		/* as libseccomp's seccomp_load(): no_new_privs first, so the
-		 * filter needs no CAP_SYS_ADMIN */
-		struct sock_fprog prog = { .len = (unsigned short)p->nbpf, .filter = p->bpf };
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			return err_setsys(e, -errno, "seccomp: no_new_privs");
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-			return err_setsys(e, -errno, "seccomp: loading the filter");
+	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
+	int rc;
+	if (!p->bpf) {
+		if ((rc = build(p, false, &ctx, e)) < 0)
+			return rc;
+		if ((rc = seccomp_load(ctx)) < 0)
+			return err_setsys(e, rc, "seccomp: loading the filter");
 		return 0;
 	}
-	_cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL;
-	int rc = build(p, &ctx, e);
-	if (rc < 0)
+	/* Both filters are built before either is loaded, and the
+	 * libseccomp one (which allows every native call) goes first, so
+	 * arca's cannot deny what loading the second needs. If arca's then
+	 * fails, native calls are unfiltered: the caller must not go on to
+	 * run anything (see the contract in harden.h). */
+	bool foreign = sc_has_foreign(p);
+	if (foreign && (rc = build(p, true, &ctx, e)) < 0)
 		return rc;
-	rc = seccomp_load(ctx);
-	if (rc < 0)
-		return err_setsys(e, rc, "seccomp: loading the filter");
+	/* as libseccomp's seccomp_load(): no_new_privs first, so the filter
+	 * needs no CAP_SYS_ADMIN */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_setsys(e, -errno, "seccomp: no_new_privs");
+	if (foreign && (rc = seccomp_load(ctx)) < 0)
+		return err_setsys(e, rc, "seccomp: loading the filter for the other architectures");
+	unsigned flags = (p->tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (p->log ? SECCOMP_FILTER_FLAG_LOG : 0) |
+			 (p->spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
+	struct sock_fprog prog = { .len = (unsigned short)p->nbpf, .filter = p->bpf };
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0)
+		return err_setsys(e, -errno, "seccomp: loading the filter");
+	if (r > 0) /* TSYNC: the id of a thread that could not be synchronised */
+		return err_set(e, -EBUSY, "seccomp: thread %ld cannot take the filter", r);
 	return 0;
 }
 

@@ -41,4 +41,11 @@ static inline uint32_t bpf_run(const struct sock_filter *f, size_t n, const stru
 	return 0xFA11;
 }
 
+/* The verdict of two stacked filters, as the kernel takes it: the
+ * stricter action (SECCOMP_RET_ACTION_FULL compared as signed). */
+static inline uint32_t bpf_stricter(uint32_t a, uint32_t b)
+{
+	return (int32_t)(b & SECCOMP_RET_ACTION_FULL) < (int32_t)(a & SECCOMP_RET_ACTION_FULL) ? b : a;
+}
+
 #endif
