@@ -329,17 +329,19 @@ static int get_u64(const struct val *v, uint64_t *out)
 }
 
 /* errnoRet: absent means EPERM, as runc does. */
-static int get_errno(const struct val *o, const char *key, uint32_t *out, struct arca_err *e)
+static int get_errno(const struct val *o, const char *key, uint32_t *out, bool *given, struct arca_err *e)
 {
 	const struct val *v = val_object_get_cstr(o, key);
 	uint64_t x = EPERM;
+	*given = v != NULL;
 	if (v && (get_u64(v, &x) < 0 || x > SC_MAX_ERRNO))
 		return err_set(e, -EBADMSG, "seccomp profile: '%s' must be an errno number up to %d", key, SC_MAX_ERRNO);
 	*out = (uint32_t)x;
 	return 0;
 }
 
-static int parse_action(const struct val *v, uint32_t ret, const char *where, uint32_t *out, struct arca_err *e)
+static int parse_action(const struct val *v, uint32_t ret, bool ret_given, const char *where, uint32_t *out,
+			struct arca_err *e)
 {
 	const char *s = val_str(v);
 	if (!s)
@@ -353,6 +355,10 @@ static int parse_action(const struct val *v, uint32_t ret, const char *where, ui
 		a = SCMP_ACT_ERRNO(ret);
 	else if (a == SCMP_ACT_TRACE(0))
 		a = SCMP_ACT_TRACE(ret);
+	else if (ret_given)
+		/* the runtime spec: an errno for an action that returns none is an
+		 * error, not something to ignore */
+		return err_set(e, -EBADMSG, "seccomp profile: %s is %s, which takes no errno", where, s);
 	*out = a;
 	return 0;
 }
@@ -454,14 +460,15 @@ static int parse_group(struct rt_seccomp *p, const struct val *g, size_t gi, str
 	if (rc < 0)
 		return rc;
 	uint32_t ret, action;
-	if ((rc = get_errno(g, "errnoRet", &ret, e)) < 0)
+	bool ret_given;
+	if ((rc = get_errno(g, "errnoRet", &ret, &ret_given, e)) < 0)
 		return rc;
 	const struct val *av = val_object_get_cstr(g, "action");
 	if (!av)
 		return err_set(e, -EBADMSG, "seccomp profile: syscalls[%zu] has no action", gi);
 	char where[48];
 	snprintf(where, sizeof(where), "syscalls[%zu].action", gi);
-	if ((rc = parse_action(av, ret, where, &action, e)) < 0)
+	if ((rc = parse_action(av, ret, ret_given, where, &action, e)) < 0)
 		return rc;
 	struct scmp_arg_cmp args[SC_MAX_ARGS];
 	unsigned nargs = 0;
@@ -518,12 +525,13 @@ int rt_seccomp_parse_oci(const char *json, size_t len, struct rt_seccomp **out, 
 	if (!p)
 		return err_set(e, -ENOMEM, "out of memory");
 	uint32_t ret;
-	if ((rc = get_errno(root, "defaultErrnoRet", &ret, e)) < 0)
+	bool ret_given;
+	if ((rc = get_errno(root, "defaultErrnoRet", &ret, &ret_given, e)) < 0)
 		return rc;
 	const struct val *da = val_object_get_cstr(root, "defaultAction");
 	if (!da)
 		return err_set(e, -EBADMSG, "seccomp profile: no defaultAction");
-	if ((rc = parse_action(da, ret, "defaultAction", &p->def_action, e)) < 0)
+	if ((rc = parse_action(da, ret, ret_given, "defaultAction", &p->def_action, e)) < 0)
 		return rc;
 	const struct val *v;
 	if ((v = val_object_get_cstr(root, "architectures")) && v->kind != VAL_NULL &&

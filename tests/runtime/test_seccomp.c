@@ -288,6 +288,11 @@ static void test_oci_malformed(void)
 	BAD("{}", -EBADMSG, "no defaultAction");
 	BAD("{\"defaultAction\":\"SCMP_ACT_MAYBE\"}", -EBADMSG, "unknown action 'SCMP_ACT_MAYBE'");
 	BAD("{\"defaultAction\":7}", -EBADMSG, "must be a string");
+	/* the runtime spec: errnoRet on an action without an errno must fail */
+	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1}", -EBADMSG, "takes no errno");
+	BAD("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_KILL\","
+	    "\"errnoRet\":1}]}",
+	    -EBADMSG, "syscalls[0].action is SCMP_ACT_KILL, which takes no errno");
 	BAD("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", -ENOTSUP, "SCMP_ACT_NOTIFY");
 	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}", -ENOTSUP, "listenerPath");
 	BAD("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"includes\":{}}", -EBADMSG, "unknown field 'includes'");
@@ -335,7 +340,7 @@ static void test_oci_accepts(void)
 {
 	struct arca_err e = { 0 };
 	/* Full 64-bit mask, TRACE/LOG/TRAP actions, null args, unknown names. */
-	CHECK_RC(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1,\"architectures\":null,"
+	CHECK_RC(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":null,"
 		       "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_TSYNC\"],\"syscalls\":["
 		       "{\"names\":[\"dup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,"
 		       "\"value\":18446744073709551615,\"valueTwo\":5,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
