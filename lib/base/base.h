@@ -505,9 +505,12 @@ bool val_get_int(const struct val *v, int64_t *out); /* exact integers only */
 int val_from_json(const char *text, size_t len, const struct json_limits *lim, struct val **out,
 		  struct arca_err *e);
 
-/* TOML text -> value (tables become objects, dates their RFC 3339 text;
- * inf/nan refused). The parser is toml++'s, which bounds nesting; callers
- * bound the size. Errors name the line and column. */
+/* TOML 1.0 text -> value, with arca's own parser (toml.c): tables become
+ * objects, dates and times their RFC 3339 text; inf and nan are refused.
+ * The text must be UTF-8 (validated; non-ASCII allowed in strings, quoted
+ * keys and comments). Nesting deeper than 128 and text over 16 MiB fail
+ * with -E2BIG, malformed text with -EBADMSG; errors name the line and
+ * column. *out is NULL on failure. */
 int val_from_toml(const char *text, size_t len, struct val **out, struct arca_err *e);
 
 enum {
