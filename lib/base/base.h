@@ -508,7 +508,7 @@ int val_from_json(const char *text, size_t len, const struct json_limits *lim, s
 /* TOML 1.0 text -> value, with arca's own parser (toml.c): tables become
  * objects, dates and times their RFC 3339 text; inf and nan are refused.
  * The text must be UTF-8 (validated; non-ASCII allowed in strings, quoted
- * keys and comments). Nesting deeper than 128 and text over 16 MiB fail
+ * keys and comments). Nesting deeper than 128 and text over 4 MiB fail
  * with -E2BIG, malformed text with -EBADMSG; errors name the line and
  * column. *out is NULL on failure. */
 int val_from_toml(const char *text, size_t len, struct val **out, struct arca_err *e);

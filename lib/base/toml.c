@@ -27,8 +27,10 @@
 
 #include <math.h>
 
-/* Named limits. Callers bound their files lower (arca.toml, ecl.toml). */
-#define TOML_MAX_BYTES (16u << 20)
+/* Named limits. The text: a value costs up to about 40 times its bytes
+ * while both the tree and its values exist (`a = [1,1,...]`), and callers
+ * bound their files lower still (arca.toml, ecl.toml: 1 MiB). */
+#define TOML_MAX_BYTES (4u << 20)
 /* Nesting of tables, arrays and inline tables, counted from the root: the
  * tree and the values made from it are walked recursively. */
 #define TOML_MAX_DEPTH 128
@@ -101,7 +103,7 @@ static const char *what(struct tp *p, size_t at)
 	unsigned char c = (unsigned char)p->s[at];
 	if (c == '\n')
 		return "end of line";
-	if (c > 0x20 && c < 0x7f)
+	if (c >= 0x20 && c < 0x7f)
 		snprintf(p->what, sizeof(p->what), "'%c'", c);
 	else
 		snprintf(p->what, sizeof(p->what), "byte 0x%02x", c);
@@ -380,7 +382,7 @@ static int escape(struct tp *p)
 		return 0;
 	}
 	if (c != 'u' && c != 'U')
-		return fail(p, at, -EBADMSG, "invalid escape in a string (\\%s)", c ? what(p, at + 1) : "");
+		return fail(p, at, -EBADMSG, "invalid escape in a string: backslash, then %s", what(p, at + 1));
 	size_t n = c == 'u' ? 4 : 8;
 	if (!range_ok(at + 2, n, p->len))
 		return fail(p, at, -EBADMSG, "\\%c needs %zu hex digits", c, n);
@@ -465,9 +467,14 @@ static int string_multi(struct tp *p)
 			while (j < p->len && (p->s[j] == ' ' || p->s[j] == '\t'))
 				j++;
 			if (newline_at(p, j)) {
-				p->pos = j;
-				while (!at_end(p) && (peek(p) == ' ' || peek(p) == '\t' || newline_at(p, p->pos)))
-					p->pos += newline_at(p, p->pos) ? newline_at(p, p->pos) : 1;
+				for (p->pos = j;;) {
+					size_t skip = newline_at(p, p->pos);
+					if (!skip && (peek(p) == ' ' || peek(p) == '\t'))
+						skip = 1;
+					if (!skip)
+						break;
+					p->pos += skip;
+				}
 				continue;
 			}
 			int rc = escape(p);
