@@ -865,21 +865,31 @@ static int key_part(struct tp *p, struct val **out)
 	return *out ? 0 : oom(p);
 }
 
-/* Reads a key part and the whitespace after it; *last says whether it was
- * the last part of the (dotted) key, the dot consumed when not; *sub is the
- * member of @t it names, NULL if none. */
-static int key_next(struct tp *p, struct tnode *t, struct val **out, bool *last, struct tnode **sub)
+/* One part of a (dotted) key, as read by key_next(). */
+struct keypart {
+	size_t at;         /* where it starts, for messages */
+	struct val *key;   /* the part, a string */
+	struct tnode *sub; /* the member of the table it names, NULL if none */
+	bool last;         /* no dot follows */
+};
+
+static void keypart_release(struct keypart *k) { val_unref(k->key); }
+
+/* Reads a key part and the whitespace after it, and the dot when one
+ * follows; looks the part up in @t. */
+static int key_next(struct tp *p, struct tnode *t, struct keypart *k)
 {
-	int rc = key_part(p, out);
+	k->at = p->pos;
+	int rc = key_part(p, &k->key);
 	if (rc < 0)
 		return rc;
 	skip_ws(p);
-	*last = peek(p) != '.';
-	if (!*last) {
+	k->last = peek(p) != '.';
+	if (!k->last) {
 		p->pos++;
 		skip_ws(p);
 	}
-	*sub = table_get(p, t, *out);
+	k->sub = table_get(p, t, k->key);
 	return 0;
 }
 
@@ -887,16 +897,14 @@ static int key_next(struct tp *p, struct tnode *t, struct val **out, bool *last,
 static int keyval(struct tp *p, struct tnode *t)
 {
 	for (;;) {
-		size_t at = p->pos;
-		_cleanup_val_ struct val *key = NULL;
-		struct tnode *sub;
-		bool last;
-		int rc = key_next(p, t, &key, &last, &sub);
+		_cleanup_(keypart_release) struct keypart k = { 0 };
+		int rc = key_next(p, t, &k);
 		if (rc < 0)
 			return rc;
-		if (last) {
+		struct tnode *sub = k.sub;
+		if (k.last) {
 			if (sub)
-				return fail(p, at, -EBADMSG, "key %s defined twice", quoted(p, key));
+				return fail(p, k.at, -EBADMSG, "key %s defined twice", quoted(p, k.key));
 			if (peek(p) != '=')
 				return fail(p, p->pos, -EBADMSG, "expected '=' after a key, saw %s", what(p, p->pos));
 			p->pos++;
@@ -904,17 +912,17 @@ static int keyval(struct tp *p, struct tnode *t)
 			struct tnode *v = NULL;
 			if ((rc = value(p, t->depth + 1, &v)) < 0)
 				return rc;
-			return table_put(p, t, TAKE_PTR(key), v);
+			return table_put(p, t, TAKE_PTR(k.key), v);
 		}
 		if (!sub) {
-			rc = new_table(p, at, t, TAKE_PTR(key), TN_DOTTED, &sub);
+			rc = new_table(p, k.at, t, TAKE_PTR(k.key), TN_DOTTED, &sub);
 			if (rc < 0)
 				return rc;
 		} else if (sub->kind != TN_TABLE || !(sub->flags & (TN_DOTTED | TN_IMPLICIT))) {
 			/* TOML: dotted keys may not add to a table defined
 			 * otherwise (a header, an inline table) nor to a value */
-			return fail(p, at, -EBADMSG, "key %s is already defined: a dotted key cannot add to it",
-				    quoted(p, key));
+			return fail(p, k.at, -EBADMSG, "key %s is already defined: a dotted key cannot add to it",
+				    quoted(p, k.key));
 		}
 		t = sub;
 	}
@@ -961,23 +969,21 @@ static int header(struct tp *p, struct tnode *root, struct tnode **cur)
 	skip_ws(p);
 	struct tnode *t = root;
 	for (;;) {
-		size_t kat = p->pos;
-		_cleanup_val_ struct val *key = NULL;
-		struct tnode *sub;
-		bool last;
-		int rc = key_next(p, t, &key, &last, &sub);
+		_cleanup_(keypart_release) struct keypart k = { 0 };
+		int rc = key_next(p, t, &k);
 		if (rc < 0)
 			return rc;
-		if (!last) {
+		struct tnode *sub = k.sub;
+		if (!k.last) {
 			if (!sub) {
-				if ((rc = new_table(p, kat, t, TAKE_PTR(key), TN_IMPLICIT, &sub)) < 0)
+				if ((rc = new_table(p, k.at, t, TAKE_PTR(k.key), TN_IMPLICIT, &sub)) < 0)
 					return rc;
 			} else if (sub->kind == TN_ARRAY && (sub->flags & TN_AOT)) {
 				/* TOML: a header below an array of tables
 				 * goes to its last table */
 				sub = sub->kids[sub->n - 1];
 			} else if (sub->kind != TN_TABLE || (sub->flags & TN_SEALED)) {
-				return fail(p, kat, -EBADMSG, "key %s is a value, not a table", quoted(p, key));
+				return fail(p, k.at, -EBADMSG, "key %s is a value, not a table", quoted(p, k.key));
 			}
 			t = sub;
 			continue;
@@ -988,23 +994,23 @@ static int header(struct tp *p, struct tnode *root, struct tnode **cur)
 		p->pos += aot ? 2 : 1;
 		if (!sub && aot) {
 			if (t->depth >= TOML_MAX_DEPTH)
-				return fail(p, kat, -E2BIG, "tables nested deeper than %d", TOML_MAX_DEPTH);
+				return fail(p, k.at, -E2BIG, "tables nested deeper than %d", TOML_MAX_DEPTH);
 			struct tnode *a = tnode_new(TN_ARRAY, TN_AOT, t->depth + 1);
-			if ((rc = table_put(p, t, TAKE_PTR(key), a)) < 0)
+			if ((rc = table_put(p, t, TAKE_PTR(k.key), a)) < 0)
 				return rc;
-			return aot_append(p, kat, a, cur);
+			return aot_append(p, k.at, a, cur);
 		}
 		if (!sub)
-			return new_table(p, kat, t, TAKE_PTR(key), 0, cur);
+			return new_table(p, k.at, t, TAKE_PTR(k.key), 0, cur);
 		if (aot && sub->kind == TN_ARRAY && (sub->flags & TN_AOT))
-			return aot_append(p, kat, sub, cur);
+			return aot_append(p, k.at, sub, cur);
 		if (!aot && sub->kind == TN_TABLE && definable(sub)) {
 			sub->flags &= (uint8_t)~TN_IMPLICIT;
 			*cur = sub;
 			return 0;
 		}
 		return fail(p, at, -EBADMSG, "%s %s is already defined", aot ? "array of tables" : "table",
-			    quoted(p, key));
+			    quoted(p, k.key));
 	}
 }
 
