@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzzes the configuration reader: toml++ and the field checks after it. */
+/* Fuzzes the configuration reader: the TOML parser and the field checks after it. */
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

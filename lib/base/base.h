@@ -277,6 +277,12 @@ void buf_addch(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_addzero(struct buf *b, size_t n);
+/* The UTF-8 encoding of code point @cp (the caller checked it is one). */
+void buf_add_utf8(struct buf *b, uint32_t cp);
+/* Length (1..4) of the valid UTF-8 sequence at @s (@left >= 1 bytes), its
+ * code point in *cp_out; 0 when invalid: cut short, overlong, a surrogate,
+ * past U+10FFFF. */
+size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cp_out);
 void buf_setlen(struct buf *b, size_t len); /* len <= current len */
 /* Returns the bytes (malloc'd, NUL-terminated, never NULL unless oom) and
  * re-initialises @b; *len_out (may be NULL) receives the length. */
@@ -288,6 +294,8 @@ static inline void buf_releasep(struct buf *b) { buf_release(b); }
 /* -------------------------------------------------------------------- hex */
 
 void hex_encode(const uint8_t *in, size_t n, char *out); /* out: 2n+1 bytes */
+/* The value of one hex digit (either case), -1 when @c is none. */
+int hex_digit(char c);
 /* Decodes exactly @n hex digits pairs into @out; -EBADMSG on bad digit/odd length. */
 int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen);
 
@@ -497,9 +505,12 @@ bool val_get_int(const struct val *v, int64_t *out); /* exact integers only */
 int val_from_json(const char *text, size_t len, const struct json_limits *lim, struct val **out,
 		  struct arca_err *e);
 
-/* TOML text -> value (tables become objects, dates their RFC 3339 text;
- * inf/nan refused). The parser is toml++'s, which bounds nesting; callers
- * bound the size. Errors name the line and column. */
+/* TOML 1.0 text -> value, with arca's own parser (toml.c): tables become
+ * objects, dates and times their RFC 3339 text; inf and nan are refused.
+ * The text must be UTF-8 (validated; non-ASCII allowed in strings, quoted
+ * keys and comments). Nesting deeper than 128 and text over 4 MiB fail
+ * with -E2BIG, malformed text with -EBADMSG; errors name the line and
+ * column. *out is NULL on failure. */
 int val_from_toml(const char *text, size_t len, struct val **out, struct arca_err *e);
 
 enum {

@@ -115,7 +115,7 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -133,7 +133,7 @@ int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t
 	if (inlen / 2 > outcap)
 		return -E2BIG;
 	for (size_t i = 0; i < inlen / 2; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EBADMSG;
 		out[i] = (uint8_t)(hi << 4 | lo);

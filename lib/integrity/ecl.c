@@ -3,7 +3,7 @@
  * Execution control list: the signer gate applied before an image runs.
  *
  * The configuration is the reference runtime's ecl.toml, parsed as full
- * TOML by toml++ (val_from_toml) and then checked field by field:
+ * TOML by arca's TOML reader (val_from_toml) and then checked field by field:
  *
  *   activated = true            # booleans: true / false
  *   legacyinsecure = false
