@@ -749,13 +749,16 @@ static struct expr *parse_logic_operand(struct parser *p)
 	return parse_literal(p);
 }
 
-static struct expr *parse_logic_and(struct parser *p)
+/* `a and b`, `a or b`: left-associative chains of @kind over @operand,
+ * while the keyword is imported (@enabled). */
+static struct expr *parse_logic_chain(struct parser *p, enum expr_kind kind, const char *kw, bool enabled,
+				      struct expr *(*operand)(struct parser *))
 {
-	struct expr *l = parse_logic_operand(p);
-	while (p->rc == 0 && l && p->kw_and && is_kw(p, "and")) {
+	struct expr *l = operand(p);
+	while (p->rc == 0 && l && enabled && is_kw(p, kw)) {
 		adv(p);
-		struct expr *r = parse_logic_operand(p);
-		struct expr *x = r ? mk_expr(p, E_AND) : NULL;
+		struct expr *r = operand(p);
+		struct expr *x = r ? mk_expr(p, kind) : NULL;
 		if (!x)
 			return NULL;
 		x->body = one_body(p, l);
@@ -773,28 +776,14 @@ static struct expr *parse_logic_and(struct parser *p)
 	return l;
 }
 
+static struct expr *parse_logic_and(struct parser *p)
+{
+	return parse_logic_chain(p, E_AND, "and", p->kw_and, parse_logic_operand);
+}
+
 static struct expr *parse_logic_or(struct parser *p)
 {
-	struct expr *l = parse_logic_and(p);
-	while (p->rc == 0 && l && p->kw_or && is_kw(p, "or")) {
-		adv(p);
-		struct expr *r = parse_logic_and(p);
-		struct expr *x = r ? mk_expr(p, E_OR) : NULL;
-		if (!x)
-			return NULL;
-		x->body = one_body(p, l);
-		x->body2 = one_body(p, r);
-		x->line = l->line;
-		/* `a and b with ...` scopes the modifier over the whole expression */
-		if (r->nwith && r->kind != E_BODY && r->kind != E_AND && r->kind != E_OR) {
-			x->with = r->with;
-			x->nwith = r->nwith;
-			r->with = NULL;
-			r->nwith = 0;
-		}
-		l = x;
-	}
-	return l;
+	return parse_logic_chain(p, E_OR, "or", p->kw_or, parse_logic_and);
 }
 
 struct expr *parse_expr_top(struct parser *p)
