@@ -44,6 +44,10 @@
 
 #define KEEP_LOCK_SUFFIX ".lock"
 #define KEEP_LOCK_TRIES 8 /* a lock file removed under us: open it again */
+/* An entry's file names with their NUL: the identity below takes at most
+ * 8 fields of 16 hex digits and 16 characters around them (160). */
+#define KEEP_NAME_MAX 160
+#define KEEP_LOCKNAME_MAX (KEEP_NAME_MAX + sizeof(KEEP_LOCK_SUFFIX) - 1)
 
 static const char *keep_dir(void)
 {
@@ -193,7 +197,7 @@ int rt_keep_acquire(int sif_fd, uint64_t off, uint64_t size, const char *image, 
 		return err_setsys(e, -errno, "'%s'", image);
 	/* another launch of the same file at the same moment made the same
 	 * name: the lock below serialises them */
-	char name[160], lockname[176];
+	char name[KEEP_NAME_MAX], lockname[KEEP_LOCKNAME_MAX];
 	snprintf(name, sizeof(name), "d%" PRIx64 "-i%" PRIx64 "-o%" PRIx64 "-s%" PRIx64 "-c%" PRIx64 ".%lx-m%" PRIx64 ".%lx",
 		 (uint64_t)img.st_dev, (uint64_t)img.st_ino, off, size, (uint64_t)img.st_ctim.tv_sec, img.st_ctim.tv_nsec,
 		 (uint64_t)img.st_mtim.tv_sec, img.st_mtim.tv_nsec);
@@ -279,12 +283,32 @@ static int each_entry(int (*fn)(void *ctx, int dirfd, const char *name, const ch
 		close(dfd);
 		return err_setsys(e, -errno, "kept mounts");
 	}
+	/* A mount point whose lock file is gone (deleted by hand) would never
+	 * be listed or dropped: it gets a lock file that expired long ago. Only
+	 * a hand can make one: arca creates the lock before the mount point and
+	 * removes it after. */
+	for (struct dirent *de; (de = readdir(d));) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len >= KEEP_NAME_MAX || de->d_type != DT_DIR)
+			continue;
+		char lockname[KEEP_LOCKNAME_MAX];
+		memcpy(lockname, de->d_name, len);
+		memcpy(lockname + len, KEEP_LOCK_SUFFIX, sizeof(KEEP_LOCK_SUFFIX));
+		int lfd = openat(dirfd, lockname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (lfd >= 0) {
+			const struct timespec past[2] = { { 0 }, { 0 } };
+			if (futimens(lfd, past) < 0)
+				log_debug("runtime: expiring orphaned '%s': %s", de->d_name, strerror(errno));
+			close(lfd);
+		}
+	}
+	rewinddir(d);
 	int rc = 0;
 	for (struct dirent *de; rc >= 0 && (de = readdir(d));) {
 		size_t len = strlen(de->d_name), sl = strlen(KEEP_LOCK_SUFFIX);
-		if (len <= sl || len >= 176 || strcmp(de->d_name + len - sl, KEEP_LOCK_SUFFIX))
+		if (len <= sl || len >= KEEP_LOCKNAME_MAX || strcmp(de->d_name + len - sl, KEEP_LOCK_SUFFIX))
 			continue;
-		char name[176];
+		char name[KEEP_NAME_MAX];
 		memcpy(name, de->d_name, len - sl);
 		name[len - sl] = '\0';
 		struct arca_err ignored = { 0 };
@@ -359,7 +383,7 @@ static int list_one(void *ctx, int dirfd, const char *name, const char *lockname
 	}
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", keep_dir(), name);
-	k->image = strdup(buf);
+	k->image = strdup(buf[0] ? buf : "(unknown image)");
 	k->path = strdup(path);
 	c->n++;
 	return k->image && k->path ? 0 : -ENOMEM;

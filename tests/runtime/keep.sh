@@ -118,6 +118,15 @@ sleep 2.2
 out=$("$A" mounts --expired)
 check "arca mounts --expired" "dropped 1 kept mount/0" "$out/$(kept)"
 
+# a lock file deleted by hand: the mount is still listed, and dropped
+"$A" mounts --drop >/dev/null
+"$A" exec --keep-mounted 60 "$I" /bin/true
+rm -f "$ARCA_MOUNTS_DIR"/*.lock
+contains "an entry whose lock file is gone is listed" "(unknown image)" "$("$A" mounts)"
+out=$("$A" mounts --expired)
+for _ in $(seq 50); do [ "$(loops)" = 0 ] && break; sleep 0.1; done
+check "... as expired, and dropped: no mount, no loop device" "dropped 1 kept mount/0/0" "$out/$(kept)/$(loops)"
+
 # a directory others may enter is not used (its mounts would show images
 # that only root may read); the launch goes on
 "$A" mounts --drop >/dev/null
