@@ -174,6 +174,49 @@ static struct term *fold_const(struct parser *p, struct term *t)
 	return t;
 }
 
+/* A comprehension after its head (@a, and @b for an object's value): the
+ * '|', then the body up to @close. */
+static struct term *mk_comp(struct parser *p, enum term_kind k, struct term *a, struct term *b, enum tok_kind close)
+{
+	adv(p);
+	struct term *res = mk(p, k);
+	size_t n = b ? 2 : 1;
+	if (!res || !(res->items = rego_alloc(p->r, n * sizeof(struct term *))))
+		return NULL;
+	res->items[0] = a;
+	if (b)
+		res->items[1] = b;
+	res->n = n;
+	res->body = parse_query_until(p, close);
+	if (p->rc < 0)
+		return NULL;
+	adv(p);
+	return res;
+}
+
+/* The rest of an array or set: `, item`... up to @close (a trailing comma
+ * allowed; an object's pairs arrive here already read), then the term. */
+static struct term *finish_items(struct parser *p, struct plist *items, enum tok_kind close, enum term_kind k)
+{
+	while (k != T_OBJECT && p->rc == 0 && cur(p)->kind == TK_COMMA) {
+		adv(p);
+		if (cur(p)->kind == close)
+			break;
+		pl_push(p, items, parse_term(p));
+	}
+	if (p->rc == 0 && cur(p)->kind != close)
+		perr(p, close == TK_RBRACK ? "expected ']'" : "expected '}'");
+	adv(p);
+	struct term *res = mk(p, k);
+	if (!res) {
+		free(items->v);
+		return NULL;
+	}
+	res->n = items->n;
+	res->items = pl_finish(p, items);
+	return res;
+}
+
 struct term *parse_primary(struct parser *p)
 {
 	struct tok *t = cur(p);
@@ -232,39 +275,13 @@ struct term *parse_primary(struct parser *p)
 		if (cur(p)->kind != TK_RBRACK) {
 			struct term *first = parse_term_noor(p);
 			if (p->rc == 0 && cur(p)->kind == TK_PIPE) {
-				adv(p);
-				res = mk(p, T_ACOMP);
-				if (!res)
+				if (!(res = mk_comp(p, T_ACOMP, first, NULL, TK_RBRACK)))
 					return NULL;
-				res->items = rego_alloc(p->r, sizeof(struct term *));
-				if (!res->items)
-					return NULL;
-				res->items[0] = first;
-				res->n = 1;
-				res->body = parse_query_until(p, TK_RBRACK);
-				if (p->rc < 0)
-					return NULL;
-				adv(p);
 				break;
 			}
 			pl_push(p, &items, first);
-			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
-				adv(p);
-				if (cur(p)->kind == TK_RBRACK)
-					break;
-				pl_push(p, &items, parse_term(p));
-			}
 		}
-		if (p->rc == 0 && cur(p)->kind != TK_RBRACK)
-			perr(p, "expected ']'");
-		adv(p);
-		res = mk(p, T_ARRAY);
-		if (res) {
-			res->n = items.n;
-			res->items = pl_finish(p, &items);
-		} else {
-			free(items.v);
-		}
+		res = finish_items(p, &items, TK_RBRACK, T_ARRAY);
 		break;
 	}
 	case TK_LBRACE: {
@@ -278,74 +295,38 @@ struct term *parse_primary(struct parser *p)
 		struct term *first = parse_term_noor(p);
 		if (p->rc < 0)
 			return NULL;
-		if (cur(p)->kind == TK_COLON) {
-			adv(p);
-			struct term *v1 = parse_term_noor(p);
-			if (p->rc == 0 && cur(p)->kind == TK_PIPE) {
-				adv(p);
-				res = mk(p, T_OCOMP);
-				if (!res)
+		if (cur(p)->kind != TK_COLON) {
+			if (cur(p)->kind == TK_PIPE) {
+				if (!(res = mk_comp(p, T_SCOMP, first, NULL, TK_RBRACE)))
 					return NULL;
-				res->items = rego_alloc(p->r, 2 * sizeof(struct term *));
-				if (!res->items)
-					return NULL;
-				res->items[0] = first;
-				res->items[1] = v1;
-				res->n = 2;
-				res->body = parse_query_until(p, TK_RBRACE);
-				adv(p);
 				break;
 			}
 			pl_push(p, &items, first);
-			pl_push(p, &items, v1);
-			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
-				adv(p);
-				if (cur(p)->kind == TK_RBRACE)
-					break;
-				pl_push(p, &items, parse_term(p));
-				if (cur(p)->kind != TK_COLON) {
-					perr(p, "expected ':' in object");
-					break;
-				}
-				adv(p);
-				pl_push(p, &items, parse_term(p));
-			}
-			if (p->rc == 0 && cur(p)->kind != TK_RBRACE)
-				perr(p, "expected '}'");
-			adv(p);
-			res = mk(p, T_OBJECT);
-		} else if (cur(p)->kind == TK_PIPE) {
-			adv(p);
-			res = mk(p, T_SCOMP);
-			if (!res)
-				return NULL;
-			res->items = rego_alloc(p->r, sizeof(struct term *));
-			if (!res->items)
-				return NULL;
-			res->items[0] = first;
-			res->n = 1;
-			res->body = parse_query_until(p, TK_RBRACE);
-			adv(p);
+			res = finish_items(p, &items, TK_RBRACE, T_SET);
 			break;
-		} else {
-			pl_push(p, &items, first);
-			while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
-				adv(p);
-				if (cur(p)->kind == TK_RBRACE)
-					break;
-				pl_push(p, &items, parse_term(p));
-			}
-			if (p->rc == 0 && cur(p)->kind != TK_RBRACE)
-				perr(p, "expected '}'");
+		}
+		adv(p);
+		struct term *v1 = parse_term_noor(p);
+		if (p->rc == 0 && cur(p)->kind == TK_PIPE) {
+			if (!(res = mk_comp(p, T_OCOMP, first, v1, TK_RBRACE)))
+				return NULL;
+			break;
+		}
+		pl_push(p, &items, first);
+		pl_push(p, &items, v1);
+		while (p->rc == 0 && cur(p)->kind == TK_COMMA) {
 			adv(p);
-			res = mk(p, T_SET);
+			if (cur(p)->kind == TK_RBRACE)
+				break;
+			pl_push(p, &items, parse_term(p));
+			if (cur(p)->kind != TK_COLON) {
+				perr(p, "expected ':' in object");
+				break;
+			}
+			adv(p);
+			pl_push(p, &items, parse_term(p));
 		}
-		if (res) {
-			res->n = items.n;
-			res->items = pl_finish(p, &items);
-		} else {
-			free(items.v);
-		}
+		res = finish_items(p, &items, TK_RBRACE, T_OBJECT);
 		break;
 	}
 	case TK_IDENT:
