@@ -228,5 +228,8 @@ struct rt_kept_mount {
 int rt_keep_acquire(int sif_fd, uint64_t off, uint64_t size, const char *image, unsigned seconds,
 		    struct rt_kept_mount *k, struct arca_err *e);
 void rt_keep_release(struct rt_kept_mount *k);
+/* What every root launch does: unmounts the expired kept mounts no
+ * container holds (rt_kept_drop without its search for orphans). */
+int rt_keep_expire(unsigned *dropped, struct arca_err *e);
 
 #endif

@@ -246,7 +246,8 @@ int rt_keep_acquire(int sif_fd, uint64_t off, uint64_t size, const char *image, 
 			log_debug("runtime: recording the image path of '%s': %s", k->path, strerror(errno));
 	}
 	/* the lock file's mtime is the expiry: now + seconds, renewed by use */
-	struct timespec t[2] = { { .tv_sec = now_sec() + seconds }, { .tv_sec = now_sec() + seconds } };
+	const struct timespec exp = { .tv_sec = now_sec() + seconds };
+	const struct timespec t[2] = { exp, exp };
 	if (futimens(lfd, t) < 0)
 		return err_setsys(e, -errno, "renewing '%s'", lockname);
 	if (flock(lfd, LOCK_SH) < 0)
@@ -267,7 +268,7 @@ void rt_keep_release(struct rt_kept_mount *k)
  * exclusively, or a negative fd when a launch holds it), in no order;
  * none when the directory does not exist. */
 static int each_entry(int (*fn)(void *ctx, int dirfd, const char *name, const char *lockname, int lfd), void *ctx,
-		      struct arca_err *e)
+		      bool orphans, struct arca_err *e)
 {
 	int dirfd = open_dir(false, e);
 	if (dirfd == -ENOENT)
@@ -286,10 +287,12 @@ static int each_entry(int (*fn)(void *ctx, int dirfd, const char *name, const ch
 	/* A mount point whose lock file is gone (deleted by hand) would never
 	 * be listed or dropped: it gets a lock file that expired long ago. Only
 	 * a hand can make one: arca creates the lock before the mount point and
-	 * removes it after. */
-	for (struct dirent *de; (de = readdir(d));) {
+	 * removes it after. Looked for by `arca mounts`, not by every launch. */
+	for (struct dirent *de; orphans && (de = readdir(d));) {
 		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len >= KEEP_NAME_MAX || de->d_type != DT_DIR)
+		struct stat st;
+		if (de->d_name[0] == '.' || len >= KEEP_NAME_MAX || fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		char lockname[KEEP_LOCKNAME_MAX];
 		memcpy(lockname, de->d_name, len);
@@ -302,7 +305,8 @@ static int each_entry(int (*fn)(void *ctx, int dirfd, const char *name, const ch
 			close(lfd);
 		}
 	}
-	rewinddir(d);
+	if (orphans)
+		rewinddir(d);
 	int rc = 0;
 	for (struct dirent *de; rc >= 0 && (de = readdir(d));) {
 		size_t len = strlen(de->d_name), sl = strlen(KEEP_LOCK_SUFFIX);
@@ -343,14 +347,25 @@ static int drop_one(void *ctx, int dirfd, const char *name, const char *lockname
 	return 0;
 }
 
-int rt_kept_drop(bool all, unsigned *dropped, unsigned *busy, struct arca_err *e)
+static int drop(bool all, bool orphans, unsigned *dropped, unsigned *busy, struct arca_err *e)
 {
 	*dropped = *busy = 0;
 	struct drop_ctx c = { .all = all };
-	int rc = each_entry(drop_one, &c, e);
+	int rc = each_entry(drop_one, &c, orphans, e);
 	*dropped = c.dropped;
 	*busy = c.busy;
 	return rc;
+}
+
+int rt_kept_drop(bool all, unsigned *dropped, unsigned *busy, struct arca_err *e)
+{
+	return drop(all, true, dropped, busy, e);
+}
+
+int rt_keep_expire(unsigned *dropped, struct arca_err *e)
+{
+	unsigned busy;
+	return drop(false, false, dropped, &busy, e);
 }
 
 struct list_ctx {
@@ -394,7 +409,7 @@ int rt_kept_list(struct rt_kept **out, size_t *n, struct arca_err *e)
 	*out = NULL;
 	*n = 0;
 	struct list_ctx c = { 0 };
-	int rc = each_entry(list_one, &c, e);
+	int rc = each_entry(list_one, &c, true, e);
 	if (rc < 0) {
 		rt_kept_free(c.v, c.n);
 		return rc == -ENOMEM ? err_set(e, rc, "out of memory") : rc;

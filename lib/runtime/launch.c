@@ -536,9 +536,9 @@ static int prepare(struct launch *l, const struct sif_image *img, struct arca_er
  */
 static void use_kept_mount(struct launch *l, const char *image, struct arca_err *e)
 {
-	unsigned dropped = 0, busy = 0;
+	unsigned dropped = 0;
 	struct arca_err ign = { 0 };
-	if (rt_kept_drop(false, &dropped, &busy, &ign) < 0)
+	if (rt_keep_expire(&dropped, &ign) < 0)
 		log_debug("runtime: dropping expired kept mounts: %s", err_msg(&ign));
 	else if (dropped)
 		log_debug("runtime: dropped %u expired kept mount(s)", dropped);

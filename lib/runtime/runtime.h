@@ -144,7 +144,9 @@ void rt_kept_free(struct rt_kept *v, size_t n);
 /*
  * Unmounts the kept mounts that have expired (@all: every one) and no
  * running container holds; counts those dropped and those left in use.
- * Root launches drop the expired ones on their own.
+ * A mount point whose lock file was deleted by hand counts as expired
+ * (rt_kept_list shows it too). Root launches drop the expired ones on
+ * their own.
  */
 int rt_kept_drop(bool all, unsigned *dropped, unsigned *busy, struct arca_err *e) _wur_;
 
