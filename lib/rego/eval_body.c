@@ -294,6 +294,20 @@ static struct val *term_path(struct term *t, const char **root)
 }
 
 
+/* "root.a.b" for a ref's root and string path, interned: how functions
+ * and built-ins are named. NULL when out of memory. */
+static const char *dotted_name(struct ev *ev, const char *root, const struct val *path)
+{
+	_cleanup_buf_ struct buf nm = BUF_INIT;
+	buf_addstr(&nm, root);
+	for (size_t j = 0; j < path->arr.n; j++) {
+		buf_addch(&nm, '.');
+		if (path->arr.items[j]->kind == VAL_STRING)
+			buf_add(&nm, path->arr.items[j]->str.s, path->arr.items[j]->str.len);
+	}
+	return buf_error(&nm) ? NULL : rego_intern(ev->r, nm.p, nm.len);
+}
+
 static int push_wo(struct ev *ev, struct wover *w)
 {
 	if (ev->nwo == ev->capwo) {
@@ -346,20 +360,13 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			vunref(path);
 			continue;
 		}
-		struct term *tgt_fn = NULL;
-		if (w->target->kind == T_CALL) {
-			(void)tgt_fn;
-		}
 		/* function replacement? */
-		struct buf nm = BUF_INIT;
-		buf_addstr(&nm, root);
-		for (size_t j = 0; j < path->arr.n; j++) {
-			buf_addch(&nm, '.');
-			if (path->arr.items[j]->kind == VAL_STRING)
-				buf_add(&nm, path->arr.items[j]->str.s, path->arr.items[j]->str.len);
+		const char *fname = dotted_name(ev, root, path);
+		if (!fname) {
+			vunref(path);
+			rc = -ENOMEM;
+			break;
 		}
-		const char *fname = rego_intern(ev->r, nm.p, nm.len);
-		buf_release(&nm);
 		struct node *fnode = rego_find_func(ev->r, fname);
 		if (fnode || builtin_find(fname)) {
 			o.kind = 2;
@@ -370,16 +377,8 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 			const char *vroot = NULL;
 			struct val *vp = (vt->kind == T_VAR || vt->kind == T_REF) ? term_path(vt, &vroot) : NULL;
 			bool isfn = false;
-			if (vp) {
-				struct buf vn = BUF_INIT;
-				buf_addstr(&vn, vroot);
-				for (size_t j = 0; j < vp->arr.n; j++) {
-					buf_addch(&vn, '.');
-					if (vp->arr.items[j]->kind == VAL_STRING)
-						buf_add(&vn, vp->arr.items[j]->str.s, vp->arr.items[j]->str.len);
-				}
-				const char *vname = rego_intern(ev->r, vn.p, vn.len);
-				buf_release(&vn);
+			const char *vname = vp ? dotted_name(ev, vroot, vp) : NULL;
+			if (vname) {
 				struct node *vf = rego_find_func(ev->r, vname);
 				if (vf || builtin_find(vname)) {
 					isfn = true;
@@ -393,8 +392,8 @@ static int ev_expr_with(struct ev *ev, struct expr *x, struct body_st *s)
 						o.fterm = ft;
 					}
 				}
-				vunref(vp);
 			}
+			vunref(vp);
 			if (!isfn && rc == 0) {
 				struct val *v = NULL;
 				rc = ev_term(ev, w->value, with_val, &v);
