@@ -242,6 +242,9 @@ void *pl_finish(struct parser *p, struct plist *l);
 
 /* parser_expr.c */
 struct term *parse_term(struct parser *p);
+/* Terms up to and including ')' (the '(' already read), comma-separated;
+ * @what names the list in the error. */
+struct term **parse_arg_list(struct parser *p, size_t *n, const char *what);
 struct term *parse_primary(struct parser *p);
 struct term *parse_ref_ops(struct parser *p, struct term *head);
 struct expr *parse_expr_top(struct parser *p);

@@ -240,17 +240,7 @@ static int parse_rule(struct parser *p, struct module *m, struct plist *rules)
 	if (cur(p)->kind == TK_LPAREN && !cur(p)->nlb) {
 		r->kind = R_FUNC;
 		adv(p);
-		struct plist args = { 0 };
-		while (p->rc == 0 && cur(p)->kind != TK_RPAREN) {
-			pl_push(p, &args, parse_term(p));
-			if (cur(p)->kind == TK_COMMA)
-				adv(p);
-			else if (cur(p)->kind != TK_RPAREN)
-				perr(p, "expected ',' or ')' in function arguments");
-		}
-		adv(p);
-		r->nargs = args.n;
-		r->args = pl_finish(p, &args);
+		r->args = parse_arg_list(p, &r->nargs, "function arguments");
 		if (p->rc < 0)
 			return p->rc;
 	}

@@ -132,18 +132,23 @@ static struct term *parse_call_args(struct parser *p, struct term *fn)
 	c->name = rego_intern(p->r, name.p, name.len);
 	buf_release(&name);
 	adv(p); /* ( */
+	c->items = parse_arg_list(p, &c->n, "call");
+	return p->rc < 0 ? NULL : c;
+}
+
+struct term **parse_arg_list(struct parser *p, size_t *n, const char *what)
+{
 	struct plist args = { 0 };
 	while (p->rc == 0 && cur(p)->kind != TK_RPAREN) {
 		pl_push(p, &args, parse_term(p));
 		if (cur(p)->kind == TK_COMMA)
 			adv(p);
 		else if (cur(p)->kind != TK_RPAREN)
-			perr(p, "expected ',' or ')' in call");
+			perr(p, "expected ',' or ')' in %s", what);
 	}
 	adv(p);
-	c->n = args.n;
-	c->items = pl_finish(p, &args);
-	return p->rc < 0 ? NULL : c;
+	*n = args.n;
+	return pl_finish(p, &args);
 }
 
 static struct term *parse_template(struct parser *p, struct tok *tk);
